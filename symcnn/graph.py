@@ -1,0 +1,255 @@
+"""A spec made symbolic: every tensor's symbols and every layer's local expressions.
+
+The forward pass is kept layer by layer, as the course writes it::
+
+    Z^l = conv(A^{l-1}; W^l) + W^l_0  or  (W^l)^T A^{l-1} + W^l_0      A^l = f(Z^l)
+    A^l = pool(A^{l-1})                                                  L = loss(A^L, y)
+
+so ``expr("Z2")`` is written in the symbols of ``A1``, not expanded down to ``X``
+(:meth:`Graph.expand` does that).  The flow of tensors is ``X (= A0), Z1, A1, ..., A^L, L``;
+parameters ``W^l, b^l`` feed ``Z^l``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy
+
+from . import layers as layer_templates
+from .errors import ShapeError, TensorNameError
+from .notation import interior, split_tensor_name, tensor_symbols
+from .spec import Spec, parse_spec
+
+
+class Graph:
+    """The symbolic network for one spec.
+
+    Attributes
+    ----------
+    spec : Spec
+    flow : list of str
+        The tensors in forward order: ``["X", "Z1", "A1", ..., "L"]`` (no ``Z`` for pooling).
+    parameters : list of str
+        ``["W1", "b1", "W2", ...]``, the keys of ``params``.
+    """
+
+    def __init__(self, spec: Spec | dict):
+        self.spec = spec if isinstance(spec, Spec) else parse_spec(spec)
+        self._symbols: dict[str, np.ndarray] = {}   # tensor -> symbols, padding excluded
+        self._padded: dict[str, np.ndarray] = {}    # tensor -> symbols, padding included
+        self._exprs: dict[str, np.ndarray] = {}     # flow tensor -> local expressions
+        self.flow: list[str] = ["X"]
+        self.parameters: list[str] = []
+        self._build()
+        self._padding = [s for name in self._padded for s in self.padding_symbols(name)]
+
+    # -- construction ---------------------------------------------------------------------
+
+    def _build(self):
+        layers = self.spec.layers
+        self._add_tensor("X", self.spec.input_shape, _consumer_padding(layers, 0))
+        previous = "X"
+        for l, layer in enumerate(layers, start=1):
+            source = self._padded[previous]
+            if layer.type == "maxpool":
+                output = layer_templates.maxpool(source, layer.size, layer.stride)
+            else:
+                weights = self._add_parameter(f"W{l}", layer.weight_shape)
+                bias = self._add_parameter(f"b{l}", (layer.units if layer.type == "dense"
+                                                     else layer.filters,)) if layer.bias else None
+                if layer.type == "conv":
+                    pre = layer_templates.conv(source, weights, bias, layer.stride)
+                else:
+                    pre = layer_templates.dense(source, weights, bias)
+                self._add_tensor(f"Z{l}", layer.out_shape)
+                self._exprs[f"Z{l}"] = pre
+                self.flow.append(f"Z{l}")
+                output = layer_templates.activation(self._symbols[f"Z{l}"], layer.activation)
+            self._add_tensor(f"A{l}", layer.out_shape, _consumer_padding(layers, l))
+            self._exprs[f"A{l}"] = output
+            self.flow.append(f"A{l}")
+            previous = f"A{l}"
+        if self.spec.loss is not None:
+            classes = int(np.prod(self.spec.output_shape))
+            self._add_tensor("y", (classes,))
+            loss = layer_templates.LOSS_FUNCTIONS[self.spec.loss]
+            self._exprs["L"] = np.array(loss(self._symbols[previous], self._symbols["y"]),
+                                        dtype=object)
+            self.flow.append("L")
+
+    def _add_tensor(self, name, shape, padding=()):
+        padded = tensor_symbols(name, tuple(shape), padding)
+        self._padded[name] = padded
+        self._symbols[name] = interior(padded, padding)
+
+    def _add_parameter(self, name, shape) -> np.ndarray:
+        self._add_tensor(name, shape)
+        self.parameters.append(name)
+        return self._symbols[name]
+
+    # -- looking things up ----------------------------------------------------------------
+
+    def tensor(self, name: str) -> str:
+        """The canonical name of a tensor (``"A0"`` is ``"X"``); unknown names raise."""
+        kind, layer = split_tensor_name(name)
+        if name == "A0":
+            return "X"
+        if name not in self._symbols and name not in self._exprs:
+            have = ", ".join(self.flow[:-1] + self.parameters + (["y", "L"] if "L" in self._exprs else []))
+            raise TensorNameError(f"this network has no tensor {name!r}; it has {have}")
+        return name
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        """The tensor's shape: ``(C, *spatial)``, ``(units,)``, a parameter's, or ``()`` for L."""
+        name = self.tensor(name)
+        return self._exprs["L"].shape if name == "L" else self._symbols[name].shape
+
+    def symbol_array(self, name: str, padded: bool = False) -> np.ndarray:
+        """The tensor's symbols as an array of its shape (padding included if ``padded``)."""
+        name = self.tensor(name)
+        if name == "L":
+            raise TensorNameError("'L' is an expression, not a tensor of symbols: use expr('L')")
+        return (self._padded if padded else self._symbols)[name]
+
+    def expr_array(self, name: str) -> np.ndarray:
+        """The local expressions of a flow tensor; for ``X``, a parameter or ``y``, its symbols."""
+        name = self.tensor(name)
+        return self._exprs.get(name, self._symbols.get(name))
+
+    def symbols(self, name: str) -> sympy.Matrix:
+        """The tensor's symbols as a column, flattened row-major, padding excluded."""
+        return _column(self.symbol_array(name))
+
+    def expr(self, name: str) -> sympy.Matrix:
+        """The tensor's local expressions as a column (``L``: a 1x1 matrix)."""
+        return _column(self.expr_array(name))
+
+    def padding_symbols(self, name: str | None = None) -> list[sympy.Symbol]:
+        """The zero-padding symbols of one tensor (e.g. ``X_0, X_6``), or of all of them."""
+        if name is None:
+            return list(self._padding)
+        name = self.tensor(name)
+        real = set(self._symbols[name].flat)
+        return [s for s in self._padded[name].flat if s not in real]
+
+    def layer_of(self, name: str) -> int:
+        """The layer ``l`` a tensor belongs to: 0 for ``X``, ``L + 1`` for the loss."""
+        name = self.tensor(name)
+        if name in ("X", "y"):
+            return 0 if name == "X" else len(self.spec.layers) + 1
+        if name == "L":
+            return len(self.spec.layers) + 1
+        return split_tensor_name(name)[1]
+
+    def parameter_counts(self) -> dict[int, int]:
+        """Weights (biases included) per layer ``l``: see :meth:`Spec.parameter_counts`."""
+        return self.spec.parameter_counts()
+
+    def parameter_count(self) -> int:
+        return sum(self.parameter_counts().values())
+
+    # -- evaluation by substitution -------------------------------------------------------
+
+    def expand(self, expression):
+        """Write an expression in ``X``, the parameters and ``y`` only, by substituting each
+        intermediate ``Z^l, A^l`` symbol with its expression (padding symbols stay)."""
+        mapping = {}
+        for name in self.flow[1:-1] if self.spec.loss else self.flow[1:]:
+            for symbol, e in zip(self._symbols[name].flat, self._exprs[name].flat):
+                mapping[symbol] = e.xreplace(mapping)
+        return _apply(expression, lambda e: e.xreplace(mapping))
+
+    def evaluate(self, values: dict | None = None, **more) -> dict[str, np.ndarray]:
+        """The forward pass by exact substitution: every tensor's values, ``L`` included.
+
+        ``values`` maps ``"X"``, the parameters and ``"y"`` to arrays in their shapes (see
+        :meth:`Spec.shapes`); missing ones come from the spec's ``[values]``.  Python ints
+        and Fractions stay exact, floats become SymPy Floats.  Padding is 0.  Returns
+        ``{name: object array}`` for every tensor of the flow and every input.
+        """
+        known = self._validated_inputs({**self.spec.values, **(values or {}), **more})
+        substitutions = self._substitutions(known)
+        for name in self.flow[1:]:
+            if name == "L" and "y" not in known:
+                break
+            known[name] = _apply(self._exprs[name], lambda e: e.xreplace(substitutions))
+            if name != "L":
+                substitutions.update(zip(self._symbols[name].flat, known[name].flat))
+        return known
+
+    def substitute(self, expression, values: dict | None = None, **more):
+        """An expression of the network's symbols evaluated at ``values`` (see :meth:`evaluate`):
+        every symbol, intermediate ones included, is replaced by its value, padding by 0."""
+        substitutions = self._substitutions(self.evaluate(values, **more))
+        return _apply(expression, lambda e: e.xreplace(substitutions))
+
+    def _substitutions(self, known: dict[str, np.ndarray]) -> dict:
+        """``{symbol: value}`` for the tensors in ``known`` (``L`` aside), padding symbols -> 0."""
+        substitutions = {s: sympy.S.Zero for s in self._padding}
+        for name, array in known.items():
+            if name != "L":
+                substitutions.update(zip(self._symbols[name].flat, array.flat))
+        return substitutions
+
+    def _validated_inputs(self, given: dict) -> dict[str, np.ndarray]:
+        shapes = self.spec.shapes()
+        for name in given:
+            if name not in shapes:
+                raise TensorNameError(f"values: {name!r} is not an input of this network; "
+                                      f"the inputs are {', '.join(shapes)}")
+        missing = [name for name in shapes if name not in given and name != "y"]
+        if missing:
+            raise ShapeError("values: missing " + ", ".join(f"{n} (shape {shapes[n]})" for n in missing))
+        arrays = {}
+        for name, shape in shapes.items():
+            if name not in given:
+                continue
+            if name == "y" and shape == ():
+                arrays[name] = self._one_hot(given[name])
+                continue
+            array = np.array(given[name], dtype=object)
+            if array.shape != shape and array.shape != tuple(n for n in shape if n != 1):
+                raise ShapeError(f"values: {name} has shape {array.shape}, expected {shape}")
+            arrays[name] = np.vectorize(_exact, otypes=[object])(array.reshape(shape))
+        return arrays
+
+    def _one_hot(self, label) -> np.ndarray:
+        classes = self._symbols["y"].size
+        label_array = np.asarray(label)
+        if label_array.shape == (classes,):
+            return np.vectorize(_exact, otypes=[object])(label_array.astype(object))
+        if label_array.shape != () or not float(label_array).is_integer() or not 0 <= int(label_array) < classes:
+            raise ShapeError(f"values: y must be a class label in 0..{classes - 1} "
+                             f"or a one-hot vector of {classes}, got {label!r}")
+        one_hot = np.full(classes, sympy.S.Zero, dtype=object)
+        one_hot[int(label_array)] = sympy.S.One
+        return one_hot
+
+
+def _consumer_padding(layers, l: int) -> tuple[int, ...]:
+    """The zero padding that layer ``l + 1`` applies to ``A^l`` (none unless it is a conv)."""
+    if l < len(layers) and layers[l].type == "conv":
+        return layers[l].padding
+    return ()
+
+
+def _column(array: np.ndarray) -> sympy.Matrix:
+    return sympy.Matrix(array.reshape(-1).tolist())
+
+
+def _exact(value):
+    """A number as SymPy sees it: ints and Fractions exactly, floats as Floats."""
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    return sympy.sympify(value)
+
+
+def _apply(expression, function):
+    """Apply ``function`` to a SymPy expression, or to every entry of a matrix or array."""
+    if isinstance(expression, sympy.MatrixBase):
+        return expression.applyfunc(function)
+    if isinstance(expression, np.ndarray):
+        return np.vectorize(function, otypes=[object])(expression)
+    return function(sympy.sympify(expression))
