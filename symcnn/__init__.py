@@ -1,0 +1,17 @@
+"""symcnn: derive the gradients of convolutional networks symbolically, in the course's notation.
+
+The pipeline, one module per stage: :mod:`~symcnn.spec` (spec files) -> :mod:`~symcnn.graph`
+(the symbolic network) -> :mod:`~symcnn.derive` (Jacobians, chain rule, gradients).
+"""
+
+from .derive import Chain, Factor
+from .errors import ShapeError, SpecError, SymcnnError, TensorNameError
+from .functions import LogSumExp, PoolMax, ReLU, Sigmoid
+from .network import Network, load
+from .spec import Sequential, Spec, parse_spec, read_spec
+
+__all__ = [
+    "Chain", "Factor", "LogSumExp", "Network", "PoolMax", "ReLU", "Sequential", "ShapeError",
+    "Sigmoid", "Spec", "SpecError", "SymcnnError", "TensorNameError", "load", "parse_spec",
+    "read_spec",
+]

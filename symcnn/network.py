@@ -1,0 +1,79 @@
+"""The public :class:`Network`: a symbolic graph with its derivation, printing and compiling.
+
+This module only assembles the pipeline's stages behind one object; each method hands the
+work to the module of its stage (:mod:`~symcnn.derive`, ...).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import sympy
+
+from .derive import Chain, Derivation
+from .graph import Graph
+from .spec import Sequential, Spec, parse_spec, read_spec
+
+
+class Network(Graph):
+    """A CNN for chosen sizes, every input, weight and activation a named SymPy symbol.
+
+    Build one with :func:`load` from a spec file, or from a :class:`~symcnn.spec.Spec`, a dict
+    of the spec file's structure, or a :class:`~symcnn.spec.Sequential` builder.
+    """
+
+    def __init__(self, spec: Spec | dict | Sequential):
+        if isinstance(spec, Sequential):
+            spec = spec.spec()
+        super().__init__(spec if isinstance(spec, Spec) else parse_spec(spec))
+
+    @cached_property
+    def derivation(self) -> Derivation:
+        return Derivation(self)
+
+    def jacobian(self, of: str, wrt: str) -> sympy.Matrix:
+        """``d(of)/d(wrt)``, ``size(wrt) x size(of)``, padding symbols kept.
+
+        ``net.jacobian("Z1", "W1")`` of the seed is the 3x5 matrix whose column ``i`` is
+        ``(X_{i-1}, X_i, X_{i+1})``.
+        """
+        return self.derivation.jacobian(of, wrt).to_matrix()
+
+    def chain(self, wrt: str, full: bool = False) -> Chain:
+        """The chain rule of ``dL/d(wrt)`` factor by factor: see :meth:`Derivation.chain`."""
+        return self.derivation.chain(wrt, full)
+
+    def gradient(self, wrt: str) -> sympy.Matrix:
+        """``dL/d(wrt)``, ``size(wrt) x 1``, with the padding symbols substituted by 0."""
+        return self.derivation.loss_gradient(wrt).to_matrix()
+
+    def summary(self) -> str:
+        """One line per layer: its type, output shape and number of weights."""
+        spec = self.spec
+        lines = [f"input X: {_x(spec.input_shape)}"]
+        counts = spec.parameter_counts()
+        for l, layer in enumerate(spec.layers, start=1):
+            detail = {
+                "conv": lambda: f"{layer.filters} filter(s) {_x(layer.size)}, stride {_x(layer.stride)}, "
+                                f"padding {_x(layer.padding)}, bias {'yes' if layer.bias else 'no'}",
+                "maxpool": lambda: f"size {_x(layer.size)}, stride {_x(layer.stride)}",
+                "dense": lambda: f"{layer.units} unit(s), bias {'yes' if layer.bias else 'no'}",
+            }[layer.type]()
+            activation = f", {layer.activation}" if layer.activation != "none" else ""
+            lines.append(f"layer {l}: {layer.type} ({detail}{activation}) -> {_x(layer.out_shape)}, "
+                         f"{counts[l]} weight(s)")
+        lines.append(f"loss: {spec.loss or 'none'}; {self.parameter_count()} weight(s) in total")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<symcnn.Network {self.spec.source}: {' -> '.join(self.flow)}>"
+
+
+def load(path: str | Path) -> Network:
+    """The network of a TOML spec file."""
+    return Network(read_spec(path))
+
+
+def _x(shape) -> str:
+    return "x".join(map(str, shape))
