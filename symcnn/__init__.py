@@ -5,13 +5,13 @@ The pipeline, one module per stage: :mod:`~symcnn.spec` (spec files) -> :mod:`~s
 """
 
 from .derive import Chain, Factor
-from .errors import ShapeError, SpecError, SymcnnError, TensorNameError
+from .errors import LatexError, ShapeError, SpecError, SymcnnError, TensorNameError
 from .functions import LogSumExp, PoolMax, ReLU, Sigmoid
 from .network import Network, load
 from .spec import Sequential, Spec, parse_spec, read_spec
 
 __all__ = [
-    "Chain", "Factor", "LogSumExp", "Network", "PoolMax", "ReLU", "Sequential", "ShapeError",
+    "Chain", "Factor", "LatexError", "LogSumExp", "Network", "PoolMax", "ReLU", "Sequential", "ShapeError",
     "Sigmoid", "Spec", "SpecError", "SymcnnError", "TensorNameError", "load", "parse_spec",
     "read_spec",
 ]

@@ -23,3 +23,7 @@ class TensorNameError(SymcnnError):
 
 class ShapeError(SymcnnError):
     """Values or parameters whose shape does not fit the network."""
+
+
+class LatexError(SymcnnError):
+    """LaTeX that symcnn cannot read; the message quotes the piece it stopped at."""

@@ -182,8 +182,13 @@ class Graph:
     def substitute(self, expression, values: dict | None = None, **more):
         """An expression of the network's symbols evaluated at ``values`` (see :meth:`evaluate`):
         every symbol, intermediate ones included, is replaced by its value, padding by 0."""
-        substitutions = self._substitutions(self.evaluate(values, **more))
+        substitutions = self.substitutions(values, **more)
         return _apply(expression, lambda e: e.xreplace(substitutions))
+
+    def substitutions(self, values: dict | None = None, **more) -> dict:
+        """``{symbol: value}`` for every symbol of the network at ``values``: the inputs, the
+        forward values of every ``Z^l, A^l``, and 0 for the padding (see :meth:`evaluate`)."""
+        return self._substitutions(self.evaluate(values, **more))
 
     def _substitutions(self, known: dict[str, np.ndarray]) -> dict:
         """``{symbol: value}`` for the tensors in ``known`` (``L`` aside), padding symbols -> 0."""

@@ -12,8 +12,11 @@ from pathlib import Path
 import sympy
 
 from .derive import Chain, Derivation
+from .document import document
 from .graph import Graph
+from .latex import DEFAULT_MAX_SIZE, chain_latex
 from .spec import Sequential, Spec, parse_spec, read_spec
+from .verify import Report, verify
 
 
 class Network(Graph):
@@ -47,6 +50,22 @@ class Network(Graph):
     def gradient(self, wrt: str) -> sympy.Matrix:
         """``dL/d(wrt)``, ``size(wrt) x 1``, with the padding symbols substituted by 0."""
         return self.derivation.loss_gradient(wrt).to_matrix()
+
+    def latex(self, max_size: int = DEFAULT_MAX_SIZE) -> str:
+        """A complete LaTeX document of the derivation (see :mod:`symcnn.document`);
+        matrices with more than ``max_size`` rows or columns are elided with dots."""
+        return document(self, self.derivation, max_size)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter shows a network as its chain rules, one per parameter."""
+        if self.spec.loss is None:
+            return None
+        return "$$" + r" \\ ".join(chain_latex(self.chain(p)) for p in self.parameters) + "$$"
+
+    def verify(self, answer: str, wrt: str | None = None, of: str = "L", points: int = 64,
+               seed: int = 0, source: str = "<answer>") -> Report:
+        """Check a hand derivation of ``d(of)/d(wrt)`` written in LaTeX: see :mod:`symcnn.verify`."""
+        return verify(self, self.derivation, answer, wrt, of, points, seed, source)
 
     def summary(self) -> str:
         """One line per layer: its type, output shape and number of weights."""

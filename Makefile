@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine (see README.md):
+#   make demo   set up, then derive the seed network, write and compile its LaTeX, ...
+#   make test   set up, then run every test
+# Everything goes into .venv; TeX Live comes from Debian when pdflatex is missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup tex demo test derivations bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+tex:
+	@command -v latexmk >/dev/null && command -v pdflatex >/dev/null || { \
+	  echo "installing TeX Live from Debian (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    texlive-latex-base texlive-latex-recommended latexmk poppler-utils >/dev/null; }
+
+demo: setup tex
+	$(BIN)/symcnn derive derivations/seed_1d.toml -o out/seed_1d.tex --pdf
+	$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_correct.tex --wrt W1
+	-$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_no_relu.tex --wrt W1
+
+# Regenerate derivations/*.tex from the spec files beside them.
+derivations: setup
+	for spec in derivations/*.toml; do $(BIN)/symcnn derive $$spec -o $${spec%.toml}.tex || exit 1; done
+
+test: setup tex
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,0 +1,98 @@
+"""The ``symcnn`` command line: thin wrappers around the Python API.
+
+Exit status: 0 success, 1 a check that ran and failed, 2 bad input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .document import build_pdf
+from .errors import SymcnnError
+from .latex import DEFAULT_MAX_SIZE
+from .network import load
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except SymcnnError as error:
+        print(f"symcnn: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="symcnn", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    show = commands.add_parser("show", help="print the network, its expressions and chain rules")
+    show.add_argument("spec", type=Path)
+    show.set_defaults(run=_show)
+
+    derive = commands.add_parser("derive", help="write the derivation as a LaTeX document")
+    derive.add_argument("spec", type=Path)
+    derive.add_argument("-o", "--output", type=Path, help="the .tex file (default: standard output)")
+    derive.add_argument("--pdf", action="store_true", help="also compile OUT.pdf beside OUT.tex")
+    derive.add_argument("--max-size", type=int, default=DEFAULT_MAX_SIZE,
+                        help=f"elide matrices with more rows or columns (default {DEFAULT_MAX_SIZE})")
+    derive.set_defaults(run=_derive)
+
+    verify = commands.add_parser("verify", help="check a hand derivation written in LaTeX "
+                                                "(exit 0 right, 1 wrong, 2 bad input)")
+    verify.add_argument("spec", type=Path)
+    verify.add_argument("answer", type=Path, help="a .tex file holding the answer's math")
+    verify.add_argument("--wrt", help="the variable, e.g. W1 (none: the answer is an equation Z^1_2 = ...)")
+    verify.add_argument("--of", default="L", help="the differentiated tensor (default L, the loss)")
+    verify.add_argument("--points", type=int, default=64, help="most random exact points per entry")
+    verify.add_argument("--seed", type=int, default=0)
+    verify.set_defaults(run=_verify)
+    return parser
+
+
+def _show(args) -> int:
+    net = load(args.spec)
+    print(net.summary())
+    print("\nforward pass:")
+    for name in net.flow[1:]:
+        for symbol, expression in zip(net.symbols(name) if name != "L" else ["L"], net.expr(name)):
+            print(f"  {symbol} = {expression}")
+    if net.spec.loss is not None:
+        print("\nchain rules:")
+        for name in net.parameters:
+            print(f"  {net.chain(name)}")
+    return 0
+
+
+def _derive(args) -> int:
+    if args.pdf and args.output is None:
+        raise SymcnnError("derive: --pdf needs -o OUT.tex (the PDF is written beside it)")
+    if args.max_size < 3:
+        raise SymcnnError(f"derive: --max-size must be at least 3, got {args.max_size}")
+    text = load(args.spec).latex(max_size=args.max_size)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text)
+    except OSError as error:
+        raise SymcnnError(f"{args.output}: cannot write ({error.strerror})") from None
+    print(f"wrote {args.output}")
+    if args.pdf:
+        print(f"wrote {build_pdf(args.output)}")
+    return 0
+
+
+def _verify(args) -> int:
+    try:
+        answer = args.answer.read_text()
+    except OSError as error:
+        raise SymcnnError(f"{args.answer}: cannot read the answer ({error.strerror})") from None
+    report = load(args.spec).verify(answer, wrt=args.wrt, of=args.of, points=args.points,
+                                    seed=args.seed, source=str(args.answer))
+    print(report)
+    return 0 if report.correct else 1

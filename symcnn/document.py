@@ -1,0 +1,146 @@
+"""A whole derivation as a LaTeX document, and its PDF built by a real TeX engine.
+
+The document follows the seed's slide: the network and its sizes, the forward pass equation
+by equation, then for each parameter the chain rule with each factor's shape under it, every
+factor written out as a matrix (padding boxed, ``dZ/dW``'s columns labelled with their
+``Z_i``), and the gradient.  A spec with ``[values]`` gets a worked example too.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from .derive import Derivation
+from .errors import SymcnnError
+from .graph import Graph
+from .latex import (DEFAULT_MAX_SIZE, chain_latex, entries_latex, forward_latex, jacobian_latex,
+                    labels, matrix_latex, partial, shape_latex, tensor_latex, to_latex, values_latex)
+
+MAX_TERMS = 6  # a sum in the document shows at most this many terms; the rest is elided
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[a4paper,landscape,margin=1.6cm]{geometry}
+\usepackage{amsmath,amssymb,graphicx,booktabs}
+\pagestyle{empty}
+\setlength{\parindent}{0pt}
+\setcounter{MaxMatrixCols}{40}
+% \fit{math}: display math shrunk to the line width only when it is wider than the line
+\newsavebox{\fitbox}
+\newcommand{\fit}[1]{\sbox{\fitbox}{$\displaystyle #1$}%
+  \ifdim\wd\fitbox>\linewidth\resizebox{\linewidth}{!}{\usebox{\fitbox}}\else\usebox{\fitbox}\fi}
+"""
+
+
+def document(graph: Graph, derivation: Derivation, max_size: int = DEFAULT_MAX_SIZE) -> str:
+    """The complete ``.tex`` source of ``graph``'s derivation."""
+    title = graph.spec.title or Path(graph.spec.source).stem.replace("_", " ")
+    parts = [PREAMBLE, r"\begin{document}", rf"\section*{{{_text(title)}}}",
+             network_section(graph), forward_section(graph, max_size)]
+    if graph.spec.loss is not None:
+        parts += [backprop_section(graph, derivation, name, max_size) for name in graph.parameters]
+    if graph.spec.values:
+        parts.append(example_section(graph))
+    parts.append(r"\end{document}")
+    return "\n\n".join(parts) + "\n"
+
+
+def network_section(graph: Graph) -> str:
+    spec = graph.spec
+    rows = [rf"input & $X$ & & ${shape_latex(spec.input_shape)}$ & \\"]
+    counts = spec.parameter_counts()
+    for l, layer in enumerate(spec.layers, start=1):
+        details = {
+            "conv": lambda: f"{layer.filters} filter(s) ${shape_latex(layer.size)}$, stride "
+                            f"${shape_latex(layer.stride)}$, padding ${shape_latex(layer.padding)}$",
+            "maxpool": lambda: f"size ${shape_latex(layer.size)}$, stride ${shape_latex(layer.stride)}$",
+            "dense": lambda: f"{layer.units} unit(s)",
+        }[layer.type]()
+        if layer.type != "maxpool":
+            details += f", {'bias' if layer.bias else 'no bias'}, {layer.activation}"
+        rows.append(rf"{l} & {layer.type} & {details} & ${shape_latex(layer.out_shape)}$ & {counts[l]} \\")
+    loss = (spec.loss or "none").replace("_", " ")
+    return "\n".join([
+        r"\subsection*{The network}", r"\begin{tabular}{llllr}", r"\toprule",
+        r"layer & type & & output (channels $\times$ size) & weights \\", r"\midrule", *rows,
+        r"\midrule", rf"loss & {loss} & & & {graph.parameter_count()} \\", r"\bottomrule",
+        r"\end{tabular}"])
+
+
+def forward_section(graph: Graph, max_size: int) -> str:
+    """The forward pass, and beside it the first conv layer's entries written out."""
+    lines = [rf"{equation} && {note}" for equation, note in forward_latex(graph)]
+    forward = "\n".join([r"\begin{align*}", " \\\\\n".join(lines), r"\end{align*}"])
+    first_conv = next((f"Z{l}" for l, layer in enumerate(graph.spec.layers, 1) if layer.type == "conv"), None)
+    if first_conv is None:
+        return r"\subsection*{Forward pass}" + "\n" + forward
+    entries = [e.replace(" = ", " &= ", 1) for e in entries_latex(graph, first_conv, limit=min(max_size, 6))]
+    written = "\n".join(["Written out, padding boxed:", r"\begin{align*}", " \\\\\n".join(entries),
+                         r"\end{align*}"])
+    return "\n".join([r"\subsection*{Forward pass}", r"\begin{minipage}[t]{0.55\linewidth}", forward,
+                      r"\end{minipage}\hfill\begin{minipage}[t]{0.42\linewidth}", written,
+                      r"\end{minipage}"])
+
+
+def backprop_section(graph: Graph, derivation: Derivation, name: str, max_size: int) -> str:
+    """The chain rule of one parameter with shapes, its factors side by side as matrices
+    (as on the seed's slide), and the gradient with the padding set to 0."""
+    chain = derivation.chain(name)
+    factors = r" \cdot ".join(jacobian_latex(graph, f.matrix, f.of, f.wrt, max_size)
+                              for f in chain.factors)
+    gradient = derivation.loss_gradient(name).to_matrix()
+    column = matrix_latex(gradient, row_labels=labels(graph, name), max_size=max_size,
+                          max_terms=MAX_TERMS)
+    return "\n".join([
+        rf"\subsection*{{Backpropagation: $\partial {tensor_latex('L')} / \partial {tensor_latex(name)}$}}",
+        rf"\[ {chain_latex(chain)} \]",
+        rf"\[ \fit{{{partial('L', name)} = {factors}}} \]",
+        "With the padding set to 0:",
+        rf"\[ \fit{{{partial('L', name)} = {column}}} \]"])
+
+
+def example_section(graph: Graph) -> str:
+    """The spec's values pushed through the network: image, filters, each layer's output."""
+    values = graph.evaluate()
+    parts = [r"\subsection*{Worked example}"]
+    for name, array in values.items():
+        if name == "L":
+            parts.append(rf"\[ \operatorname{{loss}} = {to_latex(array[()])} \]")
+            continue
+        if name == "X" and graph.padding_symbols("X"):
+            padded = graph.substitute(graph.symbol_array("X", padded=True))
+            parts.append(rf"\[ X \text{{ zero padded}} = \fit{{{values_latex(padded)}}} \]")
+        parts.append(rf"\[ {tensor_latex(name)} = \fit{{{values_latex(array)}}} \]")
+    return "\n".join(parts)
+
+
+def _text(text: str) -> str:
+    return re.sub(r"([&%$#_{}])", r"\\\1", text)
+
+
+def build_pdf(tex_path: str | Path) -> Path:
+    """Compile a ``.tex`` file beside itself with latexmk (or pdflatex) and return the PDF.
+
+    Raises :class:`~symcnn.errors.SymcnnError` with TeX's first error line when it fails,
+    or when no TeX engine is installed.
+    """
+    tex_path = Path(tex_path).resolve()
+    if shutil.which("latexmk"):
+        command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-quiet",
+                   f"-outdir={tex_path.parent}", tex_path.name]
+    elif shutil.which("pdflatex"):
+        command = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex_path.name]
+    else:
+        raise SymcnnError("no TeX engine found (latexmk or pdflatex): install TeX Live, e.g. `make tex`")
+    result = subprocess.run(command, cwd=tex_path.parent, capture_output=True, text=True)
+    pdf = tex_path.with_suffix(".pdf")
+    if result.returncode != 0 or not pdf.exists():
+        log = tex_path.with_suffix(".log")
+        text = log.read_text(errors="replace") if log.exists() else result.stdout
+        first = next((line for line in text.splitlines() if line.startswith("!")), "see the log")
+        raise SymcnnError(f"{tex_path}: LaTeX failed: {first.lstrip('! ')} (log: {log})")
+    for suffix in (".aux", ".fls", ".fdb_latexmk", ".log"):
+        tex_path.with_suffix(suffix).unlink(missing_ok=True)
+    return pdf
