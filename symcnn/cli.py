@@ -9,7 +9,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from .document import build_pdf
+from .gradcheck import check_gradient
 from .errors import SymcnnError
 from .latex import DEFAULT_MAX_SIZE
 from .network import load
@@ -50,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--points", type=int, default=64, help="most random exact points per entry")
     verify.add_argument("--seed", type=int, default=0)
     verify.set_defaults(run=_verify)
+
+    gradcheck = commands.add_parser("gradcheck", help="compiled gradients vs central finite differences "
+                                                      "(exit 0 pass, 1 fail)")
+    gradcheck.add_argument("spec", type=Path)
+    gradcheck.add_argument("--batch", type=int, default=4, help="random samples (default 4)")
+    gradcheck.add_argument("--seed", type=int, default=0)
+    gradcheck.add_argument("--backend", default="array", choices=["array", "scalar"])
+    gradcheck.set_defaults(run=_gradcheck)
     return parser
 
 
@@ -96,3 +107,19 @@ def _verify(args) -> int:
                                     seed=args.seed, source=str(args.answer))
     print(report)
     return 0 if report.correct else 1
+
+
+def _gradcheck(args) -> int:
+    net = load(args.spec)
+    if net.spec.loss is None:
+        raise SymcnnError(f"{args.spec}: gradcheck needs a loss; the spec has none")
+    model = net.compile(args.backend)
+    rng = np.random.default_rng(args.seed)
+    params = model.init_params(args.seed)
+    X = rng.normal(size=(args.batch, *model.input_shape))
+    classes = int(np.prod(net.spec.output_shape))
+    y = rng.integers(classes, size=args.batch) if net.spec.loss == "cross_entropy" else \
+        rng.normal(size=(args.batch, classes))
+    result = check_gradient(model, params, X, y)
+    print(f"gradcheck {args.spec} ({args.backend} backend): {result}")
+    return 0 if result.passed else 1

@@ -1,0 +1,377 @@
+"""Derived gradients -> NumPy functions, vectorized over the batch, layer by layer.
+
+Every layer is compiled from its derivation: the forward expressions and the local
+vector-Jacobian products ``dL/dA^{l-1} = (dA^l/dA^{l-1}) dL/dA^l`` and
+``dL/dW^l = (dA^l/dW^l) dL/dA^l`` that :mod:`symcnn.derive` differentiates, with the upstream
+gradient ``dL/dA^l`` as symbols ``G_1, G_2, ...``.  Two backends share one call signature:
+
+``"scalar"``
+    ``sympy.lambdify`` (with common-subexpression elimination) of those expressions, every
+    symbol standing for a ``(batch,)`` array: one NumPy call per scalar operation, the
+    reference for small sizes.
+``"array"`` (default)
+    Conv, dense and pooling layers use vectorized kernels (:mod:`symcnn.kernels`) once the
+    index structure of their derived expressions is checked to be the kernel's; activations'
+    derivatives and the loss gradient are lambdified from their derived expressions.
+
+The loss is the mean over the batch of the per-sample loss ``L``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+from . import kernels
+from .derive import Derivation, Sparse
+from .errors import ShapeError
+from .functions import ACTIVATION_FUNCTIONS
+from .graph import Graph
+
+
+class ModelPrinter(NumPyPrinter):
+    """NumPy code for symcnn's functions (stable sigmoid and logsumexp)."""
+
+    def _print_Heaviside(self, expr):
+        """The steps of the contract as comparisons (40x faster than ``numpy.heaviside``)."""
+        argument, at_zero = self._print(expr.args[0]), expr.args[1] if len(expr.args) > 1 else None
+        if at_zero in (0, 1):
+            return f"numpy.{'greater' if at_zero == 0 else 'greater_equal'}({argument}, 0)"
+        return super()._print_Heaviside(expr)
+
+    def _print_ReLU(self, expr):
+        return f"numpy.maximum({self._print(expr.args[0])}, 0)"
+
+    def _print_Sigmoid(self, expr):
+        return f"(0.5 * (1 + numpy.tanh(0.5 * ({self._print(expr.args[0])}))))"
+
+    def _print_PoolMax(self, expr):
+        return f"numpy.maximum.reduce([{', '.join(map(self._print, expr.args))}])"
+
+    def _print_LogSumExp(self, expr):
+        return f"logsumexp([{', '.join(map(self._print, expr.args))}])"
+
+
+def logsumexp(terms: list) -> np.ndarray:
+    """``log sum_k e^{z_k}`` computed as ``m + log sum_k e^{z_k - m}``, ``m = max_k z_k``."""
+    stacked = np.stack(np.broadcast_arrays(*terms))
+    top = stacked.max(axis=0)
+    return top + np.log(np.exp(stacked - top).sum(axis=0))
+
+
+def lambdify(arguments, expressions):
+    """``sympy.lambdify`` with cse and :class:`ModelPrinter`, returning a list of arrays."""
+    return sympy.lambdify(arguments, list(expressions), modules=[{"logsumexp": logsumexp}, "numpy"],
+                          cse=True, printer=ModelPrinter({"fully_qualified_modules": True}), dummify=True)
+
+
+class CompiledModel:
+    """A network's compiled loss, gradients and predictions.
+
+    ``params`` maps ``"W1"``, ``"b1"``, ... to arrays in the contract's shapes; ``X`` is
+    ``(batch, *input)``; ``y`` is ``(batch, K)`` for squared loss, integer labels ``(batch,)``
+    for cross entropy.
+    """
+
+    def __init__(self, graph: Graph, derivation: Derivation, backend: str = "array",
+                 dtype=np.float64):
+        if backend not in BACKENDS:
+            raise ShapeError(f"compile: unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+        self.spec, self.backend, self.dtype = graph.spec, backend, np.dtype(dtype)
+        self.shapes = graph.spec.parameter_shapes()
+        full = graph.spec.input_shape
+        self.input_shape = full[1:] if full[0] == 1 else full  # one sample of X, as the spec gives it
+        self._layers = BACKENDS[backend](graph, derivation)
+        self._probe = self._layers if backend == "array" else _array_backend(graph, derivation)
+        slots = getattr(self._layers[-1], "slots", None)  # the output's columns, if not canonical
+        self._output_order = None if slots is None else np.argsort(slots)
+        self._output_slots = slots
+        self._loss = _compile_loss(graph, derivation) if graph.spec.loss else None
+
+    def init_params(self, seed: int = 0) -> dict[str, np.ndarray]:
+        """PyTorch's default initialisation: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``."""
+        rng = np.random.default_rng(seed)
+        params = {}
+        for name, shape in self.shapes.items():
+            weight = self.shapes["W" + name[1:]]
+            fan_in = math.prod(weight[1:]) if len(weight) > 2 else weight[0]
+            bound = 1 / math.sqrt(fan_in)
+            params[name] = rng.uniform(-bound, bound, size=shape).astype(self.dtype)
+        return params
+
+    def forward(self, params: dict, X) -> np.ndarray:
+        """The network's output ``A^L`` for a batch, shape ``(batch, *output)``."""
+        a, _ = self._forward(self._params(params), self._inputs(X))
+        return a.reshape(len(a), *self.spec.output_shape)
+
+    def predict(self, params: dict, X) -> np.ndarray:
+        """Class labels (cross entropy) or outputs (squared loss) for a batch."""
+        out, _ = self._forward(self._params(params), self._inputs(X))
+        return out.argmax(axis=1) if self.spec.loss == "cross_entropy" else out
+
+    def loss(self, params: dict, X, y) -> float:
+        return self.loss_and_grad(params, X, y, gradient=False)[0]
+
+    def loss_and_grad(self, params: dict, X, y, gradient: bool = True):
+        """Mean loss over the batch and its gradient for every parameter (same keys and shapes)."""
+        params, X = self._params(params), self._inputs(X)
+        a, caches = self._forward(params, X)
+        losses, delta = self._loss(a, self._targets(y, len(X)))
+        if not gradient:
+            return float(np.mean(losses)), None
+        delta = delta / len(X)
+        if self._output_slots is not None:
+            delta = delta[:, self._output_slots]
+        grads = {}
+        for layer, cache in zip(reversed(self._layers), reversed(caches)):
+            delta, layer_grads = layer.backward(params, cache, delta)
+            grads.update(layer_grads)
+        return float(np.mean(losses)), {name: grads[name] for name in self.shapes}
+
+    def kink_distance(self, params: dict, X) -> np.ndarray:
+        """Per sample, how close the forward pass comes to a kink: the smallest ``|Z|`` of a
+        ReLU unit and the smallest gap between the two largest entries of a pooling window.
+        A window of ReLU outputs that are all clamped to 0 is flat, not a kink, and is skipped."""
+        params, a = self._params(params), self._inputs(X)
+        distance = np.full(len(a), np.inf)
+        after_relu = False
+        for layer in self._probe:
+            if layer.layer.type == "maxpool":
+                values = np.take(a, layer.pool.targets, axis=1).reshape(len(a), layer.pool.size, -1)
+                top = np.sort(values, axis=1)[:, -2:]
+                gap = top[:, 1] - top[:, 0]
+                if after_relu:
+                    gap = np.where(top[:, 1] == 0, np.inf, gap)
+                distance = np.minimum(distance, gap.min(axis=1))
+            a, cache = layer.forward(params, a)
+            after_relu = layer.layer.activation == "relu" or (after_relu and layer.layer.type == "maxpool")
+            if layer.layer.activation == "relu":
+                distance = np.minimum(distance, np.abs(cache[1]).min(axis=1))
+        return distance
+
+    def _forward(self, params, a):
+        """The output in canonical order, and every layer's cache for the backward pass."""
+        caches = []
+        for layer in self._layers:
+            a, cache = layer.forward(params, a)
+            caches.append(cache)
+        return (a if self._output_order is None else a[:, self._output_order]), caches
+
+    # -- input checks ------------------------------------------------------------------
+
+    def _params(self, params: dict) -> dict:
+        missing = [n for n in self.shapes if n not in params]
+        if missing:
+            raise ShapeError(f"params: missing {', '.join(missing)} (this network has {', '.join(self.shapes)})")
+        extra = [n for n in params if n not in self.shapes]
+        if extra:
+            raise ShapeError(f"params: {extra[0]!r} is not a parameter of this network ({', '.join(self.shapes)})")
+        checked = {}
+        for name, shape in self.shapes.items():
+            array = np.asarray(params[name], dtype=self.dtype)
+            if array.shape != shape:
+                raise ShapeError(f"params[{name!r}]: shape {array.shape}, expected {shape}")
+            checked[name] = array
+        return checked
+
+    def _inputs(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=self.dtype)
+        full = self.spec.input_shape
+        given = full[1:] if full[0] == 1 and X.ndim == len(full) else full
+        if X.ndim != len(given) + 1 or X.shape[1:] != tuple(given):
+            raise ShapeError(f"X: shape {X.shape}, expected (batch, {', '.join(map(str, given))})")
+        return X.reshape(len(X), -1)
+
+    def _targets(self, y, batch: int) -> np.ndarray:
+        classes = math.prod(self.spec.output_shape)
+        y = np.asarray(y)
+        if self.spec.loss == "squared":
+            if y.shape != (batch, classes):
+                raise ShapeError(f"y: shape {y.shape}, expected ({batch}, {classes})")
+            return y.astype(self.dtype)
+        if y.shape != (batch,) or not np.issubdtype(y.dtype, np.integer):
+            raise ShapeError(f"y: integer class labels of shape ({batch},) expected, got {y.dtype} {y.shape}")
+        bad = np.flatnonzero((y < 0) | (y >= classes))
+        if bad.size:
+            raise ShapeError(f"y: labels must be in 0..{classes - 1}, got {y[bad[0]]} (entry {bad[0]})")
+        return np.eye(classes, dtype=self.dtype)[y]
+
+
+def _compile_loss(graph: Graph, derivation: Derivation):
+    """``L(A^L, y)`` and ``dL/dA^L`` lambdified from the derivation, per sample, vectorized."""
+    outputs = list(graph.symbol_array(graph.flow[-2]).flat)
+    targets = list(graph.symbol_array("y").flat)
+    gradient = derivation.local_jacobian("L", graph.flow[-2]).to_matrix()
+    function = lambdify(outputs + targets, [graph.expr("L")[0], *gradient])
+
+    def loss(a: np.ndarray, y: np.ndarray):
+        values = function(*a.T, *y.T)
+        per_sample = np.broadcast_to(values[0], (len(a),))
+        return per_sample, np.stack([np.broadcast_to(v, (len(a),)) for v in values[1:]], axis=1).astype(a.dtype)
+    return loss
+
+
+# -- the scalar backend: every layer lambdified entry by entry --------------------------
+
+class _ScalarLayer:
+    """One layer's forward pass and VJPs, lambdified from the derivation."""
+
+    def __init__(self, graph: Graph, derivation: Derivation, l: int):
+        previous = _input_of(graph, l)
+        self.params = [p for p in (f"W{l}", f"b{l}") if p in graph.parameters]
+        inputs = list(graph.symbol_array(previous).flat)
+        weights = [s for p in self.params for s in graph.symbol_array(p).flat]
+        zeros = {s: 0 for s in graph.padding_symbols(previous)}
+        forward = [e.xreplace(zeros) for e in _layer_expressions(graph, l)]
+        upstream = sympy.symbols(f"G_1:{len(forward) + 1}", real=True)
+        column = Sparse(len(forward), 1, {(j, 0): g for j, g in enumerate(upstream)})
+        vjp_input = _vjp(graph, derivation, l, previous, column)
+        vjp_params = [(p, _vjp(graph, derivation, l, p, column)) for p in self.params]
+        self._forward = lambdify(inputs + weights, forward)
+        self._backward = lambdify(inputs + weights + list(upstream),
+                                  _column_entries(vjp_input, zeros)
+                                  + [e for _, v in vjp_params for e in _column_entries(v, zeros)])
+
+    def forward(self, params, a):
+        batch = len(a)
+        columns = [*a.T, *[w for p in self.params for w in params[p].ravel()]]
+        out = np.stack([np.broadcast_to(v, (batch,)) for v in self._forward(*columns)], axis=1)
+        return out.astype(a.dtype), (a, columns)
+
+    def backward(self, params, cache, delta):
+        a, columns = cache
+        batch = len(a)
+        values = [np.broadcast_to(v, (batch,)) for v in self._backward(*columns, *delta.T)]
+        inputs = a.shape[1]
+        d_input = np.stack(values[:inputs], axis=1).astype(a.dtype)
+        grads, at = {}, inputs
+        for p in self.params:
+            size = params[p].size
+            grads[p] = np.stack(values[at:at + size], axis=1).sum(axis=0).reshape(params[p].shape).astype(a.dtype)
+            at += size
+        return d_input, grads
+
+
+def _input_of(graph: Graph, l: int) -> str:
+    """The tensor layer ``l`` reads: ``X`` or ``A^{l-1}``."""
+    return "X" if l == 1 else f"A{l - 1}"
+
+
+def _layer_expressions(graph: Graph, l: int) -> list:
+    """``A^l`` in terms of the layer's input and weights (``Z^l`` substituted into ``f``)."""
+    activation = graph.expr_array(f"A{l}")
+    if f"Z{l}" not in graph.flow:
+        return list(activation.flat)
+    pre = dict(zip(graph.symbol_array(f"Z{l}").flat, graph.expr_array(f"Z{l}").flat))
+    return [e.xreplace(pre) for e in activation.flat]
+
+
+def _vjp(graph: Graph, derivation: Derivation, l: int, wrt: str, upstream: Sparse) -> Sparse:
+    """``d(A^l)/d(wrt) . G``, the layer's derived local Jacobians applied to ``G``."""
+    steps = [(f"Z{l}", wrt), (f"A{l}", f"Z{l}")] if f"Z{l}" in graph.flow else [(f"A{l}", wrt)]
+    jacobian = derivation.local_jacobian(*steps[0])
+    for of, by in steps[1:]:
+        jacobian = jacobian @ derivation.local_jacobian(of, by)
+    result = jacobian @ upstream
+    if f"Z{l}" in graph.flow:  # the activation's derivative is written in Z^l: write Z^l out
+        pre = dict(zip(graph.symbol_array(f"Z{l}").flat, graph.expr_array(f"Z{l}").flat))
+        result = result.map(lambda e: e.xreplace(pre))
+    return result
+
+
+def _column_entries(column: Sparse, zeros: dict) -> list:
+    return [column.entries.get((i, 0), sympy.S.Zero).xreplace(zeros) for i in range(column.rows)]
+
+
+def _scalar_backend(graph: Graph, derivation: Derivation) -> list:
+    return [_ScalarLayer(graph, derivation, l) for l in range(1, len(graph.spec.layers) + 1)]
+
+
+# -- the array backend ------------------------------------------------------------------
+
+class _ArrayLayer:
+    """A conv, pooling or dense layer on whole arrays, its index structure read from the
+    derivation (:mod:`symcnn.kernels`); the activation and its derived derivative lambdified.
+
+    A conv layer's output is kept position-major (``(B, outputs * F)``, one GEMM row per
+    position) instead of the canonical (filter, position) order; ``slots`` says which canonical
+    entry each column holds, and the next layer's indices are permuted once, here, to match.
+    """
+
+    def __init__(self, graph: Graph, derivation: Derivation, l: int, in_slots):
+        self.layer, self.l = graph.spec.layers[l - 1], l
+        previous = _input_of(graph, l)
+        self.inputs, self.first, self.slots = graph.symbol_array(previous).size, l == 1, None
+        column = np.argsort(in_slots) if in_slots is not None else np.arange(self.inputs)
+        if self.layer.type == "conv":
+            gather = kernels.conv_gather(graph, derivation, l, previous)
+            gather = np.where(gather == self.inputs, self.inputs, column[np.minimum(gather, self.inputs - 1)])
+            if self.layer.bias:  # the bias meets the constant 1 at index inputs + 1
+                gather = np.hstack([gather, np.full((len(gather), 1), self.inputs + 1)])
+            self.gather = gather
+            self.slots = kernels.position_major(self.layer.filters, gather.shape[0])
+        elif self.layer.type == "maxpool":
+            self.pool = kernels.Pool(column[kernels.pool_windows(graph, derivation, l, previous)], self.inputs)
+        else:
+            kernels.dense_check(graph, derivation, l, previous)
+            self.rows = in_slots  # W's rows in the order the input's columns come
+        z = sympy.Symbol("z", real=True)
+        f = ACTIVATION_FUNCTIONS[self.layer.activation](z)
+        self.f = lambdify([z], [f]) if self.layer.activation != "none" else None
+        self.df = lambdify([z], [sympy.diff(f, z)]) if self.layer.activation != "none" else None
+
+    def forward(self, params, a):
+        layer, l = self.layer, self.l
+        if layer.type == "maxpool":
+            return self.pool.forward(a)
+        bias = params.get(f"b{l}")
+        if layer.type == "conv":
+            z, patches = kernels.conv_forward(a, self._conv_weights(params), self.gather)
+        else:
+            W = params[f"W{l}"] if self.rows is None else params[f"W{l}"][self.rows]
+            patches, z = a, a @ W + (bias if bias is not None else 0)
+        out = self.f(z)[0].astype(a.dtype, copy=False) if self.f else z
+        return out, (patches, z)
+
+    def backward(self, params, cache, delta):
+        layer, l = self.layer, self.l
+        if layer.type == "maxpool":
+            return self.pool.backward(delta, cache), {}
+        patches, z = cache
+        if self.df:
+            delta = delta * self.df(z)[0]
+        W = params[f"W{l}"]
+        if layer.type == "conv":
+            d_weights, d_input = kernels.conv_backward(delta, patches, self._conv_weights(params), self.gather,
+                                                       self.inputs, not self.first)
+            dW, db = d_weights[:, :W[0].size].reshape(W.shape), d_weights[:, -1]
+        else:
+            W = W if self.rows is None else W[self.rows]
+            dW, db = patches.T @ delta, delta.sum(axis=0)
+            d_input = None if self.first else delta @ W.T
+            if self.rows is not None:
+                dW = dW[np.argsort(self.rows)]
+        grads = {f"W{l}": dW}
+        if layer.bias:
+            grads[f"b{l}"] = db
+        return d_input, grads
+
+
+    def _conv_weights(self, params) -> np.ndarray:
+        """``(F, C * prod(K))``, with the bias as one more column when the layer has one."""
+        W = params[f"W{self.l}"].reshape(self.layer.filters, -1)
+        return np.hstack([W, params[f"b{self.l}"][:, None]]) if self.layer.bias else W
+
+
+def _array_backend(graph: Graph, derivation: Derivation) -> list:
+    layers, slots = [], None
+    for l in range(1, len(graph.spec.layers) + 1):
+        layers.append(_ArrayLayer(graph, derivation, l, slots))
+        slots = layers[-1].slots
+    return layers
+
+
+BACKENDS = {"array": _array_backend, "scalar": _scalar_backend}

@@ -1,0 +1,180 @@
+"""Compiled NumPy gradients: array kernels vs scalar lambdify vs substitution vs PyTorch."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import symcnn
+import torch_oracle
+from symcnn.gradcheck import check_gradient
+from conftest import DERIVATIONS
+
+
+def data_for(spec, rng, batch):
+    X = rng.normal(size=(batch, *spec.input_shape))
+    classes = int(np.prod(spec.output_shape))
+    y = rng.integers(classes, size=batch) if spec.loss == "cross_entropy" else rng.normal(size=(batch, classes))
+    return X, y
+
+
+@st.composite
+def small_networks(draw):
+    dims = draw(st.sampled_from([1, 2]))
+    channels = draw(st.integers(1, 2))
+    spatial = [draw(st.integers(3, 6)) for _ in range(dims)]
+    layers = [{"type": "conv", "filters": draw(st.integers(1, 3)), "size": draw(st.integers(1, 3)),
+               "stride": draw(st.integers(1, 2)), "padding": draw(st.integers(0, 2)), "bias": draw(st.booleans()),
+               "activation": draw(st.sampled_from(["relu", "none", "sigmoid", "tanh"]))}]
+    if draw(st.booleans()):  # stride < size gives overlapping windows
+        layers.append({"type": "maxpool", "size": draw(st.integers(1, 3)), "stride": draw(st.integers(1, 2))})
+    if draw(st.booleans()):
+        layers.append({"type": "conv", "filters": 2, "size": draw(st.integers(1, 2)),
+                       "padding": draw(st.integers(0, 1)), "activation": "relu"})
+    layers.append({"type": "dense", "units": draw(st.integers(2, 3)), "bias": draw(st.booleans()),
+                   "activation": draw(st.sampled_from(["none", "tanh", "sigmoid"]))})
+    data = {"input": [channels, *spatial] if channels > 1 else spatial, "dims": dims,
+            "loss": draw(st.sampled_from(["squared", "cross_entropy"])), "layers": layers}
+    try:
+        return symcnn.parse_spec(data), draw(st.integers(0, 2**32 - 1))
+    except symcnn.SpecError:
+        assume(False)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_networks())
+def test_array_kernels_equal_scalar_expansion_and_pytorch(case):
+    spec, seed = case
+    net = symcnn.Network(spec)
+    array, scalar = net.compile("array"), net.compile("scalar")
+    rng = np.random.default_rng(seed)
+    params = array.init_params(seed)
+    X, y = data_for(spec, rng, batch=3)
+    loss_a, grads_a = array.loss_and_grad(params, X, y)
+    loss_s, grads_s = scalar.loss_and_grad(params, X, y)
+    loss_t, grads_t = torch_oracle.loss_and_grads(spec, params, X, y)
+    assert loss_a == pytest.approx(loss_s, rel=1e-12, abs=1e-12)
+    assert loss_a == pytest.approx(loss_t / 3, rel=1e-10, abs=1e-12)
+    np.testing.assert_allclose(array.forward(params, X), scalar.forward(params, X), rtol=1e-12, atol=1e-12)
+    for name in params:
+        np.testing.assert_allclose(grads_a[name], grads_s[name], rtol=1e-10, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(grads_a[name], grads_t[name] / 3, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_compiled_gradient_equals_substitution_into_the_derivation():
+    net = symcnn.load(DERIVATIONS / "seed_1d.toml")
+    model = net.compile()
+    rng = np.random.default_rng(3)
+    params = {"W1": rng.normal(size=(1, 1, 3)), "W2": rng.normal(size=(5, 1))}
+    X, y = rng.normal(size=(1, 5)), rng.normal(size=(1, 1))
+    _, grads = model.loss_and_grad(params, X, y)
+    point = {**params, "X": X[0], "y": y[0]}
+    for name in params:
+        exact = np.array([float(v) for v in net.substitute(net.gradient(name), point)])
+        np.testing.assert_allclose(grads[name].ravel(), exact, rtol=1e-12)
+
+
+def test_conv_gather_is_read_from_the_derivation():
+    net = symcnn.load(DERIVATIONS / "seed_1d.toml")
+    from symcnn.kernels import conv_gather
+    gather = conv_gather(net, net.derivation, 1, "X")
+    # Z_i meets (X_{i-1}, X_i, X_{i+1}); X_0 and X_6 are the padding zero, index 5
+    assert gather.tolist() == [[5, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]]
+
+
+def test_float32_and_predictions():
+    net = symcnn.load(DERIVATIONS / "digits_cnn.toml")
+    m64, m32 = net.compile(), net.compile(dtype="float32")
+    params = m64.init_params(0)
+    again = m64.init_params(0)
+    assert params["W1"].shape == (8, 1, 3, 3) and all((params[k] == again[k]).all() for k in params)
+    assert np.abs(params["W1"]).max() <= 1 / 3 and np.abs(params["W3"]).max() <= 1 / np.sqrt(128)
+    X, y = data_for(net.spec, np.random.default_rng(0), batch=16)
+    loss64, grads64 = m64.loss_and_grad(params, X[:, 0], y)
+    loss32, grads32 = m32.loss_and_grad(params, X[:, 0], y)
+    assert grads32["W1"].dtype == np.float32 and m32.forward(params, X).dtype == np.float32
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    for name in params:
+        np.testing.assert_allclose(grads32[name], grads64[name], rtol=1e-3, atol=1e-5)
+    predictions = m64.predict(params, X)
+    assert predictions.shape == (16,) and (predictions == m64.forward(params, X).argmax(axis=1)).all()
+
+
+@pytest.mark.parametrize("spec", [s for s in sorted(DERIVATIONS.glob("*.toml")) if "loss" in s.read_text()],
+                         ids=lambda s: s.stem)
+def test_gradcheck_passes_on_every_spec(spec):
+    net = symcnn.load(spec)
+    model = net.compile()
+    X, y = data_for(net.spec, np.random.default_rng(1), batch=4)
+    result = check_gradient(model, model.init_params(1), X, y)
+    assert result.passed, str(result)
+    assert result.worst.error < 1e-6
+
+
+class PlantedBug:
+    """A model whose gradient is wrong in exactly one entry."""
+
+    def __init__(self, model, name, index):
+        self.model, self.name, self.index = model, name, index
+        self.dtype = model.dtype
+
+    def loss(self, *args):
+        return self.model.loss(*args)
+
+    def kink_distance(self, *args):
+        return self.model.kink_distance(*args)
+
+    def loss_and_grad(self, *args):
+        loss, grads = self.model.loss_and_grad(*args)
+        grads[self.name][self.index] += 1e-3
+        return loss, grads
+
+
+def test_gradcheck_names_a_planted_wrong_entry():
+    net = symcnn.load(DERIVATIONS / "digits_cnn.toml")
+    model = net.compile()
+    X, y = data_for(net.spec, np.random.default_rng(2), batch=3)
+    result = check_gradient(PlantedBug(model, "W1", (5, 0, 2, 1)), model.init_params(2), X[:, 0], y)
+    assert not result.passed
+    assert result.worst.name == "W1" and result.worst.index == (5, 0, 2, 1)
+    assert "failed: W1[5, 0, 2, 1] is off" in str(result)
+
+
+def test_gradcheck_leaves_out_samples_on_a_kink():
+    net = symcnn.load(DERIVATIONS / "seed_1d.toml")
+    model = net.compile()
+    params = {"W1": np.array([[[1.0, -1.0, 0.5]]]), "W2": np.ones((5, 1))}
+    on_kink = [1.0, 1.0, 0.0, 2.0, 3.0]  # Z1_2 = 1 - 1 + 0 = 0
+    X = np.array([on_kink, [0.3, -1.2, 0.7, 2.0, -0.4]])
+    assert model.kink_distance(params, X)[0] == 0
+    result = check_gradient(model, params, X, np.ones((2, 1)))
+    assert result.skipped == 1 and result.samples == 1 and result.passed
+    with pytest.raises(symcnn.SymcnnError, match="all 1 samples lie within 0.0001 of a ReLU kink"):
+        check_gradient(model, params, X[:1], np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p, X, y: ({k: v for k, v in p.items() if k != "b3"}, X, y),
+     "params: missing b3 (this network has W1, b1, W3, b3)"),
+    (lambda p, X, y: ({**p, "W1": p["W1"][:, :, :2]}, X, y), "params['W1']: shape (8, 1, 2, 3), expected (8, 1, 3, 3)"),
+    (lambda p, X, y: ({**p, "W9": p["W1"]}, X, y), "params: 'W9' is not a parameter of this network"),
+    (lambda p, X, y: (p, X[:, :7], y), "X: shape (2, 7, 8), expected (batch, 8, 8)"),
+    (lambda p, X, y: (p, X, np.array([3, 10])), "y: labels must be in 0..9, got 10 (entry 1)"),
+    (lambda p, X, y: (p, X, y.astype(float)), "y: integer class labels of shape (2,) expected, got float64 (2,)"),
+])
+def test_bad_inputs_name_the_key_and_shapes(change, message):
+    model = symcnn.load(DERIVATIONS / "digits_cnn.toml").compile()
+    X, y = data_for(model.spec, np.random.default_rng(0), batch=2)
+    params, X, y = change(model.init_params(0), X[:, 0], y)
+    with pytest.raises(symcnn.ShapeError) as error:
+        model.loss_and_grad(params, X, y)
+    assert str(error.value).startswith(message)
+
+
+def test_unknown_backend_and_float32_gradcheck():
+    net = symcnn.load(DERIVATIONS / "seed_1d.toml")
+    with pytest.raises(symcnn.ShapeError, match="unknown backend 'jax'"):
+        net.compile("jax")
+    model = net.compile(dtype="float32")
+    with pytest.raises(symcnn.ShapeError, match="finite differences need a float64 model"):
+        check_gradient(model, model.init_params(0), np.ones((1, 5)), np.ones((1, 1)))
