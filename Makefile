@@ -36,5 +36,9 @@ derivations: setup
 test: setup tex
 	$(BIN)/python -m pytest -q
 
+# Step time vs PyTorch CPU and hand NumPy, compile time by input size (see benchmarks/).
+bench: setup
+	$(BIN)/python benchmarks/bench_step.py
+
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -21,7 +21,7 @@ DEFAULT_MAX_SIZE = 12
 
 
 class NotationPrinter(LatexPrinter):
-    """``LatexPrinter`` for the course's notation.
+    r"""``LatexPrinter`` for the course's notation.
 
     Settings, besides SymPy's: ``boxed``, a set of symbols to draw in a box (the padding);
     ``max_terms``, the most terms a sum shows before it is elided as ``a + b + \cdots + z``
