@@ -28,6 +28,8 @@ demo: setup tex
 	$(BIN)/symcnn derive derivations/seed_1d.toml -o out/seed_1d.tex --pdf
 	$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_correct.tex --wrt W1
 	-$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_no_relu.tex --wrt W1
+	$(BIN)/symcnn gradcheck derivations/digits_cnn.toml
+	$(BIN)/symcnn train derivations/digits_cnn.toml --data digits --out out/digits_cnn
 
 # Regenerate derivations/*.tex from the spec files beside them.
 derivations: setup

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 from .document import build_pdf
+from .data import load_data
 from .gradcheck import check_gradient
 from .errors import SymcnnError
 from .latex import DEFAULT_MAX_SIZE
 from .network import load
+from .train import train
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +64,20 @@ def _parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("--seed", type=int, default=0)
     gradcheck.add_argument("--backend", default="array", choices=["array", "scalar"])
     gradcheck.set_defaults(run=_gradcheck)
+
+    train = commands.add_parser("train", help="train with the compiled gradients (SGD with momentum)")
+    train.add_argument("spec", type=Path)
+    train.add_argument("--data", required=True, help="digits (scikit-learn's 8x8 digits) or npz:PATH")
+    train.add_argument("--epochs", type=int, default=15)
+    train.add_argument("--batch", type=int, default=32)
+    train.add_argument("--lr", type=float, default=0.05)
+    train.add_argument("--momentum", type=float, default=0.9)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    train.add_argument("--out", type=Path, help="folder for params.npz, curve.png, filters.png "
+                                                 "(default out/SPEC-NAME)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(run=_train)
     return parser
 
 
@@ -123,3 +140,27 @@ def _gradcheck(args) -> int:
     result = check_gradient(model, params, X, y)
     print(f"gradcheck {args.spec} ({args.backend} backend): {result}")
     return 0 if result.passed else 1
+
+
+def _train(args) -> int:
+    net = load(args.spec)
+    if net.spec.loss is None:
+        raise SymcnnError(f"{args.spec}: training needs a loss; the spec has none")
+    data = load_data(args.data, net.spec, seed=args.seed)
+    print(f"data: {data.name}, {len(data.X_train)} train / {len(data.X_test)} test samples")
+    start = time.perf_counter()
+    model = net.compile(dtype=args.dtype)
+    print(f"derived and compiled {args.spec} in {time.perf_counter() - start:.1f} s")
+    out = args.out or Path("out") / args.spec.stem
+    result = train(model, data, epochs=args.epochs, batch=args.batch, lr=args.lr, momentum=args.momentum,
+                   seed=args.seed, out=out, progress=not args.no_progress)
+    print(f"gradient check before training: {len(result.check.parameters)} parameters, "
+          f"{result.check.samples} samples ({result.check.skipped} left out near a kink), worst relative "
+          f"error {result.check.worst.error:.1e}: passed")
+    steps = len(result.history.step_loss)
+    print(f"trained {steps} steps ({args.epochs} epochs of batch {args.batch}) in {result.seconds:.1f} s; "
+          f"final loss {result.history.epoch_loss[-1]:.4f}")
+    print("wrote " + ", ".join(str(f) for f in result.files))
+    label = "test accuracy" if net.spec.loss == "cross_entropy" else "test squared error"
+    print(f"{label}: {result.test_score:.3f}")
+    return 0

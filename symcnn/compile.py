@@ -19,6 +19,7 @@ The loss is the mean over the batch of the per-sample loss ``L``.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -90,6 +91,14 @@ class CompiledModel:
         self._output_order = None if slots is None else np.argsort(slots)
         self._output_slots = slots
         self._loss = _compile_loss(graph, derivation) if graph.spec.loss else None
+
+    def at_float64(self) -> CompiledModel:
+        """The same compiled model computing in float64 (for finite differences)."""
+        if self.dtype == np.float64:
+            return self
+        twin = copy.copy(self)
+        twin.dtype = np.dtype(np.float64)
+        return twin
 
     def init_params(self, seed: int = 0) -> dict[str, np.ndarray]:
         """PyTorch's default initialisation: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``."""
