@@ -25,9 +25,14 @@ tex:
 	    texlive-latex-base texlive-latex-recommended latexmk poppler-utils >/dev/null; }
 
 demo: setup tex
+	@echo "== 1. derive the seed's network; write and compile its LaTeX"
+	$(BIN)/symcnn show derivations/seed_1d.toml
 	$(BIN)/symcnn derive derivations/seed_1d.toml -o out/seed_1d.tex --pdf
+	@echo "== 2. verify hand derivations of dloss/dW1: a right one (exit 0), one without the ReLU step (exit 1)"
 	$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_correct.tex --wrt W1
-	-$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_no_relu.tex --wrt W1
+	$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_no_relu.tex --wrt W1; \
+	  test $$? -eq 1 && echo "(exit 1, as it should: the wrong entries are named above)"
+	@echo "== 3. compiled gradients vs finite differences, then training on the 8x8 digits"
 	$(BIN)/symcnn gradcheck derivations/digits_cnn.toml
 	$(BIN)/symcnn train derivations/digits_cnn.toml --data digits --out out/digits_cnn
 
