@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 tex:
-	@command -v latexmk >/dev/null && command -v pdflatex >/dev/null || { \
+	@command -v latexmk >/dev/null && command -v pdflatex >/dev/null && command -v pdfinfo >/dev/null || { \
 	  echo "installing TeX Live from Debian (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    texlive-latex-base texlive-latex-recommended latexmk poppler-utils >/dev/null; }

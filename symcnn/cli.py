@@ -6,6 +6,7 @@ Exit status: 0 success, 1 a check that ran and failed, 2 bad input (one line on 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     except SymcnnError as error:
         print(f"symcnn: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`symcnn show ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from pathlib import Path
 from .derive import Derivation
 from .errors import SymcnnError
 from .graph import Graph
+from .spec import describe
 from .latex import (DEFAULT_MAX_SIZE, chain_latex, entries_latex, forward_latex, jacobian_latex,
                     labels, matrix_latex, partial, shape_latex, tensor_latex, to_latex, values_latex)
 
@@ -52,14 +53,7 @@ def network_section(graph: Graph) -> str:
     rows = [rf"input & $X$ & & ${shape_latex(spec.input_shape)}$ & \\"]
     counts = spec.parameter_counts()
     for l, layer in enumerate(spec.layers, start=1):
-        details = {
-            "conv": lambda: f"{layer.filters} filter(s) ${shape_latex(layer.size)}$, stride "
-                            f"${shape_latex(layer.stride)}$, padding ${shape_latex(layer.padding)}$",
-            "maxpool": lambda: f"size ${shape_latex(layer.size)}$, stride ${shape_latex(layer.stride)}$",
-            "dense": lambda: f"{layer.units} unit(s)",
-        }[layer.type]()
-        if layer.type != "maxpool":
-            details += f", {'bias' if layer.bias else 'no bias'}, {layer.activation}"
+        details = describe(layer, lambda sizes: f"${shape_latex(sizes)}$")
         rows.append(rf"{l} & {layer.type} & {details} & ${shape_latex(layer.out_shape)}$ & {counts[l]} \\")
     loss = (spec.loss or "none").replace("_", " ")
     return "\n".join([

@@ -16,7 +16,7 @@ from .derive import Chain, Derivation
 from .document import document
 from .graph import Graph
 from .latex import DEFAULT_MAX_SIZE, chain_latex
-from .spec import Sequential, Spec, parse_spec, read_spec
+from .spec import Sequential, Spec, describe, format_shape, parse_spec, read_spec
 from .verify import Report, verify
 
 
@@ -76,17 +76,10 @@ class Network(Graph):
     def summary(self) -> str:
         """One line per layer: its type, output shape and number of weights."""
         spec = self.spec
-        lines = [f"input X: {_x(spec.input_shape)}"]
+        lines = [f"input X: {format_shape(spec.input_shape)}"]
         counts = spec.parameter_counts()
         for l, layer in enumerate(spec.layers, start=1):
-            detail = {
-                "conv": lambda: f"{layer.filters} filter(s) {_x(layer.size)}, stride {_x(layer.stride)}, "
-                                f"padding {_x(layer.padding)}, bias {'yes' if layer.bias else 'no'}",
-                "maxpool": lambda: f"size {_x(layer.size)}, stride {_x(layer.stride)}",
-                "dense": lambda: f"{layer.units} unit(s), bias {'yes' if layer.bias else 'no'}",
-            }[layer.type]()
-            activation = f", {layer.activation}" if layer.activation != "none" else ""
-            lines.append(f"layer {l}: {layer.type} ({detail}{activation}) -> {_x(layer.out_shape)}, "
+            lines.append(f"layer {l}: {layer.type} ({describe(layer)}) -> {format_shape(layer.out_shape)}, "
                          f"{counts[l]} weight(s)")
         lines.append(f"loss: {spec.loss or 'none'}; {self.parameter_count()} weight(s) in total")
         return "\n".join(lines)
@@ -98,7 +91,3 @@ class Network(Graph):
 def load(path: str | Path) -> Network:
     """The network of a TOML spec file."""
     return Network(read_spec(path))
-
-
-def _x(shape) -> str:
-    return "x".join(map(str, shape))

@@ -299,11 +299,25 @@ def _check_window(size, spatial, padding, where, what):
     padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
     if any(k > n for k, n in zip(size, padded)):
         adjective = "padded input" if any(padding) else "input"
-        raise where.error("size", f"{what} {_x(size)} is larger than the {adjective} {_x(padded)}")
+        raise where.error("size", f"{what} {format_shape(size)} is larger than the {adjective} {format_shape(padded)}")
 
 
-def _x(sizes) -> str:
+def format_shape(sizes) -> str:
+    """``(3, 3) -> "3x3"``."""
     return "x".join(map(str, sizes))
+
+
+def describe(layer: Layer, shape=format_shape) -> str:
+    """A layer in words, ``shape`` formatting its sizes: ``8 filter(s) 3x3, stride 1x1,
+    padding 1x1, bias, relu``."""
+    if layer.type == "maxpool":
+        return f"size {shape(layer.size)}, stride {shape(layer.stride)}"
+    if layer.type == "conv":
+        text = (f"{layer.filters} filter(s) {shape(layer.size)}, stride {shape(layer.stride)}, "
+                f"padding {shape(layer.padding)}")
+    else:
+        text = f"{layer.units} unit(s)"
+    return f"{text}, {'bias' if layer.bias else 'no bias'}, {layer.activation}"
 
 
 def _required(raw, key, where):

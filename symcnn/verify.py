@@ -23,6 +23,7 @@ import sympy
 from .errors import LatexError, TensorNameError
 from .functions import PoolMax, ReLU
 from .graph import Graph
+from .spec import format_shape
 from .parse import bracket_group, Reader, parse_answer
 
 LOSS_NAMES = re.compile(r"^(?:L|\\mathcal\s*\{\s*L\s*\}|\\(?:operatorname|text|mathrm)\s*\{\s*loss\s*\}|loss)$")
@@ -61,7 +62,7 @@ class Report:
         return self.problem is None and not self.mismatches
 
     def __str__(self) -> str:
-        head = f"{self.title}: expected {_x(self.expected_shape)}, given {_x(self.given_shape)}"
+        head = f"{self.title}: expected {format_shape(self.expected_shape)}, given {format_shape(self.given_shape)}"
         if self.correct:
             return f"{head}\ncorrect: all {int(np.prod(self.expected_shape))} entries agree"
         lines = [head]
@@ -109,8 +110,8 @@ def _layout_problem(expected, given, title) -> str | None:
         return None
     if given == expected[::-1]:
         return (f"transposed: in the course's layout {title} is size({title.split('/d')[1]}) x "
-                f"size({title.split('/')[0][1:]}) = {_x(expected)}, the answer is {_x(given)}")
-    return f"shape {_x(given)}, expected {_x(expected)}"
+                f"size({title.split('/')[0][1:]}) = {format_shape(expected)}, the answer is {format_shape(given)}")
+    return f"shape {format_shape(given)}, expected {format_shape(expected)}"
 
 
 def _entry_labels(graph: Graph, of: str, wrt: str) -> list[list[str]]:
@@ -224,7 +225,3 @@ def _differ(a, b) -> bool:
     if difference.is_Rational:
         return difference != 0
     return abs(sympy.N(difference, 60)) > sympy.Float("1e-45", 60)
-
-
-def _x(shape) -> str:
-    return "x".join(map(str, shape))

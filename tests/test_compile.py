@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings
 
 import symcnn
 import torch_oracle
+from strategies import networks
 from symcnn.gradcheck import check_gradient
 from conftest import DERIVATIONS
 
@@ -18,31 +18,8 @@ def data_for(spec, rng, batch):
     return X, y
 
 
-@st.composite
-def small_networks(draw):
-    dims = draw(st.sampled_from([1, 2]))
-    channels = draw(st.integers(1, 2))
-    spatial = [draw(st.integers(3, 6)) for _ in range(dims)]
-    layers = [{"type": "conv", "filters": draw(st.integers(1, 3)), "size": draw(st.integers(1, 3)),
-               "stride": draw(st.integers(1, 2)), "padding": draw(st.integers(0, 2)), "bias": draw(st.booleans()),
-               "activation": draw(st.sampled_from(["relu", "none", "sigmoid", "tanh"]))}]
-    if draw(st.booleans()):  # stride < size gives overlapping windows
-        layers.append({"type": "maxpool", "size": draw(st.integers(1, 3)), "stride": draw(st.integers(1, 2))})
-    if draw(st.booleans()):
-        layers.append({"type": "conv", "filters": 2, "size": draw(st.integers(1, 2)),
-                       "padding": draw(st.integers(0, 1)), "activation": "relu"})
-    layers.append({"type": "dense", "units": draw(st.integers(2, 3)), "bias": draw(st.booleans()),
-                   "activation": draw(st.sampled_from(["none", "tanh", "sigmoid"]))})
-    data = {"input": [channels, *spatial] if channels > 1 else spatial, "dims": dims,
-            "loss": draw(st.sampled_from(["squared", "cross_entropy"])), "layers": layers}
-    try:
-        return symcnn.parse_spec(data), draw(st.integers(0, 2**32 - 1))
-    except symcnn.SpecError:
-        assume(False)
-
-
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_networks())
+@given(networks())
 def test_array_kernels_equal_scalar_expansion_and_pytorch(case):
     spec, seed = case
     net = symcnn.Network(spec)

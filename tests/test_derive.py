@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import sympy
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings
 from sympy import Heaviside
 
 import symcnn
 import torch_oracle
+from strategies import networks
 from conftest import DERIVATIONS
 
 
@@ -176,32 +176,6 @@ def test_digits_sized_net_derives_all_gradients():
 
 
 # -- PyTorch autograd on random networks ---------------------------------------------------
-
-@st.composite
-def networks(draw):
-    dims = draw(st.sampled_from([1, 2]))
-    channels = draw(st.integers(1, 2))
-    spatial = [draw(st.integers(3, 6)) for _ in range(dims)]
-    layers = [{"type": "conv", "filters": draw(st.integers(1, 2)), "size": draw(st.integers(1, 3)),
-               "stride": draw(st.integers(1, 2)), "padding": draw(st.integers(0, 1)),
-               "bias": draw(st.booleans()),
-               "activation": draw(st.sampled_from(["relu", "none", "sigmoid", "tanh"]))}]
-    if draw(st.booleans()):
-        layers.append({"type": "maxpool", "size": draw(st.integers(1, 2)), "stride": draw(st.integers(1, 2))})
-    if draw(st.booleans()):
-        layers.append({"type": "conv", "size": draw(st.integers(1, 2)), "padding": draw(st.integers(0, 1)),
-                       "activation": "relu"})
-    loss = draw(st.sampled_from(["squared", "cross_entropy"]))
-    layers.append({"type": "dense", "units": draw(st.integers(2, 3)), "bias": draw(st.booleans()),
-                   "activation": draw(st.sampled_from(["none", "tanh"]))})
-    data = {"input": [channels, *spatial] if channels > 1 else spatial, "dims": dims,
-            "loss": loss, "layers": layers}
-    try:
-        spec = symcnn.parse_spec(data)
-    except symcnn.SpecError:
-        assume(False)
-    return spec, draw(st.integers(0, 2**32 - 1))
-
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks())
