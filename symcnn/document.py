@@ -70,9 +70,8 @@ def forward_section(graph: Graph, max_size: int) -> str:
     first_conv = next((f"Z{l}" for l, layer in enumerate(graph.spec.layers, 1) if layer.type == "conv"), None)
     if first_conv is None:
         return r"\subsection*{Forward pass}" + "\n" + forward
-    entries = [e.replace(" = ", " &= ", 1) for e in entries_latex(graph, first_conv, limit=min(max_size, 6))]
-    written = "\n".join(["Written out, padding boxed:", r"\begin{align*}", " \\\\\n".join(entries),
-                         r"\end{align*}"])
+    entries = entries_latex(graph, first_conv, limit=min(max_size, 6))
+    written = "\n".join(["Written out, padding boxed:", *[rf"\[ \fit{{{e}}} \]" for e in entries]])
     return "\n".join([r"\subsection*{Forward pass}", r"\begin{minipage}[t]{0.55\linewidth}", forward,
                       r"\end{minipage}\hfill\begin{minipage}[t]{0.42\linewidth}", written,
                       r"\end{minipage}"])
@@ -96,18 +95,20 @@ def backprop_section(graph: Graph, derivation: Derivation, name: str, max_size: 
 
 
 def example_section(graph: Graph) -> str:
-    """The spec's values pushed through the network: image, filters, each layer's output."""
+    """The spec's values pushed through the network, side by side as on the slides: the
+    (padded) input and the weights on one line, then each layer's output."""
     values = graph.evaluate()
-    parts = [r"\subsection*{Worked example}"]
+    given, computed = [], []
     for name, array in values.items():
         if name == "L":
-            parts.append(rf"\[ \operatorname{{loss}} = {to_latex(array[()])} \]")
+            computed.append(rf"\operatorname{{loss}} = {to_latex(array[()])}")
             continue
         if name == "X" and graph.padding_symbols("X"):
             padded = graph.substitute(graph.symbol_array("X", padded=True))
-            parts.append(rf"\[ X \text{{ zero padded}} = \fit{{{values_latex(padded)}}} \]")
-        parts.append(rf"\[ {tensor_latex(name)} = \fit{{{values_latex(array)}}} \]")
-    return "\n".join(parts)
+            given.append(rf"X \text{{ zero padded}} = {values_latex(padded)}")
+        (given if name in graph.spec.shapes() else computed).append(rf"{tensor_latex(name)} = {values_latex(array)}")
+    rows = [r" \qquad ".join(line) for line in (given, computed) if line]
+    return "\n".join([r"\subsection*{Worked example}", *[rf"\[ \fit{{{row}}} \]" for row in rows]])
 
 
 def _text(text: str) -> str:

@@ -44,8 +44,8 @@ class GradientCheck:
         return all(p.error <= self.tolerance for p in self.parameters)
 
     @property
-    def worst(self) -> EntryCheck:
-        return max(self.parameters, key=lambda p: p.error)
+    def worst(self) -> EntryCheck | None:
+        return max(self.parameters, key=lambda p: p.error, default=None)
 
     def __str__(self) -> str:
         lines = [f"{self.samples} sample(s), {self.skipped} left out near a kink; central differences, "
@@ -56,9 +56,12 @@ class GradientCheck:
                          f"{p.name}{list(p.index)}: compiled {p.analytic:.10g}, finite difference "
                          f"{p.numeric:.10g}  {verdict}")
         w = self.worst
-        lines.append(f"passed: every entry within {self.tolerance:g}" if self.passed else
-                     f"failed: {w.name}{list(w.index)} is off by a relative {w.error:.1e} "
-                     f"(tolerance {self.tolerance:g})")
+        if w is None:
+            lines.append("passed: the network has no parameters to check")
+        else:
+            lines.append(f"passed: every entry within {self.tolerance:g}" if self.passed else
+                         f"failed: {w.name}{list(w.index)} is off by a relative {w.error:.1e} "
+                         f"(tolerance {self.tolerance:g})")
         return "\n".join(lines)
 
 

@@ -155,3 +155,12 @@ def test_unknown_backend_and_float32_gradcheck():
     model = net.compile(dtype="float32")
     with pytest.raises(symcnn.ShapeError, match="finite differences need a float64 model"):
         check_gradient(model, model.init_params(0), np.ones((1, 5)), np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("spec", sorted(DERIVATIONS.glob("*.toml")), ids=lambda s: s.stem)
+def test_gradcheck_command_passes_on_every_spec(spec):
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-m", "symcnn", "gradcheck", str(spec)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip().splitlines()[-1].startswith("passed: ")

@@ -85,3 +85,11 @@ def test_bad_strings_get_one_clear_line(latex, message):
         parse_latex(latex, NET)
     assert str(error.value).startswith("<latex>: " + message), str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_bias_notation():
+    net = symcnn.Network({"input": [4], "layers": [{"type": "conv", "filters": 2, "size": 3}]})
+    for text in (r"W_0^1", r"W^1_0", r"W^{(1)}_{0}"):
+        assert parse_latex(text, net) == sympy.Matrix([S("W1_0,1"), S("W1_0,2")]), text
+    assert parse_latex(r"W^1_{0,2}", net) == S("W1_0,2")
+    assert parse_latex(r"W^1_{2,3}", net) == S("W1_2,3")  # filter 2, offset 3 (one channel: no index)
