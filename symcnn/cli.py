@@ -140,7 +140,7 @@ def _gradcheck(args) -> int:
     model = net.compile(args.backend)
     rng = np.random.default_rng(args.seed)
     params = model.init_params(args.seed)
-    X = rng.normal(size=(args.batch, *model.input_shape))
+    X = rng.normal(size=(args.batch, *net.spec.sample_shape))
     classes = int(np.prod(net.spec.output_shape))
     y = rng.integers(classes, size=args.batch) if net.spec.loss == "cross_entropy" else \
         rng.normal(size=(args.batch, classes))

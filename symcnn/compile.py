@@ -83,8 +83,6 @@ class CompiledModel:
             raise ShapeError(f"compile: unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
         self.spec, self.backend, self.dtype = graph.spec, backend, np.dtype(dtype)
         self.shapes = graph.spec.parameter_shapes()
-        full = graph.spec.input_shape
-        self.input_shape = full[1:] if full[0] == 1 else full  # one sample of X, as the spec gives it
         self._layers = BACKENDS[backend](graph, derivation)
         self._probe = self._layers if backend == "array" else _array_backend(graph, derivation)
         slots = getattr(self._layers[-1], "slots", None)  # the output's columns, if not canonical
@@ -188,10 +186,9 @@ class CompiledModel:
 
     def _inputs(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=self.dtype)
-        full = self.spec.input_shape
-        given = full[1:] if full[0] == 1 and X.ndim == len(full) else full
-        if X.ndim != len(given) + 1 or X.shape[1:] != tuple(given):
-            raise ShapeError(f"X: shape {X.shape}, expected (batch, {', '.join(map(str, given))})")
+        if X.shape[1:] not in (self.spec.sample_shape, self.spec.input_shape):
+            shape = self.spec.sample_shape
+            raise ShapeError(f"X: shape {X.shape}, expected (batch, {', '.join(map(str, shape))})")
         return X.reshape(len(X), -1)
 
     def _targets(self, y, batch: int) -> np.ndarray:
@@ -274,7 +271,7 @@ def _layer_expressions(graph: Graph, l: int) -> list:
     activation = graph.expr_array(f"A{l}")
     if f"Z{l}" not in graph.flow:
         return list(activation.flat)
-    pre = dict(zip(graph.symbol_array(f"Z{l}").flat, graph.expr_array(f"Z{l}").flat))
+    pre = graph.definitions([f"Z{l}"])
     return [e.xreplace(pre) for e in activation.flat]
 
 
@@ -286,7 +283,7 @@ def _vjp(graph: Graph, derivation: Derivation, l: int, wrt: str, upstream: Spars
         jacobian = jacobian @ derivation.local_jacobian(of, by)
     result = jacobian @ upstream
     if f"Z{l}" in graph.flow:  # the activation's derivative is written in Z^l: write Z^l out
-        pre = dict(zip(graph.symbol_array(f"Z{l}").flat, graph.expr_array(f"Z{l}").flat))
+        pre = graph.definitions([f"Z{l}"])
         result = result.map(lambda e: e.xreplace(pre))
     return result
 
@@ -336,12 +333,11 @@ class _ArrayLayer:
         layer, l = self.layer, self.l
         if layer.type == "maxpool":
             return self.pool.forward(a)
-        bias = params.get(f"b{l}")
         if layer.type == "conv":
             z, patches = kernels.conv_forward(a, self._conv_weights(params), self.gather)
         else:
             W = params[f"W{l}"] if self.rows is None else params[f"W{l}"][self.rows]
-            patches, z = a, a @ W + (bias if bias is not None else 0)
+            patches, z = a, a @ W + params.get(f"b{l}", 0)
         out = self.f(z)[0].astype(a.dtype, copy=False) if self.f else z
         return out, (patches, z)
 

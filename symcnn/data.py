@@ -53,10 +53,8 @@ def _read_npz(path: Path):
 
 def _checked(name: str, X, y, spec: Spec):
     X, y = np.asarray(X), np.asarray(y)
-    full = spec.input_shape
-    given = full[1:] if full[0] == 1 else full
-    if X.shape[1:] not in (tuple(given), tuple(full)):
-        raise ShapeError(f"{name}: samples of shape {X.shape[1:]}, but the spec's input is {tuple(given)}")
+    if X.shape[1:] not in (spec.sample_shape, spec.input_shape):
+        raise ShapeError(f"{name}: samples of shape {X.shape[1:]}, but the spec's input is {spec.sample_shape}")
     if not np.issubdtype(X.dtype, np.number) or not np.isfinite(X).all():
         bad = np.argwhere(~np.isfinite(X.astype(float)))[0] if np.issubdtype(X.dtype, np.number) else None
         where = f" (first at X{[int(i) for i in bad]})" if bad is not None else ""
@@ -69,7 +67,7 @@ def _checked(name: str, X, y, spec: Spec):
             raise ShapeError(f"{name}: y must be class labels 0..{classes - 1} for the spec's {classes} outputs")
     elif y.shape[1:] != (classes,) or not np.isfinite(y).all():
         raise ShapeError(f"{name}: y must be finite targets of shape (n, {classes}), got {y.shape}")
-    return X.astype(np.float64).reshape(len(X), *given), y
+    return X.astype(np.float64).reshape(len(X), *spec.sample_shape), y
 
 
 def _split(name, X, y, spec: Spec, seed: int, test_fraction: float) -> Dataset:

@@ -93,7 +93,7 @@ class Graph:
 
     def tensor(self, name: str) -> str:
         """The canonical name of a tensor (``"A0"`` is ``"X"``); unknown names raise."""
-        kind, layer = split_tensor_name(name)
+        split_tensor_name(name)  # a malformed name raises here
         if name == "A0":
             return "X"
         if name not in self._symbols and name not in self._exprs:
@@ -137,9 +137,9 @@ class Graph:
     def layer_of(self, name: str) -> int:
         """The layer ``l`` a tensor belongs to: 0 for ``X``, ``L + 1`` for the loss."""
         name = self.tensor(name)
-        if name in ("X", "y"):
-            return 0 if name == "X" else len(self.spec.layers) + 1
-        if name == "L":
+        if name == "X":
+            return 0
+        if name in ("y", "L"):
             return len(self.spec.layers) + 1
         return split_tensor_name(name)[1]
 
@@ -152,13 +152,22 @@ class Graph:
 
     # -- evaluation by substitution -------------------------------------------------------
 
+    def definitions(self, names=None) -> dict:
+        """``{symbol: local expression}`` for every entry of the intermediate tensors ``Z^l,
+        A^l`` (or of the tensors ``names``), in forward order: ``Z1_2 -> W1_1*X_1 + ...``."""
+        names = [n for n in self.flow[1:] if n != "L"] if names is None else names
+        return {s: e for n in names for s, e in zip(self._symbols[n].flat, self._exprs[n].flat)}
+
+    def all_symbols(self) -> dict[str, sympy.Symbol]:
+        """Every symbol of the network by name, padding symbols included."""
+        return {s.name: s for array in self._padded.values() for s in array.flat}
+
     def expand(self, expression):
         """Write an expression in ``X``, the parameters and ``y`` only, by substituting each
         intermediate ``Z^l, A^l`` symbol with its expression (padding symbols stay)."""
         mapping = {}
-        for name in self.flow[1:-1] if self.spec.loss else self.flow[1:]:
-            for symbol, e in zip(self._symbols[name].flat, self._exprs[name].flat):
-                mapping[symbol] = e.xreplace(mapping)
+        for symbol, e in self.definitions().items():
+            mapping[symbol] = e.xreplace(mapping)
         return _apply(expression, lambda e: e.xreplace(mapping))
 
     def evaluate(self, values: dict | None = None, **more) -> dict[str, np.ndarray]:

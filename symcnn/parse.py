@@ -64,7 +64,7 @@ class Reader:
     def __init__(self, graph: Graph, source: str):
         self.graph, self.source = graph, source
         self.bound: dict[str, object] = {}
-        self.names = {s.name: s for name in graph._padded for s in graph._padded[name].flat}
+        self.names = graph.all_symbols()
 
     def error(self, message: str) -> LatexError:
         return LatexError(f"{self.source}: {message}")

@@ -132,6 +132,12 @@ class Spec:
         }
 
     @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """One sample of ``X`` as the spec file gives it: ``(5,)`` for ``input = [5]``,
+        ``(C, H, W)`` with channels; ``input_shape`` always has the channel axis."""
+        return self.input_shape[1:] if self.input_shape[0] == 1 else self.input_shape
+
+    @property
     def output_shape(self) -> tuple[int, ...]:
         return self.layers[-1].out_shape
 

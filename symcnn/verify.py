@@ -151,9 +151,7 @@ def _equation(graph: Graph, parsed, source: str):
         raise LatexError(f"{source}: without --wrt the answer must be an equation such as Z^1_2 = ...")
     lhs = Reader(graph, source).math(parsed.lhs)
     lhs = lhs if isinstance(lhs, sympy.MatrixBase) else sympy.Matrix([[lhs]])
-    definitions = {}
-    for name in graph.flow[1:-1] if graph.spec.loss else graph.flow[1:]:
-        definitions.update(zip(graph.symbol_array(name).flat, graph.expr_array(name).flat))
+    definitions = graph.definitions()
     unknown = [s for s in lhs if s not in definitions]
     if unknown:
         raise TensorNameError(f"{source}: the left-hand side {unknown[0]} is not a Z or A entry of the network")
