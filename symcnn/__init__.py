@@ -1,12 +1,13 @@
 """symcnn: derive the gradients of convolutional networks symbolically, in the course's notation.
 
 The pipeline, one module per stage: :mod:`~symcnn.spec` (spec files) -> :mod:`~symcnn.graph`
-(the symbolic network) -> :mod:`~symcnn.derive` (Jacobians, chain rule, gradients) ->
+(the symbolic network, from the index-form rules of :mod:`~symcnn.layers`) -> :mod:`~symcnn.derive`
+(entry by entry and general formulas: Jacobians, chain rule, gradients) ->
 {:mod:`~symcnn.latex` and :mod:`~symcnn.document`, :mod:`~symcnn.compile`} ->
 {:mod:`~symcnn.verify`, :mod:`~symcnn.gradcheck` and :mod:`~symcnn.train`}.
 """
 
-from .derive import Chain, Factor
+from .derive import Chain, Factor, Formula
 from .errors import LatexError, ShapeError, SpecError, SymcnnError, TensorNameError
 from .functions import LogSumExp, PoolMax, ReLU, Sigmoid
 from .network import Network, load
@@ -16,7 +17,7 @@ from .data import load_data
 from .gradcheck import check_gradient
 
 __all__ = [
-    "Chain", "Factor", "LatexError", "LogSumExp", "Network", "PoolMax", "ReLU", "Sequential", "ShapeError",
+    "Chain", "Factor", "Formula", "LatexError", "LogSumExp", "Network", "PoolMax", "ReLU", "Sequential", "ShapeError",
     "Sigmoid", "Spec", "SpecError", "SymcnnError", "TensorNameError", "load", "parse_spec",
     "read_spec", "TrainingError", "load_params", "train", "load_data", "check_gradient",
 ]

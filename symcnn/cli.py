@@ -20,6 +20,7 @@ from .gradcheck import check_gradient
 from .errors import SymcnnError
 from .latex import DEFAULT_MAX_SIZE
 from .network import Network, load
+from .text import ENTRY_LIMIT, overview
 from .train import train
 
 
@@ -40,8 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="symcnn", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    show = commands.add_parser("show", help="print the network, its expressions and chain rules")
+    show = commands.add_parser("show", help="print the network, its general formulas and chain rules")
     show.add_argument("spec", type=Path)
+    show.add_argument("--entries", action="store_true",
+                      help=f"write every entry out, however many (default: only up to {ENTRY_LIMIT})")
     show.set_defaults(run=_show)
 
     derive = commands.add_parser("derive", help="write the derivation as a LaTeX document")
@@ -89,14 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 def _show(args) -> int:
     net = load(args.spec)
     print(net.summary())
-    print("\nforward pass:")
-    for name in net.flow[1:]:
-        for symbol, expression in zip(net.symbols(name) if name != "L" else ["L"], net.expr(name)):
-            print(f"  {symbol} = {expression}")
-    if net.spec.loss is not None:
-        print("\nchain rules:")
-        for name in net.parameters:
-            print(f"  {net.chain(name)}")
+    print("\n".join(overview(net, net.derivation, net.general, entries=args.entries or None)))
     return 0
 
 

@@ -10,9 +10,11 @@ gradient ``dL/dA^l`` as symbols ``G_1, G_2, ...``.  Two backends share one call 
     symbol standing for a ``(batch,)`` array: one NumPy call per scalar operation, the
     reference for small sizes.
 ``"array"`` (default)
-    Conv, dense and pooling layers use vectorized kernels (:mod:`symcnn.kernels`) once the
-    index structure of their derived expressions is checked to be the kernel's; activations'
-    derivatives and the loss gradient are lambdified from their derived expressions.
+    Compiled from the general formulas (:mod:`symcnn.derive.general`), never entry by entry:
+    conv, dense and pooling layers use vectorized kernels (:mod:`symcnn.kernels`) on index maps
+    evaluated with NumPy from the derived general Jacobians (:mod:`symcnn.indexmaps`); the
+    activations, their derived derivatives and the loss and its gradient are lambdified from
+    their index-form formulas, vectorized over the batch and the entries.
 
 The loss is the mean over the batch of the per-sample loss ``L``.
 """
@@ -26,11 +28,11 @@ import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
-from . import kernels
-from .derive import Derivation, Sparse
-from .errors import ShapeError
-from .functions import ACTIVATION_FUNCTIONS
+from . import indexmaps, kernels
+from .derive import Derivation, GeneralDerivation, Sparse
+from .errors import ShapeError, SymcnnError
 from .graph import Graph
+from .indexed import LogSumExpOver, base_name
 
 
 class ModelPrinter(NumPyPrinter):
@@ -55,6 +57,12 @@ class ModelPrinter(NumPyPrinter):
     def _print_LogSumExp(self, expr):
         return f"logsumexp([{', '.join(map(self._print, expr.args))}])"
 
+    def _print_RowSum(self, expr):
+        return f"numpy.sum({self._print(expr.args[0])}, axis=1, keepdims=True)"
+
+    def _print_RowLogSumExp(self, expr):
+        return f"row_logsumexp({self._print(expr.args[0])})"
+
 
 def logsumexp(terms: list) -> np.ndarray:
     """``log sum_k e^{z_k}`` computed as ``m + log sum_k e^{z_k - m}``, ``m = max_k z_k``."""
@@ -77,18 +85,17 @@ class CompiledModel:
     for cross entropy.
     """
 
-    def __init__(self, graph: Graph, derivation: Derivation, backend: str = "array",
-                 dtype=np.float64):
+    def __init__(self, graph: Graph, derivation: Derivation, general: GeneralDerivation,
+                 backend: str = "array", dtype=np.float64):
         if backend not in BACKENDS:
             raise ShapeError(f"compile: unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
         self.spec, self.backend, self.dtype = graph.spec, backend, np.dtype(dtype)
         self.shapes = graph.spec.parameter_shapes()
-        self._layers = BACKENDS[backend](graph, derivation)
-        self._probe = self._layers if backend == "array" else _array_backend(graph, derivation)
+        self._layers, self._loss = BACKENDS[backend](graph, derivation, general)
+        self._probe = self._layers if backend == "array" else _array_backend(graph, derivation, general)[0]
         slots = getattr(self._layers[-1], "slots", None)  # the output's columns, if not canonical
         self._output_order = None if slots is None else np.argsort(slots)
         self._output_slots = slots
-        self._loss = _compile_loss(graph, derivation) if graph.spec.loss else None
 
     def at_float64(self) -> CompiledModel:
         """The same compiled model computing in float64 (for finite differences)."""
@@ -206,8 +213,8 @@ class CompiledModel:
         return np.eye(classes, dtype=self.dtype)[y]
 
 
-def _compile_loss(graph: Graph, derivation: Derivation):
-    """``L(A^L, y)`` and ``dL/dA^L`` lambdified from the derivation, per sample, vectorized."""
+def _entry_loss(graph: Graph, derivation: Derivation):
+    """``L(A^L, y)`` and ``dL/dA^L`` lambdified entry by entry from the derivation (the proof)."""
     outputs = list(graph.symbol_array(graph.flow[-2]).flat)
     targets = list(graph.symbol_array("y").flat)
     gradient = derivation.local_jacobian("L", graph.flow[-2]).to_matrix()
@@ -218,6 +225,49 @@ def _compile_loss(graph: Graph, derivation: Derivation):
         per_sample = np.broadcast_to(values[0], (len(a),))
         return per_sample, np.stack([np.broadcast_to(v, (len(a),)) for v in values[1:]], axis=1).astype(a.dtype)
     return loss
+
+
+class RowSum(sympy.Function):
+    """``sum_k f_k`` over the entries of one sample (a row), as the loss's sums are."""
+
+
+class RowLogSumExp(sympy.Function):
+    """``log sum_k e^{f_k}`` over the entries of one sample."""
+
+
+def _general_loss(general: GeneralDerivation):
+    """The loss and its gradient ``dloss/dA^L_k`` lambdified from their general formulas, with
+    ``A^L_k`` and ``y_k`` standing for whole ``(batch, K)`` arrays and the sums over ``k`` for
+    row reductions: one vectorized expression each, whatever ``K``."""
+    output = general.graph.flow[-2]
+    a, t = sympy.Symbol("a", real=True), sympy.Symbol("t", real=True)
+
+    def vectorized(expression):
+        expression = expression.replace(lambda e: isinstance(e, sympy.Indexed),
+                                        lambda e: a if base_name(e) == f"vec({output})" else t)
+        expression = expression.replace(lambda e: isinstance(e, sympy.Sum), lambda e: RowSum(e.function))
+        expression = expression.replace(lambda e: isinstance(e, LogSumExpOver), lambda e: RowLogSumExp(e.function))
+        if expression.free_symbols - {a, t}:
+            raise SymcnnError(f"loss: the formula {expression} is not elementwise in the outputs")
+        return expression
+
+    loss = vectorized(general.formula("L").expression)
+    gradient = vectorized(general.formula("L", output).expression)
+    modules = [{"row_logsumexp": _row_logsumexp}, "numpy"]
+    printer = ModelPrinter({"fully_qualified_modules": True})
+    loss_function = sympy.lambdify([a, t], loss, modules=modules, printer=printer)
+    gradient_function = sympy.lambdify([a, t], gradient, modules=modules, printer=printer)
+
+    def compiled(a_: np.ndarray, y: np.ndarray):
+        per_sample = np.broadcast_to(loss_function(a_, y), (len(a_), 1))[:, 0]
+        return per_sample, np.broadcast_to(gradient_function(a_, y), a_.shape).astype(a_.dtype, copy=False)
+    return compiled
+
+
+def _row_logsumexp(x: np.ndarray) -> np.ndarray:
+    """``log sum_k e^{x_k}`` per row, as ``m + log sum_k e^{x_k - m}``, kept as a column."""
+    top = x.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(x - top).sum(axis=1, keepdims=True))
 
 
 # -- the scalar backend: every layer lambdified entry by entry --------------------------
@@ -292,8 +342,10 @@ def _column_entries(column: Sparse, zeros: dict) -> list:
     return [column.entries.get((i, 0), sympy.S.Zero).xreplace(zeros) for i in range(column.rows)]
 
 
-def _scalar_backend(graph: Graph, derivation: Derivation) -> list:
-    return [_ScalarLayer(graph, derivation, l) for l in range(1, len(graph.spec.layers) + 1)]
+def _scalar_backend(graph: Graph, derivation: Derivation, general: GeneralDerivation):
+    """Every layer and the loss lambdified entry by entry: the proof at small sizes."""
+    layers = [_ScalarLayer(graph, derivation, l) for l in range(1, len(graph.spec.layers) + 1)]
+    return layers, _entry_loss(graph, derivation) if graph.spec.loss else None
 
 
 # -- the array backend ------------------------------------------------------------------
@@ -307,27 +359,27 @@ class _ArrayLayer:
     entry each column holds, and the next layer's indices are permuted once, here, to match.
     """
 
-    def __init__(self, graph: Graph, derivation: Derivation, l: int, in_slots):
+    def __init__(self, general: GeneralDerivation, l: int, in_slots):
+        graph = general.graph
         self.layer, self.l = graph.spec.layers[l - 1], l
         previous = _input_of(graph, l)
-        self.inputs, self.first, self.slots = graph.symbol_array(previous).size, l == 1, None
+        self.inputs, self.first, self.slots = math.prod(graph.shape(previous)), l == 1, None
         column = np.argsort(in_slots) if in_slots is not None else np.arange(self.inputs)
         if self.layer.type == "conv":
-            gather = kernels.conv_gather(graph, derivation, l, previous)
+            gather = indexmaps.conv_gather(general, l)
             gather = np.where(gather == self.inputs, self.inputs, column[np.minimum(gather, self.inputs - 1)])
             if self.layer.bias:  # the bias meets the constant 1 at index inputs + 1
                 gather = np.hstack([gather, np.full((len(gather), 1), self.inputs + 1)])
             self.gather = gather
             self.slots = kernels.position_major(self.layer.filters, gather.shape[0])
         elif self.layer.type == "maxpool":
-            self.pool = kernels.Pool(column[kernels.pool_windows(graph, derivation, l, previous)], self.inputs)
+            self.pool = kernels.Pool(column[indexmaps.pool_windows(general, l)], self.inputs)
         else:
-            kernels.dense_check(graph, derivation, l, previous)
+            indexmaps.dense_check(general, l)
             self.rows = in_slots  # W's rows in the order the input's columns come
-        z = sympy.Symbol("z", real=True)
-        f = ACTIVATION_FUNCTIONS[self.layer.activation](z)
-        self.f = lambdify([z], [f]) if self.layer.activation != "none" else None
-        self.df = lambdify([z], [sympy.diff(f, z)]) if self.layer.activation != "none" else None
+        self.f = self.df = None
+        if self.layer.type != "maxpool" and self.layer.activation != "none":
+            self.f, self.df = _activation(general, l)
 
     def forward(self, params, a):
         layer, l = self.layer, self.l
@@ -371,12 +423,31 @@ class _ArrayLayer:
         return np.hstack([W, params[f"b{self.l}"][:, None]]) if self.layer.bias else W
 
 
-def _array_backend(graph: Graph, derivation: Derivation) -> list:
+def _activation(general: GeneralDerivation, l: int):
+    """``f`` and ``f'`` of layer ``l`` lambdified from its general formulas ``A^l_t = f(Z^l_t)``
+    and ``dA^l_t/dZ^l_u = f'(Z^l_t) 1[t = u]``, with ``Z^l_t`` standing for the whole array."""
+    z = sympy.Symbol("z", real=True)
+    forward = general.formula(f"A{l}")
+    derivative = general.formula(f"A{l}", f"Z{l}")
+    entry = sympy.Indexed(sympy.IndexedBase(sympy.Symbol(f"Z{l}")), *forward.indices)
+    diagonal = sympy.Mul(*[sympy.KroneckerDelta(t, u) for t, u in zip(derivative.of_indices, derivative.wrt_indices)])
+    slope = sympy.cancel(derivative.expression / diagonal)
+    functions = []
+    for expression in (forward.expression, slope):
+        expression = expression.xreplace({entry: z})
+        if expression.free_symbols - {z}:
+            raise SymcnnError(f"A{l}: the activation's formula {expression} is not elementwise")
+        functions.append(lambdify([z], [expression]))
+    return functions
+
+
+def _array_backend(graph: Graph, derivation: Derivation, general: GeneralDerivation):
+    """The layers on whole arrays and the loss, all from the general formulas."""
     layers, slots = [], None
     for l in range(1, len(graph.spec.layers) + 1):
-        layers.append(_ArrayLayer(graph, derivation, l, slots))
+        layers.append(_ArrayLayer(general, l, slots))
         slots = layers[-1].slots
-    return layers
+    return layers, _general_loss(general) if graph.spec.loss else None
 
 
 BACKENDS = {"array": _array_backend, "scalar": _scalar_backend}

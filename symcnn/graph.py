@@ -13,18 +13,24 @@ parameters ``W^l, b^l`` feed ``Z^l``.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 import sympy
 
 from . import layers as layer_templates
 from .errors import ShapeError, TensorNameError
+from .indexed import Instantiation
 from .notation import interior, split_tensor_name, tensor_symbols
 from .spec import Spec, parse_spec
 
 
 class Graph:
-    """The symbolic network for one spec.
+    """The symbolic network for one spec, entry by entry.
+
+    The tensors, their shapes and the flow are known at once; the symbols and expressions are
+    made when first needed, by instantiating the layers' index-form rules (:mod:`symcnn.layers`)
+    at every index, so that a large network costs nothing until its entries are asked for.
 
     Attributes
     ----------
@@ -37,57 +43,61 @@ class Graph:
 
     def __init__(self, spec: Spec | dict):
         self.spec = spec if isinstance(spec, Spec) else parse_spec(spec)
-        self._symbols: dict[str, np.ndarray] = {}   # tensor -> symbols, padding excluded
-        self._padded: dict[str, np.ndarray] = {}    # tensor -> symbols, padding included
-        self._exprs: dict[str, np.ndarray] = {}     # flow tensor -> local expressions
-        self.flow: list[str] = ["X"]
-        self.parameters: list[str] = []
-        self._build()
-        self._padding = [s for name in self._padded for s in self.padding_symbols(name)]
-
-    # -- construction ---------------------------------------------------------------------
-
-    def _build(self):
+        self.rules = layer_templates.rules(self.spec)
+        self.flow: list[str] = ["X", *(rule.of for rule in self.rules)]
+        self.parameters: list[str] = list(self.spec.parameter_shapes())
+        self.shapes: dict[str, tuple[int, ...]] = {"X": self.spec.input_shape, **self.spec.parameter_shapes()}
         layers = self.spec.layers
-        self._add_tensor("X", self.spec.input_shape, _consumer_padding(layers, 0))
-        previous = "X"
+        self.paddings: dict[str, tuple[int, ...]] = {"X": _consumer_padding(layers, 0)}
         for l, layer in enumerate(layers, start=1):
-            source = self._padded[previous]
-            if layer.type == "maxpool":
-                output = layer_templates.maxpool(source, layer.size, layer.stride)
-            else:
-                weights = self._add_parameter(f"W{l}", layer.weight_shape)
-                bias = self._add_parameter(f"b{l}", (layer.units if layer.type == "dense"
-                                                     else layer.filters,)) if layer.bias else None
-                if layer.type == "conv":
-                    pre = layer_templates.conv(source, weights, bias, layer.stride)
-                else:
-                    pre = layer_templates.dense(source, weights, bias)
-                self._add_tensor(f"Z{l}", layer.out_shape)
-                self._exprs[f"Z{l}"] = pre
-                self.flow.append(f"Z{l}")
-                output = layer_templates.activation(self._symbols[f"Z{l}"], layer.activation)
-            self._add_tensor(f"A{l}", layer.out_shape, _consumer_padding(layers, l))
-            self._exprs[f"A{l}"] = output
-            self.flow.append(f"A{l}")
-            previous = f"A{l}"
+            if layer.type != "maxpool":
+                self.shapes[f"Z{l}"] = layer.out_shape
+            self.shapes[f"A{l}"] = layer.out_shape
+            self.paddings[f"A{l}"] = _consumer_padding(layers, l)
         if self.spec.loss is not None:
-            classes = int(np.prod(self.spec.output_shape))
-            self._add_tensor("y", (classes,))
-            loss = layer_templates.LOSS_FUNCTIONS[self.spec.loss]
-            self._exprs["L"] = np.array(loss(self._symbols[previous], self._symbols["y"]),
-                                        dtype=object)
-            self.flow.append("L")
+            self.shapes["y"] = (int(np.prod(self.spec.output_shape)),)
 
-    def _add_tensor(self, name, shape, padding=()):
-        padded = tensor_symbols(name, tuple(shape), padding)
-        self._padded[name] = padded
-        self._symbols[name] = interior(padded, padding)
+    # -- the entries, made on first use ------------------------------------------------------
 
-    def _add_parameter(self, name, shape) -> np.ndarray:
-        self._add_tensor(name, shape)
-        self.parameters.append(name)
-        return self._symbols[name]
+    @cached_property
+    def _entries(self) -> tuple[dict, dict, dict]:
+        """``(symbols, padded symbols, expressions)`` of every tensor, by instantiating the rules."""
+        padded = {name: tensor_symbols(name, shape, self.paddings.get(name, ()))
+                  for name, shape in self.shapes.items()}
+        symbols = {name: interior(array, self.paddings.get(name, ())) for name, array in padded.items()}
+
+        def lookup(name: str, full_index: tuple[int, ...]):
+            if name.startswith("vec("):
+                name = name[4:-1]
+                full_index = tuple(int(i) + 1 for i in np.unravel_index(full_index[0] - 1, self.shapes[name]))
+            pads = self.paddings.get(name, ())
+            pads = (0,) * (len(full_index) - len(pads)) + tuple(pads)
+            return padded[name][tuple(i - 1 + p for i, p in zip(full_index, pads))]
+
+        value = Instantiation(lookup)
+        expressions = {}
+        for rule in self.rules:
+            array = np.empty(tuple(hi for _, hi in rule.ranges), dtype=object)
+            for position in np.ndindex(*array.shape):
+                array[position] = value(rule.expression, {i: p + 1 for i, p in zip(rule.indices, position)})
+            expressions[rule.of] = array
+        return symbols, padded, expressions
+
+    @property
+    def _symbols(self) -> dict[str, np.ndarray]:   # tensor -> symbols, padding excluded
+        return self._entries[0]
+
+    @property
+    def _padded(self) -> dict[str, np.ndarray]:    # tensor -> symbols, padding included
+        return self._entries[1]
+
+    @property
+    def _exprs(self) -> dict[str, np.ndarray]:     # flow tensor -> local expressions
+        return self._entries[2]
+
+    @cached_property
+    def _padding(self) -> list[sympy.Symbol]:
+        return [s for name in self._padded for s in self.padding_symbols(name)]
 
     # -- looking things up ----------------------------------------------------------------
 
@@ -96,15 +106,15 @@ class Graph:
         split_tensor_name(name)  # a malformed name raises here
         if name == "A0":
             return "X"
-        if name not in self._symbols and name not in self._exprs:
-            have = ", ".join(self.flow[:-1] + self.parameters + (["y", "L"] if "L" in self._exprs else []))
-            raise TensorNameError(f"this network has no tensor {name!r}; it has {have}")
+        if name not in self.shapes and name != "L" or name == "L" and "L" not in self.flow:
+            have = [n for n in self.flow if n != "L"] + self.parameters + (["y", "L"] if "L" in self.flow else [])
+            raise TensorNameError(f"this network has no tensor {name!r}; it has {', '.join(have)}")
         return name
 
     def shape(self, name: str) -> tuple[int, ...]:
         """The tensor's shape: ``(C, *spatial)``, ``(units,)``, a parameter's, or ``()`` for L."""
         name = self.tensor(name)
-        return self._exprs["L"].shape if name == "L" else self._symbols[name].shape
+        return () if name == "L" else self.shapes[name]
 
     def symbol_array(self, name: str, padded: bool = False) -> np.ndarray:
         """The tensor's symbols as an array of its shape (padding included if ``padded``)."""

@@ -13,9 +13,10 @@ import numpy as np
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from .derive import Chain
+from .derive.display import shown
 from .graph import Graph
-from .notation import SymbolRef, parse_symbol
+from .indexed import LogSumExpOver, base_name
+from .notation import SymbolRef, parse_symbol, split_tensor_name
 
 DEFAULT_MAX_SIZE = 12
 
@@ -33,6 +34,9 @@ class NotationPrinter(LatexPrinter):
 
     def _print_Add(self, expr, order=None):
         terms = self._as_ordered_terms(expr, order=order)
+        if any(isinstance(t, sympy.Sum) for t in terms):  # a layer's sum first, then its bias
+            terms = sorted(terms, key=lambda t: not isinstance(t, sympy.Sum))
+            expr, order = sympy.Add(*terms, evaluate=False), "none"
         limit = self._settings["max_terms"]
         if not limit or len(terms) <= limit:
             return super()._print_Add(expr, order)
@@ -44,9 +48,71 @@ class NotationPrinter(LatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         ref = parse_symbol(expr.name)
         if ref is None:
-            return super()._print_Symbol(expr, style)
+            named = _named_latex(expr.name, "")
+            return named if named is not None else super()._print_Symbol(expr, style)
         text = symbol_latex(ref)
         return rf"\boxed{{{text}}}" if expr in self._settings["boxed"] else text
+
+    # -- index form ----------------------------------------------------------------------
+
+    def _print_Indexed(self, expr):
+        """``W1[f, c, k] -> W^{1}_{f,c,k}``, ``b1[f] -> W^{1}_{0,f}``, ``delta2[j] -> \\delta^{2}_{j}``."""
+        return entry_latex(base_name(expr), ",".join(index_latex(i) for i in expr.indices))
+
+    def _print_Mul(self, expr):
+        """Factors in the course's order: indicators and derivatives of activations first, then
+        tensor entries, sums, and the named gradient last (``1[Z^1_i > 0] W^2_i \\delta^2``)."""
+        if not expr.has(sympy.Indexed, sympy.Sum) and not any(_named_latex(str(a), None) for a in expr.args):
+            return super()._print_Mul(expr)
+        ordered = sympy.Mul(*sorted(expr.args, key=_factor_rank), evaluate=False)
+        order, self._settings["order"] = self._settings["order"], "none"
+        try:
+            return super()._print_Mul(ordered)
+        finally:
+            self._settings["order"] = order
+
+    def _print_Sum(self, expr):
+        signs = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
+                        for v, lo, hi in reversed(expr.limits))
+        body = self._print(expr.function)
+        return signs + (rf"\left({body}\right)" if expr.function.is_Add else body)
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        return rf"\mathbf{{1}}\left[{self._print(expr.args[0])} = {self._print(expr.args[1])}\right]"
+
+    def _print_InRange(self, expr):
+        e, lo, hi = (self._print(a) for a in expr.args)
+        return rf"\mathbf{{1}}\left[{lo} \le {e} \le {hi}\right]"
+
+    def _window(self, limits) -> str:
+        variables = ", ".join(self._print(v) for v, _, _ in limits)
+        if len({(lo, hi) for _, lo, hi in limits}) == 1:
+            return rf"{self._print(limits[0][1])} \le {variables} \le {self._print(limits[0][2])}"
+        return r",\ ".join(rf"{self._print(lo)} \le {self._print(v)} \le {self._print(hi)}" for v, lo, hi in limits)
+
+    def _print_WindowMax(self, expr):
+        return rf"\max_{{{self._window(expr.limits)}}} {self._print(expr.function)}"
+
+    def _print_FirstMax(self, expr):
+        window, *position = expr.args
+        at = ", ".join(index_latex(p) for p in position)
+        at = f"\\left({at}\\right)" if len(position) > 1 else at
+        return (rf"\mathbf{{1}}\left[{at} = \operatorname*{{argmax}}_{{{self._window(window.limits)}}} "
+                rf"{self._print(window.function)}\right]")
+
+    def _print_LogSumExpOver(self, expr):
+        limits = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
+                         for v, lo, hi in reversed(expr.limits))
+        return rf"\log {limits}e^{{{self._print(expr.function)}}}"
+
+    def _print_exp(self, expr, exp=None):
+        """``e^{A_k - log sum_j e^{A_j}}`` is the softmax, ``softmax(A)_k``."""
+        softmax = _softmax_entry(expr.args[0])
+        if softmax is None:
+            return super()._print_ExpBase(expr, exp)
+        vector, position = softmax
+        text = rf"\operatorname{{softmax}}\left({entry_latex(vector, None)}\right)_{{{self._print(position)}}}"
+        return rf"{text}^{{{exp}}}" if exp else text
 
     def _print_ReLU(self, expr):
         return rf"\operatorname{{ReLU}}\left({self._print(expr.args[0])}\right)"
@@ -82,6 +148,86 @@ def symbol_latex(ref: SymbolRef) -> str:
     sup = f"^{{{ref.layer}}}" if ref.layer is not None else ""
     sub = f"_{{{','.join(map(str, index))}}}" if index else ""
     return letter + sup + sub
+
+
+def entry_latex(name: str, subscripts: str | None) -> str:
+    """An entry of an indexed tensor, or the tensor (``subscripts`` None): ``X_{i+k-2}``,
+    ``W^{1}_{f,c,a,b}``, ``W^{1}_{0,f}`` (a bias), ``\\delta^{2}_{j}``, ``vec(A^{2})_{i}``."""
+    named = _named_latex(name, subscripts)
+    if named is not None:
+        return named
+    if name.startswith("vec("):
+        inner = rf"\operatorname{{vec}}\left({tensor_latex(name[4:-1])}\right)"
+        return inner if subscripts is None else rf"{inner}_{{{subscripts}}}"
+    kind, layer = split_tensor_name(name)
+    if kind == "b":
+        return rf"W^{{{layer}}}_{{0{',' + subscripts if subscripts else ''}}}"
+    return tensor_latex(name) + ("" if subscripts is None else f"_{{{subscripts}}}")
+
+
+def index_latex(e) -> str:
+    """An index expression as the course writes it: positions first, then offsets, the
+    constant last: ``i+k-2``, ``2i+k-3``, ``j-i+2``, ``m-2i+2``."""
+    e = sympy.sympify(e)
+    if e.is_Symbol or e.is_Integer:
+        return NotationPrinter().doprint(e)
+    terms = sorted(sympy.Add.make_args(e), key=_term_rank)
+    text = ""
+    for term in terms:
+        coefficient, rest = term.as_coeff_Mul()
+        body = "" if rest == 1 else NotationPrinter().doprint(rest)
+        magnitude = abs(coefficient)
+        number = str(magnitude) if rest == 1 or magnitude != 1 else ""
+        sign = "-" if coefficient < 0 else "+" if text else ""
+        text += f"{sign}{number}{body}"
+    return text
+
+
+def _term_rank(term):
+    coefficient, rest = term.as_coeff_Mul()
+    if rest == 1:
+        return (2, 0, "")
+    name = str(rest)
+    return (0 if coefficient > 0 else 1, "ijmnr".find(name[0]) if name[0] in "ijmnr" else 9, name)
+
+
+def _factor_rank(factor) -> int:
+    """Numbers, then indicators and activation derivatives, other factors, tensor entries,
+    sums, and the named gradients last."""
+    if factor.is_Number:
+        return 0
+    if isinstance(factor, (sympy.Indexed, sympy.Symbol)):
+        name = base_name(factor) if isinstance(factor, sympy.Indexed) else factor.name
+        return 5 if _named_latex(name, None) else 3 if name[:1] in "Wb" else 3.5
+    if isinstance(factor, sympy.Sum):
+        return 4
+    return 1 if factor.is_Function else 2
+
+
+def _named_latex(name: str, subscripts: str | None) -> str | None:
+    """The named gradients: ``delta2 -> \\delta^{2}``, ``dA2 -> \\partial loss / \\partial A^{2}``."""
+    sub = f"_{{{subscripts}}}" if subscripts else ""
+    if name.startswith("delta") and name[5:].isdigit():
+        return rf"\delta^{{{name[5:]}}}{sub}"
+    if name.startswith("dA") and name[2:].isdigit():
+        return rf"\frac{{\partial \operatorname{{loss}}}}{{\partial A^{{{name[2:]}}}{sub}}}"
+    return None
+
+
+def _softmax_entry(argument):
+    """``(vector, k)`` when ``argument`` is ``v_k - log sum_j e^{v_j}``, else None."""
+    terms = sympy.Add.make_args(argument)
+    totals = [t for t in terms if (-t).func is LogSumExpOver]
+    rest = [t for t in terms if t not in totals]
+    if len(totals) != 1 or len(rest) != 1 or not isinstance(rest[0], sympy.Indexed):
+        return None
+    total = -totals[0]
+    (variable, _, _), = total.limits
+    entry = rest[0]
+    if not isinstance(total.function, sympy.Indexed) or total.function.base != entry.base \
+            or total.function.indices != (variable,):
+        return None
+    return base_name(entry), entry.indices[0]
 
 
 def tensor_latex(name: str) -> str:
@@ -157,14 +303,16 @@ def jacobian_latex(graph: Graph, matrix: sympy.Matrix, of: str, wrt: str,
                         boxed=graph.padding_symbols(), max_size=max_size)
 
 
-def chain_latex(chain: Chain, shapes: bool = True) -> str:
-    """``dloss/dW^1 = dZ^1/dW^1 . dA^1/dZ^1 . dloss/dA^1`` with each factor's shape under it."""
-    def term(of, wrt, shape):
-        fraction = partial(of, wrt)
-        return rf"\underset{{{shape_latex(shape)}}}{{{fraction}}}" if shapes else fraction
-    left = term("L", chain.wrt, chain.product.shape)
-    right = r" \cdot ".join(term(f.of, f.wrt, f.shape) for f in chain.factors)
-    return f"{left} = {right}"
+def chain_latex(graph: Graph, wrt: str, steps, shapes: bool = True) -> str:
+    """``dloss/dW^1 = dZ^1/dW^1 . dA^1/dZ^1 . dloss/dA^1`` with each factor's shape under it;
+    ``steps`` are the factors ``(of, wrt)`` (:meth:`Derivation.chain_steps`), nothing is computed."""
+    def size(name):
+        return 1 if name == "L" else int(np.prod(graph.shape(name)))
+
+    def term(of, by):
+        fraction = partial(of, by)
+        return rf"\underset{{{shape_latex((size(by), size(of)))}}}{{{fraction}}}" if shapes else fraction
+    return f"{term('L', wrt)} = " + r" \cdot ".join(term(of, by) for of, by in steps)
 
 
 def forward_latex(graph: Graph) -> list[tuple[str, str]]:
@@ -200,12 +348,12 @@ def forward_latex(graph: Graph) -> list[tuple[str, str]]:
 
 def _loss_rule(graph: Graph, output: str) -> str:
     """The loss written out for one output (the seed's ``(A^2 - y)^2``), as a sum otherwise."""
-    A, classes = tensor_latex(output), graph.symbol_array("y").size
+    A, classes = tensor_latex(output), graph.shape("y")[0]
     if graph.spec.loss == "cross_entropy":
         return (rf"-\sum_{{k=1}}^{{{classes}}} y_{{k}} \log \operatorname{{softmax}}\left({A}\right)_{{k}}"
                 rf" = \operatorname{{logsumexp}}\left({A}\right) - \sum_{{k=1}}^{{{classes}}} y_{{k}} {A}_{{k}}")
     if classes == 1:
-        return to_latex(graph.expr("L")[0])
+        return rf"\left({A} - y\right)^{{2}}"
     return rf"\sum_{{k=1}}^{{{classes}}} \left({A}_{{k}} - y_{{k}}\right)^{{2}}"
 
 
@@ -274,3 +422,51 @@ def values_latex(array) -> str:
     array = np.asarray(array, dtype=object)
     maps = array.reshape(-1, *array.shape[-2:]) if array.ndim >= 2 else array.reshape(1, 1, -1)
     return r" \quad ".join(matrix_latex(sympy.Matrix(m.tolist()), max_size=32) for m in maps)
+
+
+def formula_latex(formula, ranges: bool = True) -> str:
+    """A general formula (:class:`~symcnn.derive.general.Formula`) in the course's notation:
+    ``\\frac{\\partial Z^{1}_{i}}{\\partial W^{1}_{k}} = X_{i+k-2}``, then (with ``ranges``) its
+    index ranges and the tensors that are 0 outside theirs."""
+    equation, notes = formula_parts(formula)
+    return equation + (r" \qquad " + r",\quad ".join(notes) if ranges and notes else "")
+
+
+def formula_parts(formula) -> tuple[str, list[str]]:
+    """``(equation, notes)``: the formula, and its ranges and conventions as separate pieces."""
+    view = shown(formula)
+    printer = NotationPrinter()
+    loss = r"\operatorname{loss}"
+    of = loss if view.of is None else printer.doprint(view.of)
+    if formula.kind == "forward":
+        lhs = of
+    else:
+        wrt = printer.doprint(view.wrt)
+        lhs = rf"\frac{{\partial {of}}}{{\partial {wrt}}}"
+        if formula.kind == "gradient" and formula.wrt.startswith("Z"):
+            lhs = printer.doprint(sympy.Symbol(f"delta{formula.wrt[1:]}")) + wrt[len(tensor_latex(formula.wrt)):] \
+                + " = " + lhs
+    equation = f"{lhs} = {printer.doprint(sympy.factor_terms(view.expression))}"
+    notes = []
+    for (lo, hi), group in _grouped(view.ranges):
+        names = ", ".join(printer.doprint(i) for i in group)
+        notes.append(rf"{names} = {lo}, \dots, {hi}" if hi - lo > 1 else rf"{names} = {lo}, {hi}")
+    for name, shape, padding in view.zero_outside:
+        size = r" \times ".join(str(n) for n in shape if n > 1) or "1"
+        what = r"\text{ (zero padding)}" if padding else ""
+        notes.append(rf"{entry_latex(name, None)} = 0 \text{{ outside its }} {size} \text{{ entries}}{what}")
+    for name, letters, steps in view.flattened:
+        position = "+".join(f"{s}({n}-1)" if s > 1 else n for n, s in zip(letters, steps))
+        notes.append(rf"{entry_latex(f'vec({name})', position)} = {entry_latex(name, ','.join(letters))}")
+    return equation, notes
+
+
+def _grouped(ranges):
+    """Consecutive indices with the same range together: ``((1, 8), (f, i, j))``."""
+    groups = []
+    for i, lo, hi in ranges:
+        if groups and groups[-1][0] == (lo, hi):
+            groups[-1][1].append(i)
+        else:
+            groups.append(((lo, hi), [i]))
+    return groups

@@ -1,100 +1,124 @@
-"""Layers as SymPy expressions: one template per layer type, for chosen sizes.
+"""The layers' forward rules in index form: one template per layer type, valid for every size.
 
-Each function takes object arrays of symbols (or expressions) and returns the object array of
-the layer's output expressions.  Shapes follow :mod:`symcnn.spec`: activations are
-``(channels, *spatial)``, conv weights ``(F, C, *k)``, dense weights ``(inputs, units)``.
+Each template returns a :class:`Rule` ``of[indices] = expression`` with the ranges of its free
+indices.  Subscripts are full rank (:mod:`symcnn.indexed`); with stride ``s`` and zero padding
+``p`` per axis,
+
+    conv     Z^l_{f,i,j} = \\sum_c \\sum_a \\sum_b W^l_{f,c,a,b} A^{l-1}_{c, s(i-1)+a-p, s(j-1)+b-p} + W^l_{0,f}
+    dense    Z^l_j = \\sum_i W^l_{i,j} vec(A^{l-1})_i + W^l_{0,j}
+    pool     A^l_{c,i,j} = \\max_{a,b} A^{l-1}_{c, s(i-1)+a, s(j-1)+b}
+    f        A^l_{f,i,j} = f(Z^l_{f,i,j})                    (ReLU, sigmoid, tanh or the identity)
+    squared  loss = \\sum_k (A^L_k - y_k)^2
+    softmax cross entropy   loss = \\log \\sum_k e^{A^L_k} - \\sum_k y_k A^L_k   (one-hot y)
+
+where ``A^{l-1}`` at a padding position is 0 (its padding symbol, ``X_0``, until substituted).
+The entry-by-entry network (:mod:`symcnn.graph`) is these templates instantiated at every
+index, and the general derivation (:mod:`symcnn.derive.general`) differentiates them.
 """
 
-from itertools import product
+from __future__ import annotations
 
-import numpy as np
+import math
+from dataclasses import dataclass
+
 import sympy
 
-from .functions import ACTIVATION_FUNCTIONS, LogSumExp, PoolMax
+from .functions import ACTIVATION_FUNCTIONS
+from .indexed import LogSumExpOver, WindowMax, bound, index, tensor
+from .spec import Spec
+
+OFFSET_LETTERS = {1: ("k",), 2: ("a", "b")}
+POSITION_LETTERS = ("i", "j")
 
 
-def conv(padded_input: np.ndarray, weights: np.ndarray, bias: np.ndarray | None,
-         stride: tuple[int, ...]) -> np.ndarray:
-    """Cross-correlation of a padded input with a filter bank.
+@dataclass(frozen=True)
+class Rule:
+    """``of[indices] = expression`` for every ``indices`` in ``ranges`` (1-based, inclusive)."""
 
-    In 1D, for filter ``f`` and output position ``i`` (1-based),
+    of: str
+    indices: tuple[sympy.Symbol, ...]
+    ranges: tuple[tuple[int, int], ...]
+    expression: sympy.Expr
 
-        Z_{f,i} = sum_c sum_{k=1}^{K} W_{f,c,k} A_{c,(i-1)s+k-p} + W_{0,f}
+    @property
+    def lhs(self):
+        return tensor(self.of)[self.indices] if self.indices else sympy.Symbol(self.of)
 
-    where ``A`` is the input with its padding positions ``1-p..0`` and ``n+1..n+p``; in 2D the
-    same holds per axis.  Parameters: ``padded_input`` ``(C, *padded)``, ``weights``
-    ``(F, C, *K)``, ``bias`` ``(F,)`` or None, ``stride`` one int per spatial axis.
-    Returns ``(F, *out)`` with ``out = (padded - K) // s + 1`` per axis.
-    """
-    filters, channels, *kernel = weights.shape
-    padded = padded_input.shape[1:]
-    out = tuple((n - k) // s + 1 for n, k, s in zip(padded, kernel, stride))
-    result = np.empty((filters, *out), dtype=object)
-    for f, position in product(range(filters), product(*map(range, out))):
-        start = [i * s for i, s in zip(position, stride)]
-        terms = [weights[(f, c, *offset)] * padded_input[(c, *[a + o for a, o in zip(start, offset)])]
-                 for c in range(channels) for offset in product(*map(range, kernel))]
-        if bias is not None:
-            terms.append(bias[f])
-        result[(f, *position)] = sympy.Add(*terms)
+
+def positions(shape) -> tuple[sympy.Symbol, ...]:
+    return tuple(index(n) for n in POSITION_LETTERS[:len(shape) - 1])
+
+
+def conv(l: int, layer, source: str) -> Rule:
+    """``Z^l_{f,i,...} = sum_c sum_a W^l_{f,c,a,...} A^{l-1}_{c, s(i-1)+a-p, ...} + W^l_{0,f}``."""
+    f, out = index("f"), positions(layer.out_shape)
+    c = bound("c")
+    offsets = [bound(n) for n in OFFSET_LETTERS[len(layer.size)]]
+    at = [s * (i - 1) + a - p for i, a, s, p in zip(out, offsets, layer.stride, layer.padding)]
+    product = tensor(f"W{l}")[(f, c, *offsets)] * tensor(source)[(c, *at)]
+    limits = [(c, 1, layer.in_shape[0]), *[(a, 1, k) for a, k in zip(offsets, layer.size)]]
+    expression = sympy.Sum(product, *limits[::-1])  # SymPy lists the innermost first
+    if layer.bias:
+        expression += tensor(f"b{l}")[f]
+    return Rule(f"Z{l}", (f, *out), _ranges(layer.out_shape), expression)
+
+
+def dense(l: int, layer, source: str) -> Rule:
+    """``Z^l_j = sum_i W^l_{i,j} vec(A^{l-1})_i + W^l_{0,j}`` on the input flattened row-major."""
+    j, i = index("j"), bound("i")
+    expression = sympy.Sum(tensor(f"W{l}")[i, j] * tensor(f"vec({source})")[i], (i, 1, math.prod(layer.in_shape)))
+    if layer.bias:
+        expression += tensor(f"b{l}")[j]
+    return Rule(f"Z{l}", (j,), ((1, layer.units),), expression)
+
+
+def activation(l: int, layer) -> Rule:
+    """``A^l = f(Z^l)`` entry by entry."""
+    indices = _output_indices(layer)
+    entry = tensor(f"Z{l}")[indices]
+    return Rule(f"A{l}", indices, _ranges(layer.out_shape), ACTIVATION_FUNCTIONS[layer.activation](entry))
+
+
+def maxpool(l: int, layer, source: str) -> Rule:
+    """``A^l_{c,i,...} = max_{a,...} A^{l-1}_{c, s(i-1)+a, ...}``, each channel on its own."""
+    c, out = index("c"), positions(layer.out_shape)
+    offsets = [bound(n) for n in OFFSET_LETTERS[len(layer.size)]]
+    at = [s * (i - 1) + a for i, a, s in zip(out, offsets, layer.stride)]
+    window = WindowMax(tensor(source)[(c, *at)], *[(a, 1, k) for a, k in zip(offsets, layer.size)])
+    return Rule(f"A{l}", (c, *out), _ranges(layer.out_shape), window)
+
+
+def loss(kind: str, output: str, classes: int) -> Rule:
+    """``loss = sum_k (A_k - y_k)^2`` or ``log sum_k e^{A_k} - sum_k y_k A_k`` over vec(A^L)."""
+    k = bound("k")
+    a, y = tensor(f"vec({output})")[k], tensor("y")[k]
+    if kind == "squared":
+        expression = sympy.Sum((a - y) ** 2, (k, 1, classes))
+    else:
+        expression = LogSumExpOver(a, (k, 1, classes)) - sympy.Sum(y * a, (k, 1, classes))
+    return Rule("L", (), (), expression)
+
+
+def rules(spec: Spec) -> list[Rule]:
+    """The network's rules in forward order: ``Z1, A1, Z2, A2, ..., L``."""
+    result, source = [], "X"
+    for l, layer in enumerate(spec.layers, start=1):
+        if layer.type == "maxpool":
+            result.append(maxpool(l, layer, source))
+        else:
+            result.append((conv if layer.type == "conv" else dense)(l, layer, source))
+            result.append(activation(l, layer))
+        source = f"A{l}"
+    if spec.loss is not None:
+        result.append(loss(spec.loss, source, math.prod(spec.output_shape)))
     return result
 
 
-def dense(inputs: np.ndarray, weights: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-    """``Z = (W)^T a + W_0``: ``Z_j = sum_i W_{i,j} a_i + W_{0,j}``.
-
-    ``inputs`` of any shape is flattened row-major (channel, row, column) to ``a``;
-    ``weights`` is ``(inputs, units)``, ``bias`` ``(units,)`` or None.  Returns ``(units,)``.
-    """
-    flat = inputs.reshape(-1)
-    units = weights.shape[1]
-    result = np.empty(units, dtype=object)
-    for j in range(units):
-        terms = [weights[i, j] * flat[i] for i in range(flat.size)]
-        if bias is not None:
-            terms.append(bias[j])
-        result[j] = sympy.Add(*terms)
-    return result
+def _output_indices(layer) -> tuple[sympy.Symbol, ...]:
+    if layer.type == "dense":
+        return (index("j"),)
+    return (index("f" if layer.type == "conv" else "c"), *positions(layer.out_shape))
 
 
-def activation(pre_activation: np.ndarray, name: str) -> np.ndarray:
-    """``A = f(Z)`` entry by entry, ``f`` one of ReLU, sigmoid, tanh or the identity (``"none"``)."""
-    function = ACTIVATION_FUNCTIONS[name]
-    return np.vectorize(function, otypes=[object])(pre_activation)
-
-
-def maxpool(inputs: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
-    """Max pooling of each channel: ``A_{c,i} = max_{k=1..K} A^{prev}_{c,(i-1)s+k}`` per axis.
-
-    The window's entries are passed to :class:`~symcnn.functions.PoolMax` in row-major order,
-    which is what breaks ties (the first maximum gets the gradient).
-    ``inputs`` is ``(C, *n)``; returns ``(C, *out)``, ``out = (n - K) // s + 1``.
-    """
-    channels, *spatial = inputs.shape
-    out = tuple((n - k) // s + 1 for n, k, s in zip(spatial, size, stride))
-    result = np.empty((channels, *out), dtype=object)
-    for c, position in product(range(channels), product(*map(range, out))):
-        window = [inputs[(c, *[i * s + o for i, s, o in zip(position, stride, offset)])]
-                  for offset in product(*map(range, size))]
-        result[(c, *position)] = PoolMax(*window)
-    return result
-
-
-def squared_loss(output: np.ndarray, target: np.ndarray) -> sympy.Expr:
-    """``L = sum_i (A_i - y_i)^2`` over the flattened output ``A`` and target ``y``."""
-    return sympy.Add(*[(a - t) ** 2 for a, t in zip(output.reshape(-1), target.reshape(-1))])
-
-
-def cross_entropy(output: np.ndarray, target: np.ndarray) -> sympy.Expr:
-    """Softmax cross entropy of the logits ``A`` with a one-hot target ``y``:
-
-        L = -sum_k y_k log softmax(A)_k = LogSumExp(A) - sum_k y_k A_k      (sum_k y_k = 1)
-
-    written with :class:`~symcnn.functions.LogSumExp` so that it evaluates stably and
-    differentiates to ``softmax(A)_k - y_k``.
-    """
-    logits = list(output.reshape(-1))
-    return LogSumExp(*logits) - sympy.Add(*[t * a for a, t in zip(logits, target.reshape(-1))])
-
-
-LOSS_FUNCTIONS = {"squared": squared_loss, "cross_entropy": cross_entropy}
+def _ranges(shape) -> tuple[tuple[int, int], ...]:
+    return tuple((1, n) for n in shape)

@@ -12,7 +12,7 @@ from pathlib import Path
 import sympy
 
 from .compile import CompiledModel
-from .derive import Chain, Derivation
+from .derive import Chain, Derivation, Formula, GeneralDerivation
 from .document import document
 from .graph import Graph
 from .latex import DEFAULT_MAX_SIZE, chain_latex
@@ -34,7 +34,24 @@ class Network(Graph):
 
     @cached_property
     def derivation(self) -> Derivation:
+        """The entry-by-entry derivation (the slides' view), at the spec's sizes."""
         return Derivation(self)
+
+    @cached_property
+    def general(self) -> GeneralDerivation:
+        """The general formulas in index form (the notes' view), valid for every size."""
+        return GeneralDerivation(self)
+
+    def formula(self, of: str, wrt: str | None = None) -> Formula:
+        """A general formula in index form: ``of``'s forward rule (``formula("Z1")``), a local
+        Jacobian entry (``formula("Z1", "W1")``: ``dZ^1_i/dW^1_k = X_{i+k-2}``), ``delta^l``
+        (``formula("L", "Z1")``) or a loss gradient (``formula("L", "W1")``).
+
+        ``.latex()`` prints it in the course's notation; ``.at(*index)`` is its value at one
+        entry (the indices of ``of``, then of ``wrt``, as the entries' symbols write them),
+        equal to :meth:`jacobian` / :meth:`gradient` / :meth:`expr` there.
+        """
+        return self.general.formula(of, wrt)
 
     def jacobian(self, of: str, wrt: str) -> sympy.Matrix:
         """``d(of)/d(wrt)``, ``size(wrt) x size(of)``, padding symbols kept.
@@ -55,18 +72,18 @@ class Network(Graph):
     def latex(self, max_size: int = DEFAULT_MAX_SIZE) -> str:
         """A complete LaTeX document of the derivation (see :mod:`symcnn.document`);
         matrices with more than ``max_size`` rows or columns are elided with dots."""
-        return document(self, self.derivation, max_size)
+        return document(self, self.derivation, self.general, max_size)
 
     def _repr_latex_(self) -> str:
         """Jupyter shows a network as its chain rules, one per parameter."""
         if self.spec.loss is None:
             return None
-        return "$$" + r" \\ ".join(chain_latex(self.chain(p)) for p in self.parameters) + "$$"
+        return "$$" + r" \\ ".join(chain_latex(self, p, self.derivation.chain_steps(p)) for p in self.parameters) + "$$"
 
     def compile(self, backend: str = "array", dtype="float64") -> CompiledModel:
         """NumPy functions from the derived gradients, vectorized over the batch: see
         :mod:`symcnn.compile` (``backend`` ``"array"`` or ``"scalar"``; ``dtype`` float64 or float32)."""
-        return CompiledModel(self, self.derivation, backend, dtype)
+        return CompiledModel(self, self.derivation, self.general, backend, dtype)
 
     def verify(self, answer: str, wrt: str | None = None, of: str = "L", points: int = 64,
                seed: int = 0, source: str = "<answer>") -> Report:

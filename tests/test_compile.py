@@ -51,11 +51,11 @@ def test_compiled_gradient_equals_substitution_into_the_derivation():
         np.testing.assert_allclose(grads[name].ravel(), exact, rtol=1e-12)
 
 
-def test_conv_gather_is_read_from_the_derivation():
+def test_conv_gather_is_evaluated_from_the_general_formula():
     net = symcnn.load(DERIVATIONS / "seed_1d.toml")
-    from symcnn.kernels import conv_gather
-    gather = conv_gather(net, net.derivation, 1, "X")
-    # Z_i meets (X_{i-1}, X_i, X_{i+1}); X_0 and X_6 are the padding zero, index 5
+    from symcnn.indexmaps import conv_gather
+    gather = conv_gather(net.general, 1)
+    # dZ_i/dW_k = X_{i+k-2}: Z_i meets (X_{i-1}, X_i, X_{i+1}); X_0 and X_6 are the padding zero, index 5
     assert gather.tolist() == [[5, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]]
 
 

@@ -23,8 +23,8 @@ from functools import cached_property
 
 import sympy
 
-from .errors import TensorNameError
-from .graph import Graph
+from ..errors import TensorNameError
+from ..graph import Graph
 
 
 @dataclass(frozen=True)
@@ -174,8 +174,8 @@ class Derivation:
         local = self.local_jacobian(consumer, wrt).map(lambda e: e.xreplace(zeros))
         return local @ self._deltas[consumer]
 
-    def chain(self, wrt: str, full: bool = False) -> Chain:
-        """The chain rule for ``dL/d(wrt)``, factor by factor, padding symbols kept.
+    def chain_steps(self, wrt: str, full: bool = False) -> list[tuple[str, str]]:
+        """The factors ``(of, wrt)`` of the chain rule for ``dL/d(wrt)``, computing nothing.
 
         For a parameter of layer ``l``: ``dZ^l/dW^l . dA^l/dZ^l . dL/dA^l`` (the seed's three
         factors); for a flow tensor ``T`` read by ``C``: ``dC/dT . dL/dC``.  With ``full``, the
@@ -191,16 +191,19 @@ class Derivation:
             steps.append((flow[position + 1], consumer))
             position += 1
         if full:
-            steps += [(flow[i + 1], flow[i]) for i in range(position, len(flow) - 1)]
-            tail = []
-        else:
-            tail = [("L", flow[position])] if flow[position] != "L" else []
-        factors = [Factor(of, w, self.local_jacobian(of, w).to_matrix()) for of, w in steps]
-        factors += [Factor(of, w, self._deltas[w].to_matrix()) for of, w in tail]
+            return steps + [(flow[i + 1], flow[i]) for i in range(position, len(flow) - 1)]
+        return steps + ([("L", flow[position])] if flow[position] != "L" else [])
+
+    def chain(self, wrt: str, full: bool = False) -> Chain:
+        """The chain rule for ``dL/d(wrt)`` (see :meth:`chain_steps`), each factor's matrix
+        and the product, padding symbols kept."""
+        factors = [Factor(of, w, (self.local_jacobian(of, w) if of != "L" or w in ("y", self.graph.flow[-2])
+                                  else self._deltas[w]).to_matrix())
+                   for of, w in self.chain_steps(wrt, full)]
         product = factors[0].matrix
         for factor in factors[1:]:
             product = product * factor.matrix
-        return Chain(wrt, tuple(factors), product)
+        return Chain(self.graph.tensor(wrt), tuple(factors), product)
 
     def _consumer(self, name: str) -> str:
         """The tensor that reads ``name`` directly: ``Z^l`` for ``W^l``, ``L`` for ``y``, ..."""

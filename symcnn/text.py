@@ -1,0 +1,154 @@
+"""General formulas as plain text for a terminal, in the course's notation.
+
+``symcnn show`` prints the forward rules and the backpropagation this way::
+
+    Z1[i] = sum_{k=1..3} W1[k] X[i+k-2]            i = 1..5; X = 0 outside its 5 entries (padding)
+    delta1[i] = dloss/dZ1[i] = [Z1[i] > 0] W2[i] delta2
+
+Tensors are written by their names with 1-based subscripts in brackets (``W1[f,c,a,b]``, the
+bias ``W1[0,f]``), indicators in brackets (``[i = j]``, ``[Z1[i] > 0]``), and the named
+gradients ``delta2`` and ``dloss/dA2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+from .derive.display import shown
+from .indexed import base_name
+from .latex import _factor_rank, _grouped, _softmax_entry, index_latex
+
+LOSS = "loss"
+
+
+def entry_text(name: str, subscripts: str | None) -> str:
+    """``W1[f,c,k]``, the bias ``W1[0,f]``, ``delta2[j]``, ``dloss/dA2[c,i,j]``, ``vec(A2)[i]``."""
+    sub = f"[{subscripts}]" if subscripts else ""
+    if name.startswith("delta"):
+        return name + sub
+    if name.startswith("dA"):
+        return f"d{LOSS}/dA{name[2:]}{sub}"
+    if name.startswith("b"):
+        return f"W{name[1:]}[0{',' + subscripts if subscripts else ''}]"
+    return name + sub
+
+
+class TextPrinter(StrPrinter):
+    """SymPy's ``StrPrinter`` with the notation of :func:`entry_text` and the index forms."""
+
+    printmethod = "_symcnn_text"  # not SymPy's ``_sympystr``, which would print W1[k] its own way
+
+    def _print_Indexed(self, expr):
+        return entry_text(base_name(expr), ",".join(index_latex(i) for i in expr.indices))
+
+    def _print_Symbol(self, expr):
+        if expr.name.startswith(("delta", "dA")) and expr.name.lstrip("deltadA").isdigit():
+            return entry_text(expr.name, None)
+        return expr.name
+
+    def _print_Mul(self, expr):
+        if not expr.has(sympy.Indexed, sympy.Sum):
+            return super()._print_Mul(expr)
+        if expr.could_extract_minus_sign():
+            return "-" + self._print(-expr)
+        return " ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in sorted(expr.args, key=_factor_rank))
+
+    def _print_Sum(self, expr):
+        signs = " ".join(f"sum_{{{v}={lo}..{hi}}}" for v, lo, hi in reversed(expr.limits))
+        body = self._print(expr.function)
+        return f"{signs} ({body})" if expr.function.is_Add else f"{signs} {body}"
+
+    def _print_KroneckerDelta(self, expr):
+        return f"[{self._print(expr.args[0])} = {self._print(expr.args[1])}]"
+
+    def _print_InRange(self, expr):
+        e, lo, hi = (self._print(a) for a in expr.args)
+        return f"[{lo} <= {e} <= {hi}]"
+
+    def _print_Heaviside(self, expr):
+        relation = ">" if len(expr.args) > 1 and expr.args[1] == 0 else ">="
+        return f"[{self._print(expr.args[0])} {relation} 0]"
+
+    def _window(self, limits) -> str:
+        return ",".join(f"{v}={lo}..{hi}" for v, lo, hi in limits)
+
+    def _print_WindowMax(self, expr):
+        return f"max_{{{self._window(expr.limits)}}} {self._print(expr.function)}"
+
+    def _print_FirstMax(self, expr):
+        window, *position = expr.args
+        at = ",".join(index_latex(p) for p in position)
+        return f"[({at}) = argmax_{{{self._window(window.limits)}}} {self._print(window.function)}]"
+
+    def _print_LogSumExpOver(self, expr):
+        return f"log sum_{{{self._window(expr.limits)}}} exp({self._print(expr.function)})"
+
+    def _print_exp(self, expr):
+        softmax = _softmax_entry(expr.args[0])
+        if softmax is None:
+            return f"exp({self._print(expr.args[0])})"
+        vector, position = softmax
+        return f"softmax({entry_text(vector, None)})[{index_latex(position)}]"
+
+    def _print_Sigmoid(self, expr):
+        return f"sigma({self._print(expr.args[0])})"
+
+
+def formula_text(formula) -> str:
+    """One line: ``lhs = rhs``, two spaces, the ranges and conventions."""
+    view = shown(formula)
+    printer = TextPrinter()
+    of = LOSS if view.of is None else printer.doprint(view.of)
+    if formula.kind == "forward":
+        lhs = of
+    else:
+        wrt = printer.doprint(view.wrt)
+        lhs = f"d{of}/d{wrt}"
+        if formula.kind == "gradient" and formula.wrt.startswith("Z"):
+            lhs = f"delta{formula.wrt[1:]}{wrt[len(formula.wrt):]} = {lhs}"
+    notes = [f"{', '.join(map(str, group))} = {lo}..{hi}" for (lo, hi), group in _grouped(view.ranges)]
+    for name, shape, padding in view.zero_outside:
+        size = "x".join(str(n) for n in shape if n > 1) or "1"
+        notes.append(f"{entry_text(name, None)} = 0 outside its {size} entries" + (" (zero padding)" if padding else ""))
+    for name, letters, steps in view.flattened:
+        position = "+".join(f"{s}({n}-1)" if s > 1 else n for n, s in zip(letters, steps))
+        notes.append(f"vec({name})[{position}] = {name}[{','.join(letters)}]")
+    text = f"{lhs} = {printer.doprint(sympy.factor_terms(view.expression))}"
+    return text + ("    (" + "; ".join(notes) + ")" if notes else "")
+
+
+ENTRY_LIMIT = 200  # ``show`` writes the entries out when the network has at most this many
+
+
+def overview(graph, derivation, general, entries: bool | None = None) -> list[str]:
+    """What ``symcnn show`` prints after the summary: the forward rules and backpropagation as
+    general formulas (always), the chain rules with shapes, and the entries written out when
+    the network is small (``entries=None``) or when asked (``entries=True``)."""
+    lines = ["", "forward pass (general formulas, for every size):"]
+    lines += [f"  {general.formula(rule.of)}" for rule in graph.rules]
+    if graph.spec.loss is not None:
+        flow = graph.flow
+        named = [name for name in reversed(flow[1:-1]) if general.named(name) or name == flow[-2]]
+        lines += ["", "backpropagation:"] + [f"  {general.formula('L', name)}" for name in named + graph.parameters]
+        lines += ["", "chain rules:"] + [f"  {chain_text(graph, name, derivation.chain_steps(name))}"
+                                         for name in graph.parameters]
+    count = sum(int(np.prod(graph.shape(name))) for name in graph.flow[1:])
+    if entries is False or entries is None and count > ENTRY_LIMIT:
+        return lines + ["", f"entries: {count} in all, not written out (`symcnn show SPEC --entries` writes "
+                            "every one)"]
+    lines += ["", "entries (at this spec's sizes):"]
+    for name in graph.flow[1:]:
+        symbols = graph.symbols(name) if name != "L" else [LOSS]
+        lines += [f"  {symbol} = {expression}" for symbol, expression in zip(symbols, graph.expr(name))]
+    return lines
+
+
+def chain_text(graph, wrt: str, steps) -> str:
+    """``dL/dW1 (3x1) = dZ1/dW1 (3x5) . dA1/dZ1 (5x5) . dL/dA1 (5x1)``, from the shapes alone."""
+    def size(name):
+        return 1 if name == "L" else int(np.prod(graph.shape(name)))
+    factors = " . ".join(f"d{of}/d{by} ({size(by)}x{size(of)})" for of, by in steps)
+    return f"dL/d{wrt} ({size(wrt)}x1) = {factors}"
