@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tex demo test derivations bench clean
+.PHONY: setup tex demo test derivations bench bench-compile clean
 
 setup: $(STAMP)
 
@@ -46,6 +46,10 @@ test: setup tex
 # Step time vs PyTorch CPU and hand NumPy, compile time by input size (see benchmarks/).
 bench: setup
 	$(BIN)/python benchmarks/bench_step.py
+
+# Derive + compile time and peak memory by input size and depth (general formulas).
+bench-compile: setup
+	$(BIN)/python benchmarks/bench_compile.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -100,7 +100,7 @@ def dense_check(general, l: int) -> None:
 
 
 def _check_input_jacobian(general, l: int, source: str, gather: np.ndarray) -> None:
-    """``dZ_{f,p}/dA_m = W_{f,q}`` wherever ``G[p, q] = m`` (and only there: as many entries)."""
+    """``dZ_{f,p}/dA_m = W_{f,q}`` (its range factors true) wherever ``G[p, q] = m``."""
     formula = general.formula(f"Z{l}", source)
     f, *out = formula.of_indices
     channel, *position = formula.wrt_indices
@@ -112,14 +112,16 @@ def _check_input_jacobian(general, l: int, source: str, gather: np.ndarray) -> N
     inputs = general.graph.shape(source)
     p, q = np.nonzero(gather < math.prod(inputs))
     values = dict(zip(out, np.unravel_index(p, general.graph.shape(f"Z{l}")[1:])))
-    values = {i: v + 1 for i, v in values.items()}
-    values.update({i: v + 1 for i, v in zip([channel, *position], np.unravel_index(gather[p, q], inputs))})
-    selected = [_evaluate(s, values) for s in weights[0].indices[1:]]
-    expected = np.unravel_index(q, general.graph.shape(f"W{l}")[1:])
-    ranges = [x for x in factors if isinstance(x, InRange)]
-    inside = np.all([(int(r.args[1]) <= _evaluate(r.args[0], values)) & (_evaluate(r.args[0], values) <= int(r.args[2]))
-                     for r in ranges], axis=0) if ranges else True
-    if not (np.all(inside) and all(np.array_equal(s - 1, e) for s, e in zip(selected, expected))):
+    values.update(zip([channel, *position], np.unravel_index(gather[p, q], inputs)))
+    values = {i: v + 1 for i, v in values.items()}  # 1-based, as the formulas count
+    selected = [_evaluate(s, values) - 1 for s in weights[0].indices[1:]]
+    inside = np.ones(len(p), dtype=bool)
+    for bracket in (x for x in factors if isinstance(x, InRange)):
+        position_value = _evaluate(bracket.args[0], values)
+        inside &= (int(bracket.args[1]) <= position_value) & (position_value <= int(bracket.args[2]))
+    shape = general.graph.shape(f"W{l}")[1:]
+    if not (inside.all() and all(((0 <= s) & (s < n)).all() for s, n in zip(selected, shape))
+            and np.array_equal(np.ravel_multi_index(selected, shape), q)):
         raise _not_the_kernel(f"Z{l}", source, "dZ/dA does not select the weights the gather map pairs")
 
 
@@ -135,7 +137,7 @@ def _single(formula, delta, source: str) -> sympy.Indexed:
 
 def _grid(ranges: dict, indices) -> dict:
     """Every combination of ``indices`` over their ranges, row-major, as flat arrays."""
-    axes = np.indices([ranges[i][1] - ranges[i][0] + 1 for i in indices]).reshape(len(indices), -1)
+    axes = np.indices([ranges[i][1] - ranges[i][0] + 1 for i in indices], dtype=np.int32).reshape(len(indices), -1)
     return {i: axis + ranges[i][0] for i, axis in zip(indices, axes)}
 
 

@@ -164,3 +164,31 @@ def test_gradcheck_command_passes_on_every_spec(spec):
     run = subprocess.run([sys.executable, "-m", "symcnn", "gradcheck", str(spec)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.strip().splitlines()[-1].startswith("passed: ")
+
+
+def entry_gather(net, l):
+    """The gather read independently out of the entry-by-entry Jacobian dZ^l/dW^l: for output
+    position i and weight offset q (of filter 1), the input entry it multiplies (n: padding)."""
+    previous = net.flow[net.flow.index(f"Z{l}") - 1]
+    inputs = {s: k for k, s in enumerate(net.symbol_array(previous).flat)}
+    zero = len(inputs)
+    jacobian = net.jacobian(f"Z{l}", f"W{l}")
+    per_filter = int(np.prod(net.shape(f"W{l}")[1:]))
+    positions = int(np.prod(net.shape(f"Z{l}")[1:]))
+    return np.array([[inputs.get(jacobian[q, i], zero) for q in range(per_filter)] for i in range(positions)])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_index_maps_from_general_formulas_equal_the_entry_by_entry_jacobians(case):
+    from symcnn.indexmaps import conv_gather, pool_windows
+    spec, _ = case
+    net = symcnn.Network(spec)
+    for l, layer in enumerate(spec.layers, start=1):
+        if layer.type == "conv":
+            np.testing.assert_array_equal(conv_gather(net.general, l), entry_gather(net, l))
+        elif layer.type == "maxpool":
+            previous = net.flow[net.flow.index(f"A{l}") - 1]
+            inputs = {s: k for k, s in enumerate(net.symbol_array(previous).flat)}
+            windows = [[inputs[a] for a in e.args] for e in net.expr_array(f"A{l}").flat]
+            np.testing.assert_array_equal(pool_windows(net.general, l), windows)
