@@ -436,37 +436,27 @@ def formula_parts(formula) -> tuple[str, list[str]]:
     """``(equation, notes)``: the formula, and its ranges and conventions as separate pieces."""
     view = shown(formula)
     printer = NotationPrinter()
-    loss = r"\operatorname{loss}"
-    of = loss if view.of is None else printer.doprint(view.of)
-    if formula.kind == "forward":
-        lhs = of
-    else:
-        wrt = printer.doprint(view.wrt)
-        lhs = rf"\frac{{\partial {of}}}{{\partial {wrt}}}"
-        if formula.kind == "gradient" and formula.wrt.startswith("Z"):
-            lhs = printer.doprint(sympy.Symbol(f"delta{formula.wrt[1:]}")) + wrt[len(tensor_latex(formula.wrt)):] \
-                + " = " + lhs
+    of = r"\operatorname{loss}" if view.of is None else printer.doprint(view.of)
+    lhs = of if view.wrt is None else rf"\frac{{\partial {of}}}{{\partial {printer.doprint(view.wrt)}}}"
+    if view.named is not None:
+        lhs = f"{printer.doprint(view.named)} = {lhs}"
     equation = f"{lhs} = {printer.doprint(sympy.factor_terms(view.expression))}"
-    notes = []
-    for (lo, hi), group in _grouped(view.ranges):
-        names = ", ".join(printer.doprint(i) for i in group)
-        notes.append(rf"{names} = {lo}, \dots, {hi}" if hi - lo > 1 else rf"{names} = {lo}, {hi}")
-    for name, shape, padding in view.zero_outside:
-        size = r" \times ".join(str(n) for n in shape if n > 1) or "1"
-        what = r"\text{ (zero padding)}" if padding else ""
-        notes.append(rf"{entry_latex(name, None)} = 0 \text{{ outside its }} {size} \text{{ entries}}{what}")
-    for name, letters, steps in view.flattened:
-        position = "+".join(f"{s}({n}-1)" if s > 1 else n for n, s in zip(letters, steps))
-        notes.append(rf"{entry_latex(f'vec({name})', position)} = {entry_latex(name, ','.join(letters))}")
-    return equation, notes
+    notes = [_range_note(printer, *group) for group in view.ranges]
+    notes += [_zero_note(*zero) for zero in view.zero_outside]
+    return equation, notes + [_flat_note(*flat) for flat in view.flattened]
 
 
-def _grouped(ranges):
-    """Consecutive indices with the same range together: ``((1, 8), (f, i, j))``."""
-    groups = []
-    for i, lo, hi in ranges:
-        if groups and groups[-1][0] == (lo, hi):
-            groups[-1][1].append(i)
-        else:
-            groups.append(((lo, hi), [i]))
-    return groups
+def _range_note(printer, span, indices) -> str:
+    lo, hi = span
+    names = ", ".join(printer.doprint(i) for i in indices)
+    return rf"{names} = {lo}, \dots, {hi}" if hi - lo > 1 else rf"{names} = {lo}, {hi}"
+
+
+def _zero_note(name, sizes, padding) -> str:
+    what = r"\text{ (zero padding)}" if padding else ""
+    return rf"{entry_latex(name, None)} = 0 \text{{ outside its }} {shape_latex(sizes)} \text{{ entries}}{what}"
+
+
+def _flat_note(name, letters, steps) -> str:
+    position = "+".join(f"{s}({n}-1)" if s > 1 else n for n, s in zip(letters, steps))
+    return rf"{entry_latex(f'vec({name})', position)} = {entry_latex(name, ','.join(letters))}"
