@@ -120,7 +120,8 @@ def backprop_section(graph: Graph, derivation: Derivation, general: GeneralDeriv
             rf"\[ {chain_latex(graph, name, steps)} \]"]
     if not (_small(graph, max_size) and _fits(graph, [name, *[n for step in steps for n in step]], max_size)):
         sizes = ", ".join(rf"${partial(of, by)}$" for of, by in steps)
-        return "\n".join(head + [f"The factors ({sizes}) are too large to write out at this size; "
+        return "\n".join(head + [f"The factors ({sizes}) are too large to write out at this size "
+                                  "(\\texttt{symcnn derive --max-size N} writes larger ones); "
                                   "the general formula above gives every entry."])
     chain = derivation.chain(name)
     factors = r" \cdot ".join(jacobian_latex(graph, f.matrix, f.of, f.wrt, max_size) for f in chain.factors)
