@@ -1,281 +1,486 @@
-"""Read LaTeX written in the course's notation back into the network's SymPy symbols.
+r"""Read LaTeX in the course's notation into SymPy: the one module that uses latex2sympy2.
 
-latex2sympy2 parses the arithmetic, matrices and ``\\frac``; it reads ``W_1^1`` as a power
-and knows neither ``ReLU`` nor the step ``\\mathbf{1}[z > 0]``.  So a scan over the text first
-replaces every piece of the course's notation by a placeholder symbol ``\\xi_{N}`` bound to
-its SymPy meaning, then latex2sympy2 parses the rest, then the placeholders are substituted:
+A walk over the tokens (:mod:`symcnn.latex_source`) replaces every piece of the notation by a
+placeholder symbol ``\xi_{N}`` bound to its SymPy meaning; latex2sympy2 then parses the
+arithmetic that is left (``+ - \cdot \frac``, powers, matrices, ``\sum``), and the
+placeholders are substituted.  What the walk reads:
 
-- ``W^1_2``, ``W_2^1``, ``W^{(1)}_{2}``, ``W^1_0`` (bias), ``X_0``, ``Z^1_3``, ``A^2``, ``y``:
-  the network's symbols (padding symbols included); a bare multi-entry tensor such as
-  ``W^2`` stands for its column, entry by entry (``2(A^2 - y) W^2`` is a vector);
-- ``\\operatorname{ReLU}(z)`` (or ``\\text``, ``\\mathrm``, plain ``ReLU``), ``\\sigma(z)``,
-  ``\\operatorname{logsumexp}(...)``, ``\\max(...)`` (its arguments kept in order, as a pooling
-  window's); ``\\exp``, ``\\ln``, ``\\tanh`` are latex2sympy2's;
-- the step: ``\\mathbf{1}[a > b]``, ``\\mathbb{1}\\left[a \\geq b\\right]``, ``\\mathbf{1}_{z > 0}``,
-  ``\\text{step}(z)``,
-  ``\\operatorname{ReLU}'(z)`` (the contract's ``ReLU'(0) = 0``);
-- ``\\boxed{x}`` is ``x``; ``\\overset{label}{x}`` is ``x``; ``^\\top`` and ``^T`` transpose;
-  ``\\log`` is the natural logarithm.
+- tensors ``W^1_2``, ``W_2^1``, ``W^{(1)}_{2}``, ``W^{[1]}_2``, ``W^L``, bias ``W^1_0``,
+  ``X_{i+k-2}``, ``Z^1_{f,i,j}``, ``A^0 = X``, ``y_k``, ``\hat y`` (the prediction), ``\delta^l_i``
+  (``dL/dZ^l_i``), ``\mathbf{W}``; a tensor without indices is its column (row-major);
+- derivatives ``\frac{\partial L}{\partial W^1_k}``, ``\frac{dL}{dW^1}``, ``\partial L/\partial W^1``,
+  ``\nabla_{W^1} L`` (``L``, ``\mathcal{L}``, ``\text{loss}``, ``\ell``): the derived value;
+- sums ``\sum_{i=1}^{5}``, ``\sum_i`` (the range read from the spec), ``\sum_{i,j}``;
+- steps ``\mathbb{1}[Z > 0]`` (``\mathbf``, ``\mathds``, ``\mathbbm``; ``[..]``, ``\{..\}``,
+  ``(..)``, ``_{..}``), ``\mathbb{1}[i = j]`` and ``\delta_{ij}`` (Kronecker);
+- functions (see :mod:`symcnn.parse_functions`), ``\operatorname{diag}``, tuples ``(a, b)^T``;
+- ``^T``, ``^\top``; ``\left``, ``\bigl`` and friends; ``\odot``, ``\circ`` (entry by entry);
+  ``\boxed``, ``\overset``, ``\underbrace``, spacing.
 
-Anything else gets a :class:`~symcnn.errors.LatexError` naming the piece of LaTeX it could
-not read.
+Subscripts follow LaTeX: without braces a subscript is ONE token (``W^2_1X_0`` is
+``W^2_1 X_0``, ``A^1_j`` is entry ``j``).  A digit or a non-tensor letter glued to such a
+one-token script (``X_12``, ``A^1_jk``) is refused as ambiguous, never guessed.  Anything
+else is a :class:`~symcnn.errors.LatexError` naming the line and column of the piece.
 """
 
 from __future__ import annotations
 
-import re
+import sys
+import types
+import typing
 from dataclasses import dataclass
 
 import sympy
-from latex2sympy2 import latex2sympy
 
-from .errors import LatexError
-from .functions import LogSumExp, PoolMax, ReLU, Sigmoid
-from .graph import Graph
-from .notation import split_tensor_name, symbol_name
+from .errors import LatexError, SymcnnError
+from .indexed import Entry, Scope, Table, index_positions
+from .latex_source import Source, Token, environment_name, skip_group
+from .parse_tables import NetworkTables
 
-FUNCTIONS = {"relu": ReLU, "sigmoid": Sigmoid, "sigma": Sigmoid, "logsumexp": LogSumExp,
-             "lse": LogSumExp, "max": PoolMax, "step": lambda z: sympy.Heaviside(z, 0)}
-# The commands latex2sympy2 is left to read once the notation is replaced ("xi": placeholders)
-KNOWN_COMMANDS = {"frac", "cdot", "times", "left", "right", "begin", "end", "sqrt", "exp", "ln",
-                  "tanh", "max", "sum", "pi", "xi"}
-_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad\b|~")
-_COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)")
-_SYMBOL = re.compile(r"(?<![A-Za-z])(W|Z|A|X|y)((?:\s*[_^]\s*(?:\{[^{}]*\}|\d))*)(?![A-Za-z])")
-_SCRIPT = re.compile(r"([_^])\s*(\{[^{}]*\}|\d)")
-_FUNCTION = re.compile(r"(?:\\(?:operatorname|text|mathrm)\s*\{\s*([A-Za-z]+)\s*\}|\\(sigma|max)\b|"
-                       r"(?<![\\A-Za-z])(ReLU|relu|step|sigmoid|logsumexp))\s*('?)\s*(?:\\left\s*)?\(")
-_INDICATOR = re.compile(r"\\math(?:bf|bb)\s*\{\s*[1I]\s*\}\s*(?:(?:\\left\s*)?[\[(]|_\s*\{)")
-_WRAPPER = re.compile(r"\\(boxed|overset|underset)\s*\{")
-_RELATION = re.compile(r"\\geq?\b|\\leq?\b|>=|<=|>|<")
+_SIZES = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\biggl", r"\biggr", r"\Biggl",
+          r"\Biggr", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\middle"}
+_SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>"}
+_PRODUCTS = {r"\cdot": r" \cdot ", r"\times": r" \cdot ", "*": r" \cdot ", r"\ast": r" \cdot "}
+_ENTRYWISE = {r"\odot", r"\circ", r"\otimes"}
+_TRANSPOSE = {"T", r"\top", r"\intercal", r"\mathsf", r"\mathrm", r"\text"}
+_INDICATORS = {r"\mathbb", r"\mathbf", r"\mathds", r"\mathbbm", r"\mathrm", r"\boldsymbol"}
+_BOLD = {r"\mathbf", r"\boldsymbol", r"\bm", r"\mathit", r"\mathrm"}
+_ELLIPSES = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots"}
+_MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array"}
+_LETTERS = set("WZAXy")
+_KEPT = {r"\frac", r"\sqrt", r"\pi", "+", "-", "/", "^", "{", "}", "(", ")", ",", "&", r"\\", "."}
+
+
+def latex2sympy(text: str):
+    """latex2sympy2's parser, imported on first use.  Its antlr runtime (4.7.2) imports
+    ``typing.io``, which Python 3.13 removed: a stand-in module gives it ``TextIO``."""
+    if "typing.io" not in sys.modules:
+        shim = types.ModuleType("typing.io")
+        shim.TextIO = typing.TextIO
+        sys.modules["typing.io"] = shim
+    from latex2sympy2 import latex2sympy as parse
+    return parse(text)
 
 
 @dataclass(frozen=True)
-class Answer:
-    """A parsed answer: its value (expression or matrix) and what its left-hand side names."""
+class Quantity:
+    """What a left-hand side names: ``d(of)/d(wrt)`` (``of`` the loss for a gradient,
+    ``\\delta^l`` is ``dL/dZ^l``), or with ``wrt=None`` an entry's forward rule ``Z^1_2 = ...``.
+    ``free`` holds its index letters (``k`` in ``\\partial L/\\partial W^1_k``)."""
+
+    of: object
+    wrt: object
+    free: dict
+
+
+@dataclass(frozen=True)
+class Step:
+    """One side of a chain of equalities: its value and where it starts."""
 
     value: object
-    lhs: str | None = None
+    at: Token
+    text: str
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``lhs = step_1 = step_2 = ...`` (``lhs`` None for a bare expression)."""
+
+    lhs: Quantity | None
+    steps: tuple[Step, ...]
+    at: Token
+
+
+def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation], "Reader"]:
+    """Every equation of an answer, each side read; the reader keeps the tables and notes."""
+    source = Source(text, name)
+    reader = Reader(net, source)
+    equations = []
+    for parts in source.equations():
+        lhs = reader.quantity(parts[0]) if len(parts) > 1 else None
+        reader.indices = dict(lhs.free) if lhs else {}
+        steps = tuple(Step(reader.value(part), part[0], _text(source, part)) for part in parts[1 if lhs else 0:])
+        equations.append(Equation(lhs, steps, parts[0][0]))
+    return equations, reader
+
+
+def _text(source: Source, tokens) -> str:
+    end = tokens[-1].start + len(tokens[-1].text)
+    return " ".join(source.text[tokens[0].start:end].split())
 
 
 class Reader:
-    """One parse: the placeholders it made, and the text they stand for (for errors)."""
+    """Reads the parts of one answer; keeps the tables its entries refer to (``scope``) and
+    the letters that are index variables where it reads (``indices``)."""
 
-    def __init__(self, graph: Graph, source: str):
-        self.graph, self.source = graph, source
-        self.bound: dict[str, object] = {}
-        self.names = graph.all_symbols()
+    def __init__(self, net, source: Source):
+        self.net, self.source = net, source
+        self.tables = NetworkTables(net, self)
+        self.scope: Scope = self.tables.scope
+        self.indices: dict[str, sympy.Symbol] = {}
+        self.notes: list[str] = []
+        self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value
+        self._count = 10
 
-    def error(self, message: str) -> LatexError:
-        return LatexError(f"{self.source}: {message}")
+    def error(self, at, message: str) -> LatexError:
+        return self.source.error(at, message)
+
+    def unknown(self, at, what: str) -> LatexError:
+        return self.error(at, f"{what}; this network has {self.tables.inventory()}")
+
+    # -- left-hand sides -------------------------------------------------------------------
+
+    def quantity(self, tokens: list[Token]) -> Quantity:
+        """The left-hand side: a derivative, ``\\delta^l_i``, an entry ``Z^1_i`` or ``L``."""
+        from .parse_pieces import derivative_refs, read_ref
+        free: dict = {}
+        found = derivative_refs(self, tokens, 0, free)
+        if found is not None:
+            of, wrt, end = found
+        else:
+            ref = read_ref(self, tokens, 0, free)
+            if ref is None:
+                raise self.error(tokens[0], "cannot tell what the left-hand side names: write e.g. "
+                                            "\\frac{\\partial L}{\\partial W^1} = ... or Z^1_2 = ...")
+            (of, end), wrt = ref, None
+            if of.kind == "delta":
+                of, wrt = type(of)("L", (), of.at, "loss"), type(of)(of.tensor, of.indices, of.at)
+            elif of.kind == "prediction":
+                raise self.error(tokens[0], "\\hat y on the left: name the derivative or the entry instead")
+            if of.kind == "loss" and end < len(tokens) and tokens[end].text in ("(", r"\left"):
+                end = len(tokens) if tokens[-1].text in (")",) else end  # L(A^2, y) = ...
+        if end != len(tokens):
+            raise self.error(tokens[end], "cannot read the rest of the left-hand side")
+        return Quantity(of, wrt, free)
+
+    # -- values -----------------------------------------------------------------------------
+
+    def value(self, tokens: list[Token]):
+        """The SymPy value of a piece of math: an expression or a Matrix, with index
+        variables, :class:`~symcnn.indexed.Entry` and ``Sum`` left for instantiation."""
+        if not tokens:
+            raise LatexError(f"{self.source.name}: an empty expression")
+        self._declare_sums(tokens)
+        pieces, matrix_mode, entrywise = self._walk(tokens)
+        if matrix_mode and entrywise:
+            raise self.error(tokens[0], r"\odot (entry by entry) and matrix products in one expression: "
+                                        "write the entries with an index instead")
+        text, offsets = self._render(pieces, matrix_mode)
+        try:
+            value = latex2sympy(text)
+        except SymcnnError:
+            raise
+        except Exception as error:  # antlr and SymPy raise bare Exceptions with a caret drawing
+            raise self._translated(error, text, offsets, tokens) from None
+        return self._substitute(value, tokens)
+
+    def _translated(self, error, text, offsets, tokens) -> LatexError:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if type(error).__name__ == "ShapeError" or "not aligned" in message or "dimension" in message:
+            return self.error(tokens[0], f"a product of matrices whose sizes do not fit ({message})")
+        caret = next((line for line in str(error).splitlines() if line.rstrip().endswith("^")), None)
+        at = tokens[0].start
+        if caret is not None:
+            column = len(caret.rstrip()) - 1
+            at = max((source for start, source in offsets if start <= column), default=at)
+        return self.error(at, f"cannot read this ({message.rstrip('.')})")
 
     def placeholder(self, value) -> str:
-        key = f"xi_{{{len(self.bound) + 10}}}"
-        self.bound[key] = value
-        return rf" \{key} "
+        """The text ``\\xi_{N}`` that latex2sympy2 reads as a symbol bound to ``value``."""
+        self._count += 1
+        self.bound[f"xi_{{{self._count}}}"] = value
+        return f" \\xi_{{{self._count}}} "
 
-    def math(self, text: str):
-        """SymPy value of a piece of LaTeX math."""
-        rewritten = self.rewrite(text)
-        self._check_commands(rewritten, text)
-        try:
-            value = latex2sympy(rewritten)
-        except Exception as error:  # latex2sympy2 raises bare Exceptions with a caret drawing
-            first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise self.error(f"cannot read the LaTeX '{text.strip()}' ({first})") from None
-        return self.substitute(value)
+    def _render(self, pieces, matrix_mode):
+        """The text for latex2sympy2, where each piece starts in it, and the placeholders."""
+        parts, offsets, length = [], [], 0
+        for text, value, offset in pieces:
+            if value is not None:
+                if isinstance(value, sympy.MatrixBase) and matrix_mode:
+                    rows = [" & ".join(self.placeholder(value[r, c]) for c in range(value.cols))
+                            for r in range(value.rows)]
+                    text = r" \begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix} "
+                else:
+                    text = self.placeholder(value)
+            offsets.append((length, offset))
+            parts.append(text)
+            length += len(text)
+        return "".join(parts), offsets
 
-    def substitute(self, value):
-        if hasattr(value, "doit"):
-            value = value.doit()
-        if isinstance(value, sympy.MatrixExpr):  # e.g. a scalar times a bmatrix
+    def _substitute(self, value, tokens):
+        bound = self.bound
+        if isinstance(value, sympy.MatrixExpr):
             value = value.as_explicit()
-        bound = {s: self.bound[s.name] for s in getattr(value, "free_symbols", ()) if s.name in self.bound}
-        vectors = {s: v for s, v in bound.items() if isinstance(v, sympy.MatrixBase)}
-        scalars = {s: v for s, v in bound.items() if s not in vectors}
+        symbols = value.atoms(sympy.Symbol) if hasattr(value, "atoms") else set()  # sum variables too
+        mapping = {s: bound[s.name] for s in symbols if s.name in bound}
+        vectors = {s: v for s, v in mapping.items() if isinstance(v, sympy.MatrixBase)}
+        scalars = {s: v for s, v in mapping.items() if s not in vectors}
+        leftover = [s for s in symbols if s.name not in bound]
+        if leftover:
+            raise self.unknown(tokens[0], f"cannot read the symbol {leftover[0]}")
         if isinstance(value, sympy.MatrixBase):
-            if vectors:
-                raise self.error("a whole tensor (e.g. W^2) inside a matrix: write its entries")
             return sympy.Matrix(value).xreplace(scalars)
         value = sympy.sympify(value).xreplace(scalars)
-        if not vectors:
-            return value
-        sizes = {v.rows for v in vectors.values()}
-        if len(sizes) > 1:
-            raise self.error(f"tensors of different sizes ({', '.join(map(str, sorted(sizes)))}) multiplied "
-                             "entry by entry")
-        return sympy.Matrix([value.xreplace({s: v[k] for s, v in vectors.items()})
-                             for k in range(sizes.pop())])
+        if vectors:
+            shapes = {v.shape for v in vectors.values()}
+            if len(shapes) > 1:
+                raise self.error(tokens[0], "columns of different sizes ("
+                                 + ", ".join(f"{r}x{c}" for r, c in sorted(shapes)) + ") entry by entry")
+            rows, cols = shapes.pop()
+            value = sympy.Matrix(rows, cols, lambda r, c: value.xreplace({s: v[r, c] for s, v in vectors.items()}))
+            self.notes.append("columns multiplied entry by entry")
+        return self._ranged(value, tokens)
 
-    def rewrite(self, text: str) -> str:
-        """The text with the notation replaced by placeholders, ready for latex2sympy2."""
-        text = _SPACING.sub(" ", text)
-        text = re.sub(r"\^\s*(?:\\top|\\intercal|\{\s*(?:\\top|\\intercal|T)\s*\})", "^{T}", text)
-        text = re.sub(r"\\log\b", r"\\ln", text)
-        text = re.sub(r"\\(?:dfrac|tfrac)\b", r"\\frac", text)
-        out, i = [], 0
-        while i < len(text):
-            match = (_INDICATOR.match(text, i) or _FUNCTION.match(text, i)
-                     or _WRAPPER.match(text, i) or _SYMBOL.match(text, i))
-            if match is None:  # copy one character, or a whole command such as \\ or \frac
-                command = _COMMAND.match(text, i)
-                step = command.end() if command else i + 1
-                out.append(text[i:step])
-                i = step
+    def _ranged(self, value, tokens):
+        """Give the sums written ``\\sum_i`` their range: where ``i`` stands alone as an index."""
+        def fix(expression):
+            if not isinstance(expression, sympy.Sum):
+                return expression
+            limits = []
+            for variable, low, high in expression.limits:
+                if isinstance(low, sympy.Symbol) and low.name.startswith("range_"):
+                    ranges = index_positions(expression.function, variable, self.scope)
+                    if len(ranges) != 1:
+                        raise self.error(tokens[0], f"the range of the sum over {variable} cannot be read "
+                                         + ("from the spec: it indexes tensors of different sizes"
+                                            if ranges else "from its terms") + f"; write \\sum_{{{variable}=1}}^{{n}}")
+                    low, high = ranges.pop()
+                limits.append((variable, low, high))
+            return sympy.Sum(expression.function, *limits)
+        if isinstance(value, sympy.MatrixBase):
+            return value.applyfunc(lambda e: e.replace(lambda x: isinstance(x, sympy.Sum), fix))
+        return value.replace(lambda x: isinstance(x, sympy.Sum), fix)
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def _declare_sums(self, tokens):
+        for i, token in enumerate(tokens):
+            if token.text == r"\sum":
+                for letter in self._sum_header(tokens, i)[0]:
+                    self.indices.setdefault(letter.text, sympy.Symbol(letter.text, integer=True))
+
+    def _walk(self, tokens):
+        """``(pieces, matrix_mode, entrywise)``: pieces are ``(text, value, offset)``."""
+        pieces, i, matrix_mode, entrywise = [], 0, False, False
+        while i < len(tokens):
+            token = tokens[i]
+            text = token.text
+            handled = self._notation(tokens, i)
+            if handled is not None:
+                value, i, is_matrix = handled
+                matrix_mode |= is_matrix
+                pieces.append((None, value, token.start))
                 continue
-            replacement, i = self._construct(text, match)
-            out.append(replacement)
-        return "".join(out)
-
-    def _construct(self, text: str, match) -> tuple[str, int]:
-        pattern = match.re
-        if pattern is _SYMBOL:
-            return self.placeholder(self.symbol(match.group(1), match.group(2), match.group(0))), match.end()
-        if pattern is _INDICATOR:
-            inner, end = bracket_group(text, match.end() - 1, self)
-            return self.placeholder(self.indicator(inner)), end
-        if pattern is _FUNCTION:
-            name = (match.group(1) or match.group(2) or match.group(3)).lower()
-            if name not in FUNCTIONS:
-                raise self.error(f"unknown function '{match.group(0).rstrip('(').strip()}'; known: "
-                                 "ReLU, step, sigmoid (\\sigma), logsumexp, \\max, and latex2sympy2's \\exp, \\ln, \\tanh")
-            inner, end = bracket_group(text, match.end() - 1, self)
-            args = [self.math(part) for part in _split_top(inner, ",")]
-            if match.group(4):  # a derivative: ReLU'(z) is the step
-                if name != "relu":
-                    raise self.error(f"only ReLU' can be written with a prime, not {name}'")
-                return self.placeholder(sympy.Heaviside(args[0], 0)), end
-            return self.placeholder(FUNCTIONS[name](*args)), end
-        # \boxed{x} is x; \overset{label}{x} and \underset{label}{x} are x
-        first, end = bracket_group(text, match.end() - 1, self)
-        if match.group(1) == "boxed":
-            return " {" + self.rewrite(first) + "} ", end
-        start = end + len(text[end:]) - len(text[end:].lstrip())
-        if start >= len(text) or text[start] != "{":
-            raise self.error(f"\\{match.group(1)} needs two arguments")
-        second, end = bracket_group(text, start, self)
-        return " {" + self.rewrite(second) + "} ", end
-
-    def indicator(self, inner: str):
-        """``1[a > b] -> Heaviside(a - b, 0)``, ``1[a >= b] -> Heaviside(a - b, 1)``; ``<`` mirrored."""
-        parts = _RELATION.split(inner)
-        relations = _RELATION.findall(inner)
-        if len(parts) != 2:
-            raise self.error(f"an indicator needs one comparison such as [Z^1_1 > 0], got [{inner.strip()}]")
-        left, right = (self.math(p) for p in parts)
-        relation = relations[0].lstrip("\\")
-        if relation in ("<", "<=", "le", "leq", "lt"):
-            left, right = right, left
-        strict = relation in (">", "<", "gt", "lt")
-        return sympy.Heaviside(left - right, 0 if strict else 1)
-
-    def symbol(self, letter: str, scripts: str, written: str):
-        """``W`` + ``^{1}_{2}`` -> the symbol ``W1_2`` (or the column of a whole tensor)."""
-        sup = sub = None
-        for kind, content in _SCRIPT.findall(scripts):
-            content = content.strip("{}").strip().strip("()").strip()
-            if kind == "^":
-                sup = content
+            if text in _SIZES:
+                i += 1
+                if i < len(tokens) and tokens[i].text == ".":
+                    i += 1
+                continue
+            if text in _SPACES:
+                i += 1
+            elif text in _PRODUCTS:
+                pieces.append((_PRODUCTS[text], None, token.start))
+                i += 1
+            elif text in _ENTRYWISE:
+                entrywise = True
+                pieces.append((r" \cdot ", None, token.start))
+                i += 1
+            elif text == "^" and self._transpose(tokens, i + 1) is not None:
+                matrix_mode = True
+                pieces.append(("^{T}", None, token.start))
+                i = self._transpose(tokens, i + 1)
+            elif text == r"\sum":
+                letters, bounds, i = self._sum_header(tokens, i)
+                pieces.append((self._sum_text(letters, bounds), None, token.start))
+            elif text in (r"\begin", r"\end"):
+                name, after = environment_name(tokens, i)
+                base = (name or "").rstrip("*")
+                if base not in _MATRIX_ENVS:
+                    raise self.error(token, f"cannot read the environment {name}: matrices are bmatrix, "
+                                            "pmatrix or matrix")
+                matrix_mode = True
+                if base == "array" and text == r"\begin" and after < len(tokens) and tokens[after].text == "{":
+                    after = skip_group(tokens, after)  # the column spec {cc}
+                pieces.append((f"{text}{{bmatrix}}", None, token.start))
+                i = after
+            elif text in (r"\frac", r"\dfrac", r"\tfrac"):
+                pieces.append((r"\frac", None, token.start))
+                i += 1
+            elif text == "[":
+                pieces.append(("(", None, token.start))
+                i += 1
+            elif text == "]":
+                pieces.append((")", None, token.start))
+                i += 1
+            elif token.kind == "digit" or text in _KEPT or text == r"\\":
+                pieces.append(((" " if token.space else "") + text, None, token.start))
+                i += 1
+            elif text in ("e",) :
+                pieces.append((" e", None, token.start))
+                i += 1
+            elif text in _ELLIPSES:
+                raise self.error(token, f"'{text}' cannot be read: write every term, or a \\sum over an index")
+            elif token.kind == "letter" and text in self.indices:
+                pieces.append((None, self.indices[text], token.start))
+                i += 1
+            elif text == "_":
+                raise self.error(token, "a subscript on something that is not a tensor or a function")
             else:
-                sub = content
-        if letter in "Xy":
-            if sup is not None:
-                raise self.error(f"{written.strip()}: {letter} has no layer; write a power as "
-                                 f"{{{letter}_{{...}}}}^{{2}}")
-            tensor = letter
-        else:
-            if sup is None or not sup.isdigit():
-                raise self.error(f"{written.strip()}: {letter} needs its layer as a superscript, e.g. "
-                                 f"{letter}^{{1}}_{{2}}")
-            tensor = "X" if (letter == "A" and sup == "0") else f"{letter}{int(sup)}"
-        index = ()
-        if sub is not None:
-            try:
-                index = tuple(int(i) for i in sub.split(","))
-            except ValueError:
-                raise self.error(f"{written.strip()}: indices must be numbers, got '{sub}'") from None
-        return self.lookup(tensor, index, written.strip())
+                raise self.unknown(token, f"cannot read '{text}'")
+        return pieces, matrix_mode, entrywise
 
-    def lookup(self, tensor: str, index: tuple[int, ...], written: str):
-        graph = self.graph
-        if index and index[0] == 0 and tensor.startswith("W"):
-            tensor, index = "b" + tensor[1:], index[1:]
-        split_tensor_name(tensor)
-        if tensor not in graph._symbols:
-            raise self.error(f"{written}: this network has no {tensor}")
-        name = symbol_name(tensor, index)
-        if name in self.names:
-            return self.names[name]
-        if not index:
-            return graph.symbols(tensor)
-        symbols = list(graph.symbol_array(tensor).flat)
-        raise self.error(f"{written}: {tensor} has no entry {','.join(map(str, index))} "
-                         f"(its {len(symbols)} entries run {symbols[0]} .. {symbols[-1]})")
+    def _notation(self, tokens, i):
+        """A piece of notation at ``tokens[i]``: ``(value, next index, needs matrix mode)``."""
+        from .parse_pieces import read_piece  # the notation pieces, one function each
+        return read_piece(self, tokens, i)
 
-    def _check_commands(self, rewritten: str, original: str):
-        for command in _COMMAND.findall(rewritten):
-            command = command[1:]
-            if command.isalpha() and command not in KNOWN_COMMANDS:
-                column = original.find("\\" + command)
-                where = f" at column {column + 1}" if column >= 0 else ""
-                raise self.error(f"cannot read \\{command}{where}: symcnn reads the course's notation, "
-                                 "arithmetic, \\frac, matrices, ReLU, \\sigma, \\max, \\exp, \\ln and steps")
+    def _transpose(self, tokens, i):
+        """The index after ``T``, ``\\top``, ``{T}``, ``{\\top}``, ``\\mathsf{T}`` at ``tokens[i]``."""
+        if i >= len(tokens):
+            return None
+        if tokens[i].text == "{":
+            end = skip_group(tokens, i)
+            inner = [t.text for t in tokens[i + 1:end - 1]]
+            return end if inner and all(t in _TRANSPOSE or t in "{}" for t in inner) and \
+                ("T" in inner or r"\top" in inner or r"\intercal" in inner) else None
+        if tokens[i].text in ("T", r"\top", r"\intercal"):
+            return i + 1
+        if tokens[i].text in (r"\mathsf", r"\mathrm") and i + 1 < len(tokens) and tokens[i + 1].text == "{":
+            end = skip_group(tokens, i + 1)
+            return end if [t.text for t in tokens[i + 2:end - 1]] == ["T"] else None
+        return None
+
+    # -- sums -------------------------------------------------------------------------------
+
+    def _sum_header(self, tokens, i):
+        """``\\sum_{i=1}^{5}``, ``\\sum_i``, ``\\sum_{i,j}``, ``\\sum^{5}_{i=1}``:
+        the letters, their ``(low, high)`` (``None``: from the spec) and the index after."""
+        start, i = tokens[i], i + 1
+        sub = sup = None
+        while i < len(tokens) and tokens[i].text in ("_", "^"):
+            kind = tokens[i].text
+            script, i = self.script(tokens, i + 1, glued_ok=True)
+            if kind == "_":
+                sub = script
+            else:
+                sup = script
+        if sub is None:
+            raise self.error(start, r"a \sum needs its index, e.g. \sum_{i=1}^{5} or \sum_i")
+        if any(t.text in ("=",) for t in sub):
+            position = next(k for k, t in enumerate(sub) if t.text == "=")
+            letters, low = sub[:position], self.index_number(sub[position + 1:], start)
+            if len(letters) != 1 or letters[0].kind != "letter" or sup is None:
+                raise self.error(start, r"a \sum over a range is written \sum_{i=1}^{5}")
+            return letters, (low, self.index_number(sup, start)), i
+        letters = [t for t in sub if t.text != ","]
+        if sup is not None or not letters or any(t.kind != "letter" for t in letters):
+            raise self.error(start, r"cannot read this \sum: write \sum_{i=1}^{5} or \sum_i")
+        return letters, None, i
+
+    def _sum_text(self, letters, bounds) -> str:
+        text = ""
+        for letter in letters:
+            variable = self.placeholder(self.indices[letter.text])
+            if bounds is None:  # a stand-in range, replaced by the one read from the terms
+                stand_in = self.placeholder(sympy.Symbol(f"range_{self._count}"))
+                text += f" \\sum_{{{variable}={stand_in}}}^{{{stand_in}}} "
+            else:
+                text += f" \\sum_{{{variable}={bounds[0]}}}^{{{bounds[1]}}} "
+        return text
+
+    # -- scripts and index arithmetic -------------------------------------------------------
+
+    def script(self, tokens, i, glued_ok=False):
+        """The tokens of a sub- or superscript at ``tokens[i]`` and the index after it.
+
+        Without braces a script is one token, as in LaTeX; a digit or a letter that is not a
+        tensor glued right after it (``X_12``, ``A^1_jk``) is refused as ambiguous."""
+        if i >= len(tokens):
+            raise self.error(tokens[-1], "a '_' or '^' with nothing after it")
+        if tokens[i].text == "{":
+            end = skip_group(tokens, i)
+            return tokens[i + 1:end - 1], end
+        token = tokens[i]
+        if token.text in ("}", ")", "]", "^", "_", "&", "="):
+            raise self.error(token, "a '_' or '^' with nothing after it")
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if not glued_ok and nxt is not None and not nxt.space and token.kind in ("digit", "letter") and (
+                nxt.kind == "digit" or (nxt.kind == "letter" and nxt.text not in _LETTERS)):
+            raise self.error(token, f"'{token.text}{nxt.text}' after '_' or '^' is ambiguous: LaTeX reads "
+                             f"only '{token.text}' as the script; write {{{token.text}{nxt.text}}} or "
+                             f"{{{token.text}}} \\cdot {nxt.text}")
+        return [token], i + 1
+
+    def index_number(self, tokens, at) -> int:
+        value = self.index_expression(tokens, at, {})
+        if not value.is_Integer:
+            raise self.error(at, "a range limit must be a number")
+        return int(value)
+
+    def index_expression(self, tokens, at, letters: dict):
+        """An integer expression of index variables: ``i+k-2``, ``2i+k-3``, ``(i-1)s``."""
+        return _IndexArithmetic(self, tokens, at, letters).parse()
 
 
-def bracket_group(text: str, start: int, reader: Reader) -> tuple[str, int]:
-    """The inside of the bracket group opening at ``start`` (``{``, ``(`` or ``[``, with an
-    optional ``\\right`` before the closing one) and the index just past it."""
-    closing = {"{": "}", "(": ")", "[": "]"}[text[start]]
-    depth = 0
-    for i in range(start, len(text)):
-        if text[i] in "{([":
-            depth += 1
-        elif text[i] in "})]":
-            depth -= 1
-            if depth == 0:
-                if text[i] != closing:
-                    break
-                inner = re.sub(r"\\right\s*$", "", text[start + 1:i])
-                return inner, i + 1
-    raise reader.error(f"unbalanced '{text[start]}' in '{text[start:start + 40].strip()}'")
+class _IndexArithmetic:
+    """``expr := term (('+'|'-') term)*``, ``term := factor (['*'|\\cdot] factor)*``,
+    ``factor := number | letter | '(' expr ')' | '-' factor``."""
 
+    def __init__(self, reader: Reader, tokens, at, letters):
+        self.reader, self.tokens, self.at, self.letters = reader, [t for t in tokens if t.text not in _SPACES], at, letters
+        self.i = 0
 
-def _split_top(text: str, separator: str) -> list[str]:
-    """Split at ``separator`` outside any brackets."""
-    parts, depth, last = [], 0, 0
-    for i, char in enumerate(text):
-        depth += char in "{([" 
-        depth -= char in "})]"
-        if char == separator and depth == 0:
-            parts.append(text[last:i])
-            last = i + 1
-    return parts + [text[last:]]
+    def parse(self):
+        if not self.tokens:
+            raise self.reader.error(self.at, "an empty index")
+        value = self.expr()
+        if self.i != len(self.tokens):
+            raise self.reader.error(self.tokens[self.i], f"cannot read '{self.tokens[self.i].text}' in an index")
+        return value
 
+    def peek(self):
+        return self.tokens[self.i].text if self.i < len(self.tokens) else None
 
-_DELIMITERS = [(r"^\$\$(.*)\$\$$", 1), (r"^\$(.*)\$$", 1), (r"^\\\[(.*)\\\]$", 1),
-               (r"^\\begin\{(equation|displaymath|math)\*?\}(.*)\\end\{\1\*?\}$", 2)]
+    def expr(self):
+        value = self.term()
+        while self.peek() in ("+", "-"):
+            sign = self.tokens[self.i].text
+            self.i += 1
+            value = value + self.term() if sign == "+" else value - self.term()
+        return value
 
+    def term(self):
+        value = self.factor()
+        while self.peek() is not None and self.peek() not in ("+", "-", ")"):
+            if self.peek() in ("*", r"\cdot", r"\times"):
+                self.i += 1
+            value = value * self.factor()
+        return value
 
-def strip_math(text: str) -> str:
-    """The math inside ``$...$``, ``\\[...\\]`` or an equation environment; comments dropped."""
-    text = re.sub(r"(?<!\\)%.*", "", text).strip()
-    for pattern, group in _DELIMITERS:
-        match = re.match(pattern, text, re.S)
-        if match:
-            return match.group(group).strip()
-    return text
-
-
-def parse_latex(text: str, graph: Graph, source: str = "<latex>"):
-    """The SymPy value (expression or Matrix) of LaTeX math in the course's notation."""
-    return Reader(graph, source).math(strip_math(text))
-
-
-def parse_answer(text: str, graph: Graph, source: str = "<answer>") -> Answer:
-    """An answer: optional left-hand side(s) and ``=``, then the value (the last part)."""
-    math = strip_math(text)
-    if not math:
-        raise LatexError(f"{source}: no math found")
-    parts = _split_top(math, "=")
-    lhs = parts[0].strip() if len(parts) > 1 else None
-    return Answer(Reader(graph, source).math(parts[-1]), lhs)
+    def factor(self):
+        token = self.tokens[self.i] if self.i < len(self.tokens) else None
+        if token is None:
+            raise self.reader.error(self.at, "an index ends too early")
+        self.i += 1
+        if token.text == "-":
+            return -self.factor()
+        if token.text == "(":
+            value = self.expr()
+            if self.peek() != ")":
+                raise self.reader.error(token, "an unbalanced '(' in an index")
+            self.i += 1
+            return value
+        if token.kind == "digit":
+            digits = token.text
+            while self.peek() is not None and self.tokens[self.i].kind == "digit":
+                digits += self.tokens[self.i].text
+                self.i += 1
+            return sympy.Integer(int(digits))
+        if token.kind == "letter":
+            if token.text in self.letters:
+                return self.letters[token.text]
+            if token.text in self.reader.indices:
+                return self.reader.indices[token.text]
+            raise self.reader.error(token, f"the index {token.text} is neither a number, nor an index of the "
+                                           "left-hand side, nor the index of a \\sum")
+        raise self.reader.error(token, f"cannot read '{token.text}' in an index")
