@@ -81,7 +81,8 @@ class Source:
                 match = re.compile(r"\\(?:[A-Za-z]+|.)", re.S).match(text, i, end)
                 if match is None:
                     raise self.error(i, "a lone backslash at the end")
-                out.append(Token("cmd", match.group(0), i, space))
+                if match.group(0) not in _DROPPED:  # no-ops for the math: \limits, \nonumber, ...
+                    out.append(Token("cmd", match.group(0), i, space))
                 i = match.end()
             elif char in UNICODE:
                 replacement = UNICODE[char]
@@ -171,7 +172,7 @@ def _lines(source: Source, tokens: list[Token]) -> list[list[Token]]:
             line = []
         elif token.text == "&" and matrices == 0:
             pass
-        elif token.text not in _DROPPED:
+        else:
             line.append(token)
         i += 1
     lines.append(line)

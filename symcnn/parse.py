@@ -54,10 +54,9 @@ _KEPT = {r"\frac", r"\sqrt", r"\pi", "+", "-", "/", "^", "{", "}", "(", ")", ","
 def latex2sympy(text: str):
     """latex2sympy2's parser, imported on first use.  Its antlr runtime (4.7.2) imports
     ``typing.io``, which Python 3.13 removed: a stand-in module gives it ``TextIO``."""
-    if "typing.io" not in sys.modules:
-        shim = types.ModuleType("typing.io")
-        shim.TextIO = typing.TextIO
-        sys.modules["typing.io"] = shim
+    shim = types.ModuleType("typing.io")  # also spares 3.11 and 3.12 typing.io's deprecation warning
+    shim.TextIO = typing.TextIO
+    sys.modules.setdefault("typing.io", shim)
     from latex2sympy2 import latex2sympy as parse
     return parse(text)
 
@@ -102,6 +101,17 @@ def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation],
         steps = tuple(Step(reader.value(part), part[0], _text(source, part)) for part in parts[1 if lhs else 0:])
         equations.append(Equation(lhs, steps, parts[0][0]))
     return equations, reader
+
+
+def parse_latex(text: str, net, source: str = "<latex>"):
+    """The SymPy value (expression or Matrix) of one piece of math without free indices."""
+    from .indexed import instantiate
+    answer = Source(text, source)
+    reader = Reader(net, answer)
+    tokens = [t for start, end in answer.math_regions() for t in answer.tokens(start, end)]
+    if not tokens:
+        raise LatexError(f"{source}: no math found")
+    return instantiate(reader.value(tokens), {}, reader.scope)
 
 
 def _text(source: Source, tokens) -> str:

@@ -367,7 +367,11 @@ def condition(reader, inner, at):
     left, right = reader.value(inner[:k]), reader.value(inner[k + 1:])
     if relation == "<":
         left, right = right, left
-    difference = left - right
+    if isinstance(left, sympy.MatrixBase) != isinstance(right, sympy.MatrixBase):
+        column, scalar, sign = (left, right, 1) if isinstance(left, sympy.MatrixBase) else (right, left, -1)
+        difference = column.applyfunc(lambda e: sign * (e - scalar))
+    else:
+        difference = left - right
     step = (lambda d: sympy.Heaviside(d, 1 if inclusive else 0))
     return difference.applyfunc(step) if isinstance(difference, sympy.MatrixBase) else step(difference)
 
