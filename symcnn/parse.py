@@ -56,7 +56,7 @@ def latex2sympy(text: str):
     ``typing.io``, which Python 3.13 removed: a stand-in module gives it ``TextIO``."""
     shim = types.ModuleType("typing.io")  # also spares 3.11 and 3.12 typing.io's deprecation warning
     shim.TextIO = typing.TextIO
-    sys.modules.setdefault("typing.io", shim)
+    sys.modules["typing.io"] = shim
     from latex2sympy2 import latex2sympy as parse
     return parse(text)
 

@@ -239,8 +239,8 @@ class _Session:
 
     def diagnose(self, result, quantity, triples):
         of, wrt = quantity[:2]
-        if triples and triples[0] == "transposed":
-            return TRANSPOSED if result.problem.startswith("transposed") else None
+        if triples and triples[0][0] == "transposed":
+            return self._transposed(self.target(of, wrt), triples[0][1]) if result.problem.startswith("transposed") else None
         if wrt is None or result.problem:
             return None
         target = self.target(of, wrt)
@@ -260,6 +260,16 @@ class _Session:
             if self._agrees(target.mutated(candidate, mistake.key), triples):
                 return mistake
         return None
+
+    def _transposed(self, target, given):
+        """TRANSPOSED when the transpose of a wrongly shaped answer has the expected values."""
+        expected, own = target.matrix, target.own_shape()
+        flipped = own_to_layout(given.T) if own and given.shape == own[::-1] else given.T
+        if flipped.shape != expected.shape:
+            return None
+        agree = all(self.checker.compare(expected[r, c], flipped[r, c], DIAGNOSIS_POINTS) is None
+                    for r in range(expected.rows) for c in range(expected.cols))
+        return TRANSPOSED if agree else None
 
     def _agrees(self, target, triples) -> bool:
         if all(self.checker.same_symbolically(target.expected(oi, wi), self.target(target.of, target.wrt)
