@@ -225,7 +225,9 @@ class _Session:
             triples.append((oi, wi, given, target.label(oi, wi)))
         entries = self._entries(target, triples)
         shape = (len(triples), 1)
-        return StepResult(target.title, where, step.text, shape, shape, tuple(entries)), triples
+        every = ", ".join(f"{v} = {ranges[v][0]}..{ranges[v][1]}" for v in variables)
+        title = target.title + (f" at every {every}" if every else "")
+        return StepResult(title, where, step.text, shape, shape, tuple(entries)), triples
 
     def _entries(self, target, triples):
         results = []
