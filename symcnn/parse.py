@@ -114,6 +114,17 @@ def parse_latex(text: str, net, source: str = "<latex>"):
     return instantiate(reader.value(tokens), {}, reader.scope)
 
 
+def _simple(pieces):
+    """The value of a lone piece of notation or a whole number, else None."""
+    values = [value for text, value, _ in pieces if value is not None]
+    text = "".join(t for t, value, _ in pieces if value is None).strip()
+    if len(values) == 1 and not text:
+        return values[0]
+    if not values and text.isdigit():
+        return sympy.Integer(int(text))
+    return None
+
+
 def _text(source: Source, tokens) -> str:
     end = tokens[-1].start + len(tokens[-1].text)
     return " ".join(source.text[tokens[0].start:end].split())
@@ -172,6 +183,9 @@ class Reader:
             raise LatexError(f"{self.source.name}: an empty expression")
         self._declare_sums(tokens)
         pieces, matrix_mode, entrywise = self._walk(tokens)
+        simple = _simple(pieces)
+        if simple is not None:  # one entry or one number: latex2sympy2 has nothing to add
+            return simple
         if matrix_mode and entrywise:
             raise self.error(tokens[0], r"\odot (entry by entry) and matrix products in one expression: "
                                         "write the entries with an index instead")
