@@ -142,12 +142,14 @@ class Reader:
         self.notes: list[str] = []
         self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value
         self._count = 10
+        self._position = 0  # where the last piece read started, for errors about empty pieces
 
     def error(self, at, message: str) -> LatexError:
-        return self.source.error(at, message)
+        """One line: where (line, column), what, and the symbols the network has."""
+        return self.source.error(at, f"{message}; this network has {self.tables.inventory()}")
 
     def unknown(self, at, what: str) -> LatexError:
-        return self.error(at, f"{what}; this network has {self.tables.inventory()}")
+        return self.error(at, what)
 
     # -- left-hand sides -------------------------------------------------------------------
 
@@ -180,7 +182,8 @@ class Reader:
         """The SymPy value of a piece of math: an expression or a Matrix, with index
         variables, :class:`~symcnn.indexed.Entry` and ``Sum`` left for instantiation."""
         if not tokens:
-            raise LatexError(f"{self.source.name}: an empty expression")
+            raise self.error(self._position, "an empty expression")
+        self._position = tokens[0].start
         self._declare_sums(tokens)
         pieces, matrix_mode, entrywise = self._walk(tokens)
         simple = _simple(pieces)

@@ -28,6 +28,9 @@ NETWORKS = {
     "pool": {"input": [4], "loss": "squared", "layers": [
         {"type": "conv", "size": 3, "padding": 1, "bias": False, "activation": "relu"},
         {"type": "maxpool", "size": 2}, {"type": "dense", "units": 1, "bias": False}]},
+    "stride": {"input": [7], "loss": "squared", "layers": [
+        {"type": "conv", "size": 3, "stride": 2, "padding": 1, "bias": False, "activation": "relu"},
+        {"type": "dense", "units": 1, "bias": False}]},
     "sigmoid": {"input": [4], "loss": "squared", "layers": [
         {"type": "conv", "size": 2, "bias": False, "activation": "sigmoid"}, {"type": "dense", "units": 1, "bias": False}]},
 }
@@ -108,6 +111,10 @@ TABLE = [
     ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \mathbb{1}[A^1_1 \geq A^1_2] \\ W^3_1 \mathbb{1}[A^1_2 > A^1_1] \\ "
                         r"W^3_2 \mathbb{1}[A^1_3 \geq A^1_4] \\ W^3_2 \mathbb{1}[A^1_4 > A^1_3] \end{bmatrix}", RIGHT, None),
     ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \\ W^3_1 \\ W^3_2 \\ W^3_2 \end{bmatrix}", WRONG, None),
+    # stride 2: the window of Z^1_i starts at X_{2i-2}
+    ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{2i+k-3}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
+    ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{2(i-1)+k-1}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
+    ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", WRONG, None),
     # sigmoid: sigma'(Z) in its spellings, at A instead of Z, dropped
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{3} X_{i+k-1} A^1_i (1 - A^1_i) W^2_i \, 2(A^2-y)", RIGHT, None),
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma'(Z^1_i) W^2_i \, 2(A^2-y)", RIGHT, None),
@@ -162,6 +169,31 @@ def test_shipped_answers(nets, name, kwargs, verdict, mistake):
     report = verify(nets["seed"], (ANSWERS / name).read_text(), source=name, **kwargs)
     assert report.verdict == verdict, str(report)
     assert (report.mistake.key if report.mistake else None) == mistake, str(report)
+
+
+def _filter_cell(a, b, flipped=False):
+    """dL/dW^1_{a,b} of conv2d written by hand: a double sum over the 4 x 4 outputs."""
+    da, db = (1 - a, 1 - b) if flipped else (a - 2, b - 2)  # flipped: W_{a,b} read as W_{3-a,3-b}
+    row, col = "i" + (f"{da:+d}" if da else ""), "j" + (f"{db:+d}" if db else "")
+    return (rf"\sum_{{i=1}}^{{4}}\sum_{{j=1}}^{{4}} X_{{{row},{col}}} \mathbb{{1}}[Z^1_{{i,j}} > 0] "
+            rf"W^2_{{4(i-1)+j}} 2(A^2-y)")
+
+
+@pytest.mark.parametrize("flipped, verdict", [(False, RIGHT), (True, WRONG)])
+def test_2d_filter_gradient_in_its_own_shape(nets, flipped, verdict):
+    rows = [" & ".join(_filter_cell(a, b, flipped) for b in (1, 2)) for a in (1, 2)]
+    answer = r"\frac{\partial L}{\partial W^1} = \begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+    report = verify(nets["conv2d"], answer)
+    assert report.verdict == verdict, str(report)
+    assert report.steps[0].layout == "in W^{1}'s own shape 2 x 2, row by row"
+    if flipped:
+        assert report.mistake.key == "filter-flipped"
+
+
+def test_a_chain_names_its_first_wrong_step(nets):
+    report = verify(nets["seed"], (ANSWERS / "dloss_dW1_chain_wrong_step.tex").read_text(), wrt="W1")
+    assert [step.right for step in report.steps] == [True, False]
+    assert report.first_wrong is report.steps[1] and "first wrong step: 2, line 5" in str(report)
 
 
 def test_counterexamples_are_real_points(nets):

@@ -59,8 +59,8 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
         plan = [(equation, _quantity(equation, requested, reader)) for equation in equations]
         if requested and not any(q[:2] == requested for _, q in plan):
             named = ", ".join(dict.fromkeys(_title(q[0], q[1]) for _, q in plan))
-            raise LatexError(f"{source}: the answer names {named}, but the command asks for "
-                             f"{_title(*requested)}")
+            raise reader.error(equations[0].at, f"the answer names {named}, but the command asks for "
+                                                f"{_title(*requested)}")
         checker = PointChecker(net, points, seed, deadline)
         session = _Session(net, reader, checker, deadline)
         session.convention([s for e, _ in plan for s in e.steps], [q for _, q in plan])
@@ -149,12 +149,16 @@ class _Session:
 
     # -- comparing -----------------------------------------------------------------------------
 
-    def given(self, value, assignment):
-        given = instantiate(value, assignment, self.reader.scope)
+    def given(self, step, assignment):
+        """The step's value at an assignment of the free indices, in the network's symbols."""
+        try:
+            given = instantiate(step.value, assignment, self.reader.scope)
+        except LatexError as error:  # instantiation knows the piece, the step knows where
+            raise self.reader.error(step.at, str(error)) from None
         free = _free_indices(given)
         if free:
-            raise LatexError(f"{self.reader.source.name}: the index {sorted(map(str, free))[0]} is bound neither "
-                             "by a sum nor by the left-hand side")
+            raise self.reader.error(step.at, f"the index {sorted(map(str, free))[0]} is bound neither by a sum "
+                                             "nor by the left-hand side")
         return given.xreplace(self.output_map) if self.output_map else given
 
     def check(self, quantity, step):
@@ -164,7 +168,7 @@ class _Session:
         indexed = (of != "L" and of_index is not None) or (wrt is not None and wrt_index is not None)
         if indexed:
             return self._check_entries(target, quantity, step, where)
-        given = self.given(step.value, {})
+        given = self.given(step, {})
         given = given if isinstance(given, sympy.MatrixBase) else sympy.Matrix([[given]])
         expected = target.matrix if wrt is not None else target.matrix
         layout, problem = None, None
@@ -213,7 +217,7 @@ class _Session:
             assignment = dict(zip(variables, values))
             oi = tuple(int(sympy.sympify(i).xreplace(assignment)) for i in of_index)
             wi = tuple(int(sympy.sympify(i).xreplace(assignment)) for i in wrt_index)
-            given = self.given(step.value, assignment)
+            given = self.given(step, assignment)
             if isinstance(given, sympy.MatrixBase):
                 if given.shape != (1, 1):
                     raise self.reader.error(step.at, f"the left-hand side names one entry, the right-hand side is "
