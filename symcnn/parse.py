@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import sympy
 
 from .errors import LatexError, SymcnnError
-from .indexed import Entry, Scope, Table, index_positions
+from .indexed import Scope, index_positions
 from .latex_source import Source, Token, environment_name, skip_group
 from .parse_tables import NetworkTables
 

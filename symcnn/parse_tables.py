@@ -28,6 +28,11 @@ def derived(net, of: str, wrt: str | None) -> sympy.Matrix:
     return net.jacobian(of, wrt)
 
 
+def written_indices(net, tensor: str) -> list[tuple[int, ...]]:
+    """The written index of every entry of a tensor, in its column's (row-major) order."""
+    return [parse_symbol(s.name).index for s in net.symbol_array(tensor).flat]
+
+
 def probabilities(net) -> list:
     """``softmax`` of the logits: the course's ``A^L`` (= ``\\hat y``) of a cross-entropy net."""
     last = len(net.spec.layers)

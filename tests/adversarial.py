@@ -2,9 +2,8 @@
 (each a known mistake made by editing a right one), and unreadable ones.  Used by
 tests/test_verify_adversarial.py (slow) to count verdicts and to assert none is false."""
 
-from test_verify import NETWORKS  # noqa: F401  (the same seven networks)
 
-R, W, U = "right", "wrong", "unreadable"
+R, W, U = "right", "wrong", "unreadable"  # the networks are those of test_verify.NETWORKS
 
 # Right answers per network: (network, --wrt, --of, answer)
 RIGHT_ANSWERS = [

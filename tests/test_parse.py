@@ -2,7 +2,7 @@
 
 import pytest
 import sympy
-from sympy import Heaviside, KroneckerDelta, Matrix
+from sympy import Heaviside, Matrix
 
 import symcnn
 from symcnn.parse import parse_latex, read_answer

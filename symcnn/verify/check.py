@@ -27,10 +27,10 @@ from ..errors import LatexError, SymcnnError
 from ..indexed import instantiate
 from ..latex import tensor_latex
 from ..parse import read_answer
-from ..parse_tables import probabilities
+from ..parse_tables import probabilities, written_indices
 from .compare import Deadline, PointChecker
 from .mistakes import TRANSPOSED, chain, mutations, product_of
-from .report import EntryResult, Report, StepResult
+from .report import EntryResult, Report, StepResult, shape_text as _shape
 from .target import Target, own_to_layout
 
 DIAGNOSIS_POINTS = 12
@@ -186,8 +186,8 @@ class _Session:
         if problem:
             return result, [("transposed", given)]
         labels = target.labels() if wrt is not None else [[l[0]] for l in target.labels()]
-        rows = _written(self.net, wrt) if wrt else [()]
-        cols = _written(self.net, of) if of != "L" else [()]
+        rows = written_indices(self.net, wrt) if wrt else [()]
+        cols = written_indices(self.net, of) if of != "L" else [()]
         if wrt is None:
             triples = [(cols[r], (), given[r, 0], labels[r][0]) for r in range(expected.rows)]
         else:
@@ -301,10 +301,3 @@ def _uses(expression, outputs, inside) -> tuple[bool, bool]:
     return found_in, found_out
 
 
-def _written(net, tensor):
-    from ..notation import parse_symbol
-    return [parse_symbol(s.name).index for s in net.symbol_array(tensor).flat]
-
-
-def _shape(shape) -> str:
-    return " x ".join(map(str, shape))

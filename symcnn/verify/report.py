@@ -77,7 +77,7 @@ def text(report: Report, hide_solution: bool = False) -> str:
         name = f"step {number} ({step.where})" if len(report.steps) > 1 else step.where
         shapes = ""
         if step.expected_shape and step.given_shape:
-            shapes = f": expected {_shape(step.expected_shape)}, given {_shape(step.given_shape)}"
+            shapes = f": expected {shape_text(step.expected_shape)}, given {shape_text(step.given_shape)}"
         lines.append(f"{step.title} [{name}]{shapes}")
         if step.layout:
             lines.append(f"  read {step.layout}")
@@ -165,5 +165,5 @@ def to_json(report: Report, hide_solution: bool = False) -> str:
     return json.dumps(data, indent=2)
 
 
-def _shape(shape) -> str:
+def shape_text(shape) -> str:
     return " x ".join(map(str, shape))

@@ -11,13 +11,13 @@ place without touching the comparison.  The whole matrix is in the course's layo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import sympy
 
 from ..latex import tensor_latex, to_latex
-from ..parse_tables import derived
+from ..notation import symbol_name
+from ..parse_tables import derived, written_indices
 
 
 @dataclass
@@ -51,7 +51,6 @@ class Target:
         if len(symbols) == 1:
             return 0 if tuple(index) in ((), (1,)) else None
         names = {s.name: k for k, s in enumerate(symbols)}
-        from ..notation import symbol_name
         return names.get(symbol_name(tensor, tuple(index)))
 
     def expected(self, of_index: tuple, wrt_index: tuple):
@@ -70,8 +69,8 @@ class Target:
 
     def labels(self) -> list[list[str]]:
         """The label of every entry of the course's layout."""
-        rows = _written(self.net, self.wrt) if self.wrt else [()]
-        cols = _written(self.net, self.of) if self.of != "L" else [()]
+        rows = written_indices(self.net, self.wrt) if self.wrt else [()]
+        cols = written_indices(self.net, self.of) if self.of != "L" else [()]
         if self.wrt is None:
             return [[self.label(c, ())] for c in cols]
         return [[self.label(c, r) for c in cols] for r in rows]
@@ -84,17 +83,10 @@ class Target:
         return shape if len(shape) == 2 else None
 
 
-def _written(net, tensor: str) -> list[tuple]:
-    from ..notation import parse_symbol
-    symbols = list(net.symbol_array(tensor).flat)
-    return [parse_symbol(s.name).index for s in symbols]
-
-
 def _entry_latex(net, tensor: str, index: tuple) -> str:
     symbols = net.symbol_array(tensor)
     if symbols.size == 1:
         return to_latex(next(iter(symbols.flat)))
-    from ..notation import symbol_name
     return to_latex(sympy.Symbol(symbol_name(tensor, tuple(index)), real=True))
 
 
