@@ -19,7 +19,7 @@ from .data import load_data
 from .gradcheck import check_gradient
 from .errors import SymcnnError
 from .latex import DEFAULT_MAX_SIZE
-from .latex_source import MAX_ANSWER_BYTES
+from .parse.source import MAX_ANSWER_BYTES
 from .network import Network, load
 from .train import train
 from .verify import to_json, verify

@@ -24,10 +24,10 @@ from itertools import product
 import sympy
 
 from ..errors import LatexError, SymcnnError
-from ..indexed import instantiate
+from ..parse.indexed import instantiate
 from ..latex import tensor_latex
 from ..parse import read_answer
-from ..parse_tables import probabilities, written_indices
+from ..parse.tables import probabilities, written_indices
 from .compare import Deadline, PointChecker
 from .mistakes import TRANSPOSED, chain, mutations, product_of
 from .report import EntryResult, Report, StepResult, shape_text as _shape

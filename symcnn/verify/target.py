@@ -17,7 +17,7 @@ import sympy
 
 from ..latex import tensor_latex, to_latex
 from ..notation import symbol_name
-from ..parse_tables import derived, written_indices
+from ..parse.tables import derived, written_indices
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import Callable
 
 import sympy
 
-from .errors import LatexError
+from ..errors import LatexError
 
 
 class Entry(sympy.Function):

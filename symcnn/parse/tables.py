@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import sympy
 
-from .errors import SymcnnError
-from .functions import LogSumExp
+from ..errors import SymcnnError
+from ..functions import LogSumExp
 from .indexed import Scope, Table
-from .latex import to_latex, tensor_latex
-from .notation import parse_symbol, symbol_name
+from ..latex import to_latex, tensor_latex
+from ..notation import parse_symbol, symbol_name
 
 
 def derived(net, of: str, wrt: str | None) -> sympy.Matrix:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sympy
 
-from .functions import LogSumExp, PoolMax, ReLU, Sigmoid
+from ..functions import LogSumExp, PoolMax, ReLU, Sigmoid
 
 FUNCTION_COMMANDS = {r"\sigma": "sigma", r"\tanh": "tanh", r"\exp": "exp", r"\log": "log", r"\ln": "log",
                      r"\max": "max", r"\cosh": "cosh", r"\sinh": "sinh", r"\sech": "sech", r"\diag": "diag",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import LatexError
+from ..errors import LatexError
 
 MAX_ANSWER_BYTES = 100_000
 # Characters that stand for a command, as editors and copy-paste produce them
