@@ -52,7 +52,7 @@ test-slow: setup
 	$(BIN)/python -m pytest -q -m slow
 
 # The suite under Python 3.13 (PyTorch has no wheel there: its oracle tests skip).
-test-313: tex
+test-313:
 	@if [ -z "$(PYTHON313)" ]; then echo "no Python 3.13 on this machine: test-313 skipped"; else \
 	  set -e; test -x $(VENV313)/bin/python || $(PYTHON313) -m venv $(VENV313); \
 	  $(VENV313)/bin/pip install --quiet --upgrade pip; $(VENV313)/bin/pip install --quiet -e '.[test]'; \

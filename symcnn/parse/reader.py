@@ -133,7 +133,7 @@ class Reader:
         if leftover:
             raise self.unknown(tokens[0], f"cannot read the symbol {leftover[0]}")
         if isinstance(value, sympy.MatrixBase):
-            return sympy.Matrix(value).xreplace(scalars)
+            return self._ranged(sympy.Matrix(value).xreplace(scalars), tokens)
         value = sympy.sympify(value).xreplace(scalars)
         if vectors:
             shapes = {v.shape for v in vectors.values()}

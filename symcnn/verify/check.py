@@ -68,9 +68,9 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
         for equation, quantity in plan:
             for step in equation.steps:
                 deadline.doing = f"checking {reader.source.where(step.at.start)}"
-                result, entries = session.check(quantity, step)
+                result, cells, given = session.check(quantity, step)
                 results.append(result)
-                work.append((quantity, entries))
+                work.append((quantity, cells, given))
         mistake = None
         first = next((k for k, r in enumerate(results) if not r.right), None)
         if first is not None:
@@ -162,6 +162,7 @@ class _Session:
         return given.xreplace(self.output_map) if self.output_map else given
 
     def check(self, quantity, step):
+        """One step against the quantity: ``(StepResult, checked cells, the given matrix)``."""
         of, wrt, of_index, wrt_index, free = quantity
         target = self.target(of, wrt)
         where = self.reader.source.where(step.at.start)
@@ -170,7 +171,7 @@ class _Session:
             return self._check_entries(target, quantity, step, where)
         given = self.given(step, {})
         given = given if isinstance(given, sympy.MatrixBase) else sympy.Matrix([[given]])
-        expected = target.matrix if wrt is not None else target.matrix
+        expected = target.matrix
         layout, problem = None, None
         own = target.own_shape()
         if given.shape != expected.shape:
@@ -184,20 +185,24 @@ class _Session:
                 problem = f"the answer is {_shape(given.shape)}, {target.title} is {_shape(expected.shape)}"
         result = StepResult(target.title, where, step.text, expected.shape, given.shape, problem=problem, layout=layout)
         if problem:
-            return result, [("transposed", given)]
+            return result, [], given
         labels = target.labels() if wrt is not None else [[l[0]] for l in target.labels()]
         rows = written_indices(self.net, wrt) if wrt else [()]
         cols = written_indices(self.net, of) if of != "L" else [()]
         if wrt is None:
-            triples = [(cols[r], (), given[r, 0], labels[r][0]) for r in range(expected.rows)]
+            cells = [(cols[r], (), given[r, 0], labels[r][0]) for r in range(expected.rows)]
         else:
-            triples = [(cols[c], rows[r], given[r, c], labels[r][c]) for r in range(expected.rows)
+            cells = [(cols[c], rows[r], given[r, c], labels[r][c]) for r in range(expected.rows)
                        for c in range(expected.cols)]
-        entries = self._entries(target, triples)
-        return StepResult(target.title, where, step.text, expected.shape, given.shape, tuple(entries), None, layout), triples
+        entries = self._entries(target, cells)
+        return StepResult(target.title, where, step.text, expected.shape, given.shape, tuple(entries), None, layout), cells, given
 
     def _check_entries(self, target, quantity, step, where):
         of, wrt, of_index, wrt_index, free = quantity
+        for tensor, index in ((of, of_index), (wrt, wrt_index)):
+            if tensor not in (None, "L") and index is None and self.reader.tables.size(tensor) > 1:
+                raise self.reader.error(step.at, "the left-hand side names an entry on one side and a whole "
+                                                 "tensor on the other: name both entries, or neither")
         of_index = of_index or ()
         wrt_index = wrt_index or ()
         ranges = {}
@@ -211,7 +216,7 @@ class _Session:
                     old = ranges.get(index, (low, high))
                     ranges[index] = (max(low, old[0]), min(high, old[1]))
         variables = list(ranges)
-        triples = []
+        cells = []
         for values in product(*[range(ranges[v][0], ranges[v][1] + 1) for v in variables]):
             self.deadline.check()
             assignment = dict(zip(variables, values))
@@ -226,16 +231,16 @@ class _Session:
             if target.expected(oi, wi) is None:
                 raise self.reader.error(step.at, f"the left-hand side names {target.label(oi, wi)}, which "
                                                  "the network does not have")
-            triples.append((oi, wi, given, target.label(oi, wi)))
-        entries = self._entries(target, triples)
-        shape = (len(triples), 1)
+            cells.append((oi, wi, given, target.label(oi, wi)))
+        entries = self._entries(target, cells)
+        shape = (len(cells), 1)
         every = ", ".join(f"{v} = {ranges[v][0]}..{ranges[v][1]}" for v in variables)
         title = target.title + (f" at every {every}" if every else "")
-        return StepResult(title, where, step.text, shape, shape, tuple(entries)), triples
+        return StepResult(title, where, step.text, shape, shape, tuple(entries)), cells, None
 
-    def _entries(self, target, triples):
+    def _entries(self, target, cells):
         results = []
-        for oi, wi, given, label in triples:
+        for oi, wi, given, label in cells:
             expected = target.expected(oi, wi)
             counterexample = self.checker.compare(expected, given)
             results.append(EntryResult(label, counterexample is None, expected, given, counterexample))
@@ -243,15 +248,16 @@ class _Session:
 
     # -- naming the mistake -------------------------------------------------------------------
 
-    def diagnose(self, result, quantity, triples):
+    def diagnose(self, result, quantity, cells, given):
+        """The catalogue's mistake that the first wrong step equals at every entry, if any."""
         of, wrt = quantity[:2]
-        if triples and triples[0][0] == "transposed":
-            return self._transposed(self.target(of, wrt), triples[0][1]) if result.problem.startswith("transposed") else None
-        if wrt is None or result.problem:
+        if result.problem:
+            return self._transposed(self.target(of, wrt), given) if result.problem.startswith("transposed") else None
+        if wrt is None:
             return None
         target = self.target(of, wrt)
         matrix = target.matrix
-        if matrix.rows == matrix.cols and matrix.rows > 1 and self._agrees(target.mutated(matrix.T, "transposed"), triples):
+        if matrix.rows == matrix.cols and matrix.rows > 1 and self._agrees(target.mutated(matrix.T, "transposed"), cells):
             return TRANSPOSED
         factors = chain(self.net, of, wrt)
         if factors is None:
@@ -263,7 +269,7 @@ class _Session:
                 candidate = candidate.xreplace(self.checker.zeros)
             if candidate.shape != matrix.shape:
                 continue
-            if self._agrees(target.mutated(candidate, mistake.key), triples):
+            if self._agrees(target.mutated(candidate, mistake.key), cells):
                 return mistake
         return None
 
@@ -277,12 +283,12 @@ class _Session:
                     for r in range(expected.rows) for c in range(expected.cols))
         return TRANSPOSED if agree else None
 
-    def _agrees(self, target, triples) -> bool:
+    def _agrees(self, target, cells) -> bool:
         if all(self.checker.same_symbolically(target.expected(oi, wi), self.target(target.of, target.wrt)
-                                              .expected(oi, wi)) for oi, wi, _, _ in triples):
+                                              .expected(oi, wi)) for oi, wi, _, _ in cells):
             return False  # the mutation changes nothing here
         return all(self.checker.compare(target.expected(oi, wi), given, DIAGNOSIS_POINTS) is None
-                   for oi, wi, given, _ in triples)
+                   for oi, wi, given, _ in cells)
 
 
 def _free_indices(value) -> set:
