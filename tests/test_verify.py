@@ -141,6 +141,9 @@ UNREADABLE = [
     ("seed", r"x + = 2", "line 1, column 1"),
     ("softmax", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(A^2)_k - A^2_k", "used both as the logits"),
     ("seed", "", "no math found"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = \frac{\partial L}{\partial W^1_k}", "the derivative it is to compute"),
+    ("seed", r"\delta^1_i = \delta^1_i", "the derivative it is to compute"),
+    ("seed", r"\frac{\partial Z^1_i}{\partial W^1} = X_i", "name both entries, or neither"),
 ]
 
 

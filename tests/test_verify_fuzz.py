@@ -33,7 +33,7 @@ soups = st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map(" ".join)
 latex = st.text(alphabet=list("WZAXy12^_{}()[]+-=*/\\,.&$ ikLdfracsum"),
                 min_size=1, max_size=40)
 QUICK = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-LONG = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+LONG = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @QUICK

@@ -24,11 +24,13 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Step:
-    """One side of a chain of equalities: its value and where it starts."""
+    """One side of a chain of equalities: its value, where it starts, and the derivatives it
+    names (``(of, wrt)``, read as their derived values)."""
 
     value: object
     at: Token
     text: str
+    derivatives: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,12 @@ def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation],
     for parts in source.equations():
         lhs = read_quantity(reader, parts[0]) if len(parts) > 1 else None
         reader.indices = dict(lhs.free) if lhs else {}
-        steps = tuple(Step(reader.value(part), part[0], _text(source, part)) for part in parts[1 if lhs else 0:])
+        steps = []
+        for part in parts[1 if lhs else 0:]:
+            reader.tables.used = set()
+            value = reader.value(part)
+            steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used)))
+        steps = tuple(steps)
         equations.append(Equation(lhs, steps, parts[0][0]))
     return equations, reader
 

@@ -55,6 +55,7 @@ class NetworkTables:
         self.layers = len(net.spec.layers)
         self._names = net.all_symbols()
         self._positions: dict[str, dict] = {}
+        self.used: set[tuple[str, str]] = set()  # derivatives named on the right of the step being read
 
     # -- tensors ----------------------------------------------------------------------------
 
@@ -108,6 +109,8 @@ class NetworkTables:
     # -- derivatives and the prediction ------------------------------------------------------
 
     def derivative_key(self, of: str, wrt: str | None) -> str:
+        """The table of ``d(of)/d(wrt)``; ``used`` records it for the step being read."""
+        self.used.add((of, wrt))
         key = f"D{of}/{wrt}"
         if key not in self.scope.tables:
             matrix = derived(self.net, of, wrt)

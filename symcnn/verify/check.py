@@ -164,6 +164,12 @@ class _Session:
     def check(self, quantity, step):
         """One step against the quantity: ``(StepResult, checked cells, the given matrix)``."""
         of, wrt, of_index, wrt_index, free = quantity
+        if wrt is not None and (of, wrt) in step.derivatives:
+            raise self.reader.error(step.at, f"the right-hand side uses {self.target(of, wrt).title} itself, "
+                                             "the derivative it is to compute")
+        if step.derivatives:
+            self._notes.append("derivatives on the right-hand side (" + ", ".join(
+                sorted(self.target(o, w).title for o, w in step.derivatives)) + ") are read as symcnn's derived values")
         target = self.target(of, wrt)
         where = self.reader.source.where(step.at.start)
         indexed = (of != "L" and of_index is not None) or (wrt is not None and wrt_index is not None)
