@@ -19,9 +19,12 @@ from .data import load_data
 from .gradcheck import check_gradient
 from .errors import SymcnnError
 from .latex import DEFAULT_MAX_SIZE
+from .parse.source import MAX_ANSWER_BYTES
 from .network import Network, load
 from .text import ENTRY_LIMIT, overview
 from .train import train
+from .verify import to_json, verify
+from .verify.report import text as verify_text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +64,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("answer", type=Path, help="a .tex file holding the answer's math")
     verify.add_argument("--wrt", help="the variable, e.g. W1 (none: the answer is an equation Z^1_2 = ...)")
     verify.add_argument("--of", default="L", help="the differentiated tensor (default L, the loss)")
-    verify.add_argument("--points", type=int, default=64, help="most random exact points per entry")
+    verify.add_argument("--points", type=int, default=64, help="most random exact points per entry (at least 1)")
     verify.add_argument("--seed", type=int, default=0)
+    verify.add_argument("--format", choices=["text", "json"], default="text",
+                        help="json: verdict, each entry's status, the named mistake, the counterexample")
+    verify.add_argument("--hide-solution", action="store_true", help="leave the expected expressions out (graders)")
+    verify.add_argument("--time-limit", type=float, default=60.0,
+                        help="seconds for the whole check (default 60); past it, exit 2 saying so")
     verify.set_defaults(run=_verify)
 
     gradcheck = commands.add_parser("gradcheck", help="compiled gradients vs central finite differences "
@@ -117,14 +125,28 @@ def _derive(args) -> int:
 
 
 def _verify(args) -> int:
-    try:
-        answer = args.answer.read_text()
-    except OSError as error:
-        raise SymcnnError(f"{args.answer}: cannot read the answer ({error.strerror})") from None
-    report = load(args.spec).verify(answer, wrt=args.wrt, of=args.of, points=args.points,
-                                    seed=args.seed, source=str(args.answer))
-    print(report)
+    if args.points < 1:
+        raise SymcnnError(f"verify: --points must be at least 1, got {args.points}")
+    if not args.time_limit > 0:
+        raise SymcnnError(f"verify: --time-limit must be a positive number of seconds, got {args.time_limit}")
+    answer = _answer_text(args.answer)
+    report = verify(load(args.spec), answer, wrt=args.wrt, of=args.of, points=args.points, seed=args.seed,
+                    source=str(args.answer), time_limit=args.time_limit)
+    print(to_json(report, args.hide_solution) if args.format == "json" else verify_text(report, args.hide_solution))
     return 0 if report.correct else 1
+
+
+def _answer_text(path: Path) -> str:
+    """The answer file's text: at most 100 KB of UTF-8."""
+    try:
+        if path.stat().st_size > MAX_ANSWER_BYTES:
+            raise SymcnnError(f"{path}: the answer is {path.stat().st_size // 1000} KB; answers are limited "
+                              f"to {MAX_ANSWER_BYTES // 1000} KB")
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SymcnnError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise SymcnnError(f"{path}: cannot read the answer ({error.strerror})") from None
 
 
 def _gradcheck(args) -> int:

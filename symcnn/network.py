@@ -88,7 +88,7 @@ class Network(Graph):
     def verify(self, answer: str, wrt: str | None = None, of: str = "L", points: int = 64,
                seed: int = 0, source: str = "<answer>") -> Report:
         """Check a hand derivation of ``d(of)/d(wrt)`` written in LaTeX: see :mod:`symcnn.verify`."""
-        return verify(self, self.derivation, answer, wrt, of, points, seed, source)
+        return verify(self, answer, wrt, of, points, seed, source)
 
     def summary(self) -> str:
         """One line per layer: its type, output shape and number of weights."""
