@@ -13,7 +13,7 @@ epsilon).  An entry passes when
 
 the first term for truncation, the second for round-off, which on a large net is much more than
 ``tolerance`` times a small gradient.  Entries that fail this first test are looked at again
-(:func:`_recheck`): a kink (a ReLU at 0, a pooling tie) between ``w - 2h`` and ``w + 2h`` makes the
+(``_EntryChecker._recheck``): a kink (a ReLU at 0, a pooling tie) between ``w - 2h`` and ``w + 2h`` makes the
 two central differences ``D(h)``, ``D(2h)`` and the second differences of a five-point stencil
 disagree beyond round-off, so the entry is differenced again with steps ``h/10`` and ``h/100``,
 first on every sample and then on the samples farther than ``margin`` from a kink
@@ -40,8 +40,9 @@ class EntryCheck:
     """One parameter's worst entry (the one nearest to or farthest beyond its allowance).
 
     ``error`` is the relative error ``|a - n| / max(|a|, |n|)`` and ``allowed`` the relative error
-    the error model allows at that entry; ``rechecked`` entries needed smaller steps, ``unjudged``
-    ones lie on a kink for every step and sample.
+    the error model allows at that entry; ``checked`` of the ``entries`` were differenced,
+    ``rechecked`` ones needed smaller steps, ``unjudged`` ones lie on a kink for every step and
+    sample.
     """
 
     name: str
@@ -51,6 +52,7 @@ class EntryCheck:
     numeric: float
     error: float
     allowed: float
+    checked: int
     rechecked: int = 0
     unjudged: int = 0
 
@@ -83,7 +85,8 @@ class GradientCheck:
         for p in self.parameters:
             notes = [f"{p.rechecked} rechecked with smaller steps"] if p.rechecked else []
             notes += [f"{p.unjudged} on a kink, not judged"] if p.unjudged else []
-            lines.append(f"  {p.name:<4} {p.entries:>5} entries  worst {p.name}{list(p.index)}: compiled "
+            count = f"{p.entries:>5} entries" if p.checked == p.entries else f"{p.checked} of {p.entries} entries"
+            lines.append(f"  {p.name:<4} {count}  worst {p.name}{list(p.index)}: compiled "
                          f"{p.analytic:.10g}, finite difference {p.numeric:.10g}, relative error {p.error:.1e} "
                          f"(allowed {p.allowed:.1e})  {'ok' if p.passed else 'WRONG'}"
                          + (f" ({'; '.join(notes)})" if notes else ""))
@@ -91,17 +94,18 @@ class GradientCheck:
         if w is None:
             lines.append("passed: the network has no parameters to check")
         else:
-            lines.append("passed: every entry within its allowance" if self.passed else
-                         f"failed: {w.name}{list(w.index)} is off by a relative {w.error:.1e} (allowed {w.allowed:.1e})")
+            lines.append("passed: every entry within its allowance" if self.passed else f"failed: {w.name}"
+                         f"{list(w.index)} is off by a relative {w.error:.1e} (allowed {w.allowed:.1e})")
         return "\n".join(lines)
 
 
 def check_gradient(model, params: dict, X, y, eps: float = 1e-6, tolerance: float = 1e-5,
-                   margin: float = 1e-6) -> GradientCheck:
+                   margin: float = 1e-6, entries: int | None = None) -> GradientCheck:
     """Check ``model.loss_and_grad`` against central differences of ``model.loss`` (module doc).
 
     ``model`` is a float64 :class:`~symcnn.compile.CompiledModel` (or anything with its
-    ``loss``, ``loss_and_grad`` and ``kink_distance``); ``X`` is ``(batch, *input)``.
+    ``loss``, ``loss_and_grad`` and ``kink_distance``); ``X`` is ``(batch, *input)``.  Every
+    entry is checked, or at most ``entries`` of each parameter, drawn at random (seeded).
     """
     if np.dtype(getattr(model, "dtype", np.float64)) != np.float64:
         raise ShapeError("check_gradient: finite differences need a float64 model (compile(dtype='float64'))")
@@ -113,7 +117,7 @@ def check_gradient(model, params: dict, X, y, eps: float = 1e-6, tolerance: floa
     far = model.kink_distance(params, full.X) > margin
     subset = _Samples(model, params, full.X[far], full.y[far]) if 0 < far.sum() < len(far) else None
     checker = _EntryChecker(model, params, noise, tolerance, [full] + ([subset] if subset is not None else []))
-    results = [checker.check(name, value, eps) for name, value in params.items()]
+    results = [checker.check(name, value, eps, entries) for name, value in params.items()]
     return GradientCheck(tuple(results), len(full.X), noise, eps, tolerance)
 
 
@@ -125,8 +129,8 @@ def loss_noise(model, params: dict, X, y, points: int = 16, step: float = 1e-9) 
     round-off errors ``e_k``; for independent errors of standard deviation ``delta``,
     ``E[(Delta^6 e)^2] = C(12, 6) delta^2`` (Moré and Wild's noise estimate, with one order).
     """
-    direction = {name: np.random.default_rng(0).choice([-1.0, 1.0], size=value.shape)
-                 for name, value in params.items()}
+    rng = np.random.default_rng(0)
+    direction = {name: rng.choice([-1.0, 1.0], size=value.shape) for name, value in params.items()}
     values = np.array([model.loss({name: value + k * step * direction[name] for name, value in params.items()}, X, y)
                        for k in range(points)])
     sixth = np.diff(values, 6)
@@ -149,17 +153,21 @@ class _EntryChecker:
         self.model, self.params, self.noise, self.tolerance = model, params, noise, tolerance
         self.batches = batches  # every sample, then (when it differs) those far from kinks
 
-    def check(self, name: str, value: np.ndarray, eps: float) -> EntryCheck:
+    def check(self, name: str, value: np.ndarray, eps: float, most: int | None) -> EntryCheck:
+        """The worst of ``value``'s entries, or of ``most`` of them drawn at random (seeded)."""
         analytic = np.array(self.batches[0].grads[name], dtype=np.float64)  # a recheck may use a subset's
-        numeric, steps = np.empty_like(value), np.empty_like(value)
-        judged, rechecked = np.ones(value.shape, dtype=bool), 0
-        for index in np.ndindex(value.shape):
+        numeric, steps = np.zeros_like(value), np.ones_like(value)
+        chosen = np.arange(value.size) if most is None or most >= value.size else \
+            np.sort(np.random.default_rng(value.size).choice(value.size, most, replace=False))
+        judged, rechecked, unjudged = np.zeros(value.shape, dtype=bool), 0, 0
+        for index in map(tuple, np.array(np.unravel_index(chosen, value.shape)).T):
             numeric[index], steps[index] = self._central(name, index, eps * max(1.0, abs(value[index])))
+            judged[index] = True
             if self._ratio(analytic[index], numeric[index], steps[index]) > 1:
                 rechecked += 1
                 again = self._recheck(name, index, steps[index])
                 if again is None:
-                    judged[index] = False
+                    judged[index], unjudged = False, unjudged + 1
                 else:
                     analytic[index], numeric[index], steps[index] = again
         if not judged.any():
@@ -171,7 +179,7 @@ class _EntryChecker:
         scale = max(abs(a), abs(n))
         error, allowed = (abs(a - n) / scale, self._allowance(a, n, steps[worst]) / scale) if scale else (0.0, 1.0)
         return EntryCheck(name, value.size, tuple(int(i) for i in worst), a, n, error, float(allowed),
-                          rechecked, int(np.sum(~judged)))
+                          len(chosen), rechecked, unjudged)
 
     def _allowance(self, analytic, numeric, step):
         """What the error model allows ``|a - n|`` to be: truncation and round-off."""

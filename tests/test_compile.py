@@ -91,8 +91,8 @@ def test_gradcheck_passes_on_every_spec(spec):
 class PlantedBug:
     """A model whose gradient is wrong in exactly one entry."""
 
-    def __init__(self, model, name, index):
-        self.model, self.name, self.index = model, name, index
+    def __init__(self, model, name, index, offset=1e-3):
+        self.model, self.name, self.index, self.offset = model, name, index, offset
         self.dtype = model.dtype
 
     def loss(self, *args):
@@ -103,7 +103,7 @@ class PlantedBug:
 
     def loss_and_grad(self, *args):
         loss, grads = self.model.loss_and_grad(*args)
-        grads[self.name][self.index] += 1e-3
+        grads[self.name][self.index] += self.offset
         return loss, grads
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import symcnn
 from conftest import DERIVATIONS
+from test_compile import PlantedBug
 from symcnn.gradcheck import NOISE_MULTIPLE, check_gradient, loss_noise
 
 INPUTS = 64
@@ -25,24 +26,6 @@ def wide():
 @pytest.fixture(scope="module")
 def seed_1d():
     return symcnn.load(DERIVATIONS / "seed_1d.toml").compile()
-
-
-class Planted:
-    """A model whose compiled gradient is off by ``offset`` in one entry."""
-
-    def __init__(self, model, name, index, offset):
-        self.model, self.name, self.index, self.offset, self.dtype = model, name, index, offset, model.dtype
-
-    def loss(self, *args):
-        return self.model.loss(*args)
-
-    def kink_distance(self, *args):
-        return self.model.kink_distance(*args)
-
-    def loss_and_grad(self, *args):
-        loss, grads = self.model.loss_and_grad(*args)
-        grads[self.name][self.index] += self.offset
-        return loss, grads
 
 
 def central(model, params, X, y, name, index, h=1e-6):
@@ -73,7 +56,7 @@ def test_a_small_planted_error_is_still_caught(wide):
     large = np.unravel_index(int(np.argmax(np.abs(grads["W1"]))), grads["W1"].shape)
     # a relative error of 1e-3 on the largest entry; ten times the gradient of a tiny one
     for index, offset in ((large, 1e-3 * grads["W1"][large]), ((tiny, 1), 10 * abs(grads["W1"][tiny, 1]) + 1e-7)):
-        result = check_gradient(Planted(model, "W1", index, offset), params, X, y)
+        result = check_gradient(PlantedBug(model, "W1", index, offset), params, X, y)
         assert not result.passed and result.worst.index == tuple(int(i) for i in index), str(result)
         assert f"failed: W1{list(result.worst.index)} is off by a relative" in str(result)
 
@@ -100,7 +83,7 @@ def test_samples_near_kinks_no_longer_stop_the_check(seed_1d):
     assert (seed_1d.kink_distance(params, X) < 1e-4).all()
     result = check_gradient(seed_1d, params, X, y)
     assert result.passed and all(p.unjudged == 0 for p in result.parameters), str(result)
-    planted = check_gradient(Planted(seed_1d, "W1", (0, 0, 1), 1e-4), params, X, y)
+    planted = check_gradient(PlantedBug(seed_1d, "W1", (0, 0, 1), 1e-4), params, X, y)
     assert not planted.passed and planted.worst.index == (0, 0, 1)
 
 
@@ -133,6 +116,14 @@ def test_an_entry_on_a_kink_for_every_sample_is_not_judged(seed_1d):
     X = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])  # Z1_2 = Z1_3 = Z1_4 = 0, moved by every weight of W1
     with pytest.raises(symcnn.SymcnnError, match="every entry of W1 sits on a ReLU kink or a pooling tie"):
         check_gradient(seed_1d, params, X, np.ones((1, 1)))
+
+
+def test_at_most_some_entries(wide):
+    model, params, X, y = wide
+    result = check_gradient(model, params, X, y, entries=7)
+    assert [(p.checked, p.entries) for p in result.parameters] == [(7, 3 * INPUTS), (3, 3)]
+    assert f"W1   7 of {3 * INPUTS} entries  worst W1[" in str(result)
+    assert check_gradient(model, params, X, y, entries=7).parameters == result.parameters  # seeded
 
 
 def test_allowance_is_the_error_model(wide):
