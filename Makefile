@@ -41,7 +41,7 @@ derivations: setup
 	for spec in derivations/*.toml; do $(BIN)/symcnn derive $$spec -o $${spec%.toml}.tex || exit 1; done
 
 test: setup tex
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 # Step time vs PyTorch CPU and hand NumPy, compile time by input size (see benchmarks/).
 bench: setup
