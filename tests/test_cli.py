@@ -293,7 +293,8 @@ def data_files(draw, spec_text: str):
     X = np.random.default_rng(n).normal(size=(n, *draw(mostly([shape], [(3,), (2, 4, 4)]))))
     if n and draw(mostly([False], [True])):
         X.flat[0] = draw(st.sampled_from([np.nan, np.inf, 1e300]))
-    X = X.astype(draw(mostly(["float64"], ["complex128", "int64"])))
+    dtype = draw(mostly(["float64"], ["complex128", "int64"]))
+    X = np.nan_to_num(X).clip(-9, 9).astype(dtype) if dtype == "int64" else X.astype(dtype)
     labels = np.arange(n) % classes
     targets = np.random.default_rng(n).normal(size=(n, classes))
     y = draw(mostly([labels if labelled else targets], [labels.astype(float), labels + 1, np.ones((n, classes + 1)),
