@@ -118,12 +118,12 @@ class CompiledModel:
 
     def forward(self, params: dict, X) -> np.ndarray:
         """The network's output ``A^L`` for a batch, shape ``(batch, *output)``."""
-        a, _ = self._forward(self._params(params), self._inputs(X))
+        a, _ = self._forward(*self._finite(params, X))
         return a.reshape(len(a), *self.spec.output_shape)
 
     def predict(self, params: dict, X) -> np.ndarray:
         """Class labels (cross entropy) or outputs (squared loss) for a batch."""
-        out, _ = self._forward(self._params(params), self._inputs(X))
+        out, _ = self._forward(*self._finite(params, X))
         return out.argmax(axis=1) if self.spec.loss == "cross_entropy" else out
 
     def loss(self, params: dict, X, y) -> float:
@@ -190,6 +190,17 @@ class CompiledModel:
                 raise ShapeError(f"params[{name!r}]: shape {array.shape}, expected {shape}")
             checked[name] = array
         return checked
+
+    def _finite(self, params: dict, X) -> tuple[dict, np.ndarray]:
+        """Checked parameters and inputs that are finite too: a NaN input would otherwise come
+        out as class 0, silently."""
+        params, X = self._params(params), self._inputs(X)
+        for name, array in (("X", X), *((f"params[{n!r}]", p) for n, p in params.items())):
+            bad = np.argwhere(~np.isfinite(array))
+            if bad.size:
+                where = f"sample {bad[0][0]}" if name == "X" else f"entry {list(map(int, bad[0]))}"
+                raise ShapeError(f"{name}: {where} holds {array[tuple(bad[0])]}; the network needs finite numbers")
+        return params, X
 
     def _inputs(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=self.dtype)
