@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .compile import BACKENDS, DEFAULT_BACKEND
 from .document import build_pdf
 from .data import load_data
 from .gradcheck import check_gradient
@@ -67,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("spec", type=Path)
     gradcheck.add_argument("--batch", type=int, default=4, help="random samples (default 4)")
     gradcheck.add_argument("--seed", type=int, default=0)
-    gradcheck.add_argument("--backend", default="array", choices=["array", "scalar"])
+    gradcheck.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS))
     gradcheck.set_defaults(run=_gradcheck)
 
     train = commands.add_parser("train", help="train with the compiled gradients (SGD with momentum)")

@@ -1,0 +1,246 @@
+"""Numba kernels: each layer's forward rule and vector-Jacobian products as loop nests over
+the index maps that :mod:`symcnn.kernels` reads out of the derivation.
+
+Activations are laid out feature-major, ``A[j, b]`` with shape ``(n, B)``: row ``j`` is entry
+``j`` of the layer's flattened output in the canonical (channel, row, column) order and the
+batch runs along the row, so that every inner loop is a contiguous, vectorizable pass over the
+batch, whatever the index map.  Loops over the batch run in column tiles ``[b0, b1)``
+(``prange``: one tile per thread) so that a tile's rows stay in cache.
+
+A conv layer with gather ``G`` (``(P, Q)``, ``G[p, q] = n`` a padding zero), weights ``W``
+(``(F, Q)``) and bias ``c`` computes, with ``r = f P + p`` the canonical output row,
+
+    Z[r, b]  = c_f + sum_q W[f, q] A[G[p, q], b]
+    dL/dW[f, q] = sum_{p, b} delta[f P + p, b] A[G[p, q], b]        dL/dc_f = sum_{p, b} delta[r, b]
+    dL/dA[j, b] = sum_{(p, q): G[p, q] = j} sum_f W[f, q] delta[f P + p, b]
+
+where ``delta = dL/dZ``.  The pairs ``(p, q)`` meeting input ``j`` come from :func:`transpose`.
+A max-pool layer with windows ``(J, K)`` keeps each window's first maximum (row-major), as the
+derivation routes the gradient.  Activations and their derivatives are written in terms of the
+output ``a = f(z)`` (``relu' = 1[a > 0]``, ``sigmoid' = a (1 - a)``, ``tanh' = 1 - a^2``);
+:mod:`symcnn.numba_backend` checks them against the derived ones.  Every constant takes the
+arrays' dtype: float32 stays float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+NONE, RELU, SIGMOID, TANH = 0, 1, 2, 3
+ACTIVATIONS = {"none": NONE, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
+FAST = {"reassoc", "contract"}  # let sums be reordered: dot products vectorize; NaN and inf stay IEEE
+
+
+@njit(inline="always", cache=True)
+def activate(z, act):
+    """``f(z)``; ReLU as ``numpy.maximum(z, 0)`` (a NaN stays NaN); sigmoid in its stable tanh form."""
+    t = type(z)
+    if act == RELU:
+        return t(0) if z < 0 else z
+    if act == SIGMOID:
+        return t(0.5) * (t(1) + np.tanh(t(0.5) * z))
+    if act == TANH:
+        return np.tanh(z)
+    return z
+
+
+@njit(inline="always", cache=True)
+def slope(a, act):
+    """``f'(z)`` written in the output ``a = f(z)``; ``relu'(0) = 0``."""
+    t = type(a)
+    if act == RELU:
+        return t(1) if a > 0 else t(0)
+    if act == SIGMOID:
+        return a * (t(1) - a)
+    if act == TANH:
+        return t(1) - a * a
+    return t(1)
+
+
+def transpose(gather: np.ndarray, inputs: int):
+    """For each input ``j`` the pairs ``(p, q)`` with ``G[p, q] = j``, as CSR arrays
+    ``(start (inputs + 1,), p (m,), q (m,))``; padding entries are left out."""
+    p, q = np.nonzero(gather < inputs)
+    order = np.argsort(gather[p, q], kind="stable")
+    start = np.searchsorted(gather[p, q][order], np.arange(inputs + 1))
+    return start.astype(np.intp), p[order].astype(np.intp), q[order].astype(np.intp)
+
+
+@njit(parallel=True, cache=True, fastmath=FAST)
+def conv_forward(a, gather, weights, bias, act, out, tile):
+    """``out[f P + p] = f(c_f + sum_q W[f, q] A[G[p, q]])`` for every tile of the batch."""
+    positions, taps = gather.shape
+    filters, inputs, batch = weights.shape[0], a.shape[0], a.shape[1]
+    for t in prange((batch + tile - 1) // tile):
+        b0, b1 = t * tile, min(batch, (t + 1) * tile)
+        for p in range(positions):
+            for f in range(filters):
+                out[f * positions + p, b0:b1] = bias[f]
+            for q in range(taps):
+                g = gather[p, q]
+                if g == inputs:
+                    continue
+                for f in range(filters):
+                    w, r = weights[f, q], f * positions + p
+                    for b in range(b0, b1):
+                        out[r, b] += w * a[g, b]
+            if act != NONE:
+                for f in range(filters):
+                    r = f * positions + p
+                    for b in range(b0, b1):
+                        out[r, b] = activate(out[r, b], act)
+
+
+@njit(parallel=True, cache=True, fastmath=FAST)
+def conv_weight_grad(delta, a, gather, d_weights, d_bias, tile):
+    """``dL/dW`` into ``d_weights`` ``(F, Q)`` and ``dL/dc`` into ``d_bias`` ``(F,)``; partial
+    sums per tile, added up at the end."""
+    positions, taps = gather.shape
+    filters, inputs, batch = d_weights.shape[0], a.shape[0], a.shape[1]
+    tiles = (batch + tile - 1) // tile
+    parts = np.zeros((tiles, filters, taps + 1), dtype=d_weights.dtype)
+    for t in prange(tiles):
+        b0, b1 = t * tile, min(batch, (t + 1) * tile)
+        part = parts[t]
+        for p in range(positions):
+            for q in range(taps):
+                g = gather[p, q]
+                if g == inputs:
+                    continue
+                for f in range(filters):
+                    r, s = f * positions + p, part[f, q]
+                    for b in range(b0, b1):
+                        s += delta[r, b] * a[g, b]
+                    part[f, q] = s
+            for f in range(filters):
+                r, s = f * positions + p, part[f, taps]
+                for b in range(b0, b1):
+                    s += delta[r, b]
+                part[f, taps] = s
+    total = parts[0].copy()
+    for t in range(1, tiles):
+        total += parts[t]
+    d_weights[:] = total[:, :taps]
+    d_bias[:] = total[:, taps]
+
+
+@njit(parallel=True, cache=True, fastmath=FAST)
+def conv_input_grad(delta, start, by_p, by_q, weights, positions, d_input, below, below_act):
+    """``dL/dA[j] = sum_{(p, q) -> j} sum_f W[f, q] delta[f P + p]``, then times the layer
+    below's ``f'`` (``below`` its output, ``below_act`` its activation): ``dL/dZ`` of that layer."""
+    filters, inputs, batch = weights.shape[0], d_input.shape[0], d_input.shape[1]
+    for j in prange(inputs):
+        d_input[j, :] = 0
+        for m in range(start[j], start[j + 1]):
+            p, q = by_p[m], by_q[m]
+            for f in range(filters):
+                w, r = weights[f, q], f * positions + p
+                for b in range(batch):
+                    d_input[j, b] += w * delta[r, b]
+        if below_act != NONE:
+            for b in range(batch):
+                d_input[j, b] *= slope(below[j, b], below_act)
+
+
+@njit(parallel=True, cache=True)
+def pool_forward(a, windows, out, first):
+    """``out[j] = max_k A[windows[j, k]]`` and ``first[j]``, the member holding the first maximum
+    (strictly greater wins, so a tie keeps the earlier member; a NaN wins and stays)."""
+    outputs, size = windows.shape
+    batch = a.shape[1]
+    for j in prange(outputs):
+        g = windows[j, 0]
+        for b in range(batch):
+            out[j, b] = a[g, b]
+            first[j, b] = 0
+        for k in range(1, size):
+            g = windows[j, k]
+            for b in range(batch):
+                v, best = a[g, b], out[j, b]
+                if v > best or (v != v and best == best):
+                    out[j, b] = v
+                    first[j, b] = k
+
+
+@njit(cache=True)
+def pool_backward(delta, windows, first, out, below_act, d_input, disjoint):
+    """Each window's gradient to its first maximum, times the layer below's ``f'`` there (which
+    is ``f'`` at the window's output ``out``).  ``disjoint`` windows cover each input at most
+    once: every member is written, no zeroing; otherwise ``d_input`` is zeroed and summed into."""
+    outputs, size = windows.shape
+    batch = delta.shape[1]
+    zero = delta.dtype.type(0)
+    if not disjoint:
+        d_input[:] = 0
+    for j in range(outputs):
+        for k in range(size):
+            g = windows[j, k]
+            for b in range(batch):
+                if first[j, b] == k:
+                    value = delta[j, b]
+                    if below_act != NONE:
+                        value *= slope(out[j, b], below_act)
+                    if disjoint:
+                        d_input[g, b] = value
+                    else:
+                        d_input[g, b] += value
+                elif disjoint:
+                    d_input[g, b] = zero
+
+
+@njit(parallel=True, cache=True)
+def bias_activate(z, bias, act):
+    """``z[j] = f(z[j] + c_j)`` in place (a dense layer after its matrix product)."""
+    for j in prange(z.shape[0]):
+        for b in range(z.shape[1]):
+            z[j, b] = activate(z[j, b] + bias[j], act)
+
+
+@njit(parallel=True, cache=True, fastmath=FAST)
+def activation_grad(delta, out, act, d_bias):
+    """``delta *= f'`` in place (``dL/dA -> dL/dZ``) and ``d_bias[j] = sum_b delta[j, b]``."""
+    for j in prange(delta.shape[0]):
+        s = delta.dtype.type(0)
+        for b in range(delta.shape[1]):
+            if act != NONE:
+                delta[j, b] *= slope(out[j, b], act)
+            s += delta[j, b]
+        d_bias[j] = s
+
+
+@njit(cache=True)
+def cross_entropy(logits, labels, scale, delta):
+    """Per sample ``L = logsumexp(z) - z_y``; ``delta = scale (softmax(z) - onehot(y))``.
+    Returns the sum of ``L`` over the batch (accumulated in float64)."""
+    classes, batch = logits.shape
+    total = 0.0
+    for b in range(batch):
+        top = logits[0, b]
+        for k in range(1, classes):
+            top = max(top, logits[k, b])
+        s = logits.dtype.type(0)
+        for k in range(classes):
+            e = np.exp(logits[k, b] - top)
+            delta[k, b] = e
+            s += e
+        total += np.log(s) + top - logits[labels[b], b]
+        for k in range(classes):
+            delta[k, b] *= scale / s
+        delta[labels[b], b] -= scale
+    return total
+
+
+@njit(cache=True)
+def squared(out, targets, scale, delta):
+    """Per sample ``L = sum_k (a_k - y_k)^2``; ``delta = 2 scale (a - y)``; ``targets`` is
+    ``(B, K)``.  Returns the sum of ``L`` over the batch."""
+    classes, batch = out.shape
+    total = 0.0
+    two = out.dtype.type(2)
+    for b in range(batch):
+        for k in range(classes):
+            d = out[k, b] - targets[b, k]
+            total += d * d
+            delta[k, b] = two * scale * d
+    return total
