@@ -2,8 +2,8 @@
 
 It takes over the array backend's layers once their index maps are read out of the derivation
 (``index_map``: a conv layer's gather, a pooling layer's windows) and runs them with
-:mod:`symcnn.loops` on feature-major activations ``(n, B)`` kept in buffers reused from step to
-step; dense layers are BLAS matrix products (``Z = W^T A``, ``dW = A delta^T``,
+:mod:`symcnn.loops` on feature-major activations ``(n + 1, B)`` kept in buffers reused from step
+to step (row ``n`` stays 0: the padding zero that a gather's index ``n`` reads); dense layers are BLAS matrix products (``Z = W^T A``, ``dW = A delta^T``,
 ``dA = W delta``).  Each layer's backward pass receives ``delta = dL/dZ`` (``dL/dA`` for
 pooling): the layer above multiplies its ``dL/dA`` by this layer's ``f'`` where it writes it.
 
@@ -46,14 +46,14 @@ class Engine:
 
     def forward(self, params: dict, X: np.ndarray) -> np.ndarray:
         """``A^L`` as ``(B, outputs)``, in chunks of :data:`CHUNK` samples."""
-        outputs = [self._forward(params, X[at:at + CHUNK]).T for at in range(0, len(X), CHUNK)]
+        outputs = [self._forward(params, X[at:at + CHUNK])[:-1].T for at in range(0, len(X), CHUNK)]
         return np.concatenate(outputs) if len(outputs) != 1 else outputs[0].copy()
 
     def loss_and_grad(self, params: dict, X: np.ndarray, targets: np.ndarray, gradient: bool = True):
         """Mean loss and (if ``gradient``) ``{name: dL/dname}``; ``targets`` are class labels
         for cross entropy, ``(B, K)`` for squared loss."""
         batch = len(X)
-        out = self._forward(params, X)
+        out = self._forward(params, X)[:-1]
         delta = self._buffer(batch, X.dtype)["delta"]
         kernel = loops.cross_entropy if self.loss == "cross_entropy" else loops.squared
         total = kernel(out, targets, X.dtype.type(1 / batch), delta)
@@ -70,7 +70,7 @@ class Engine:
     def _forward(self, params: dict, X: np.ndarray) -> np.ndarray:
         buffers = self._buffer(len(X), X.dtype)
         a = buffers["input"]
-        np.copyto(a, X.T)
+        np.copyto(a[:-1], X.T)
         for layer, own in zip(self.layers, buffers["layers"]):
             a = layer.forward(params, a, own)
         return a
@@ -83,7 +83,7 @@ class Engine:
                 del self._buffers[next(iter(self._buffers))]
             first = self.layers[0]
             self._buffers[key] = {
-                "input": np.empty((first.inputs, batch), dtype),
+                "input": np.zeros((first.inputs + 1, batch), dtype),
                 "delta": np.empty((self.layers[-1].outputs, batch), dtype),
                 "layers": [layer.allocate(batch, dtype) for layer in self.layers]}
         return self._buffers[key]
@@ -98,7 +98,7 @@ class _Layer:
         self.act = loops.ACTIVATIONS[al.layer.activation]
 
     def allocate(self, batch: int, dtype) -> dict:
-        buffers = {"out": np.empty((self.outputs, batch), dtype)}
+        buffers = {"out": np.zeros((self.outputs + 1, batch), dtype)}
         if self.below is not None:
             buffers["d_input"] = np.zeros((self.inputs, batch), dtype)
         return buffers
@@ -113,8 +113,7 @@ class Conv(_Layer):
     def __init__(self, al, below):
         super().__init__(al, below)
         self.gather = np.ascontiguousarray(al.index_map, dtype=np.intp)
-        self.positions = len(self.gather)
-        self.by_input = loops.transpose(self.gather, self.inputs)
+        self.by_input = loops.input_terms(self.gather, self.inputs, al.layer.filters)
 
     def forward(self, params, a, own):
         W = params[f"W{self.l}"]
@@ -135,9 +134,7 @@ class Conv(_Layer):
         if self.below is None:
             return None
         d_input = own["d_input"]
-        start, by_p, by_q = self.by_input
-        loops.conv_input_grad(delta, start, by_p, by_q, weights, self.positions, d_input, own["a"],
-                              self.below.act)
+        loops.conv_input_grad(delta, *self.by_input, W.ravel(), d_input, own["a"], self.below.act)
         return d_input
 
 
@@ -150,20 +147,16 @@ class Pool(_Layer):
         counts = np.bincount(self.windows.ravel(), minlength=self.inputs)
         self.disjoint = bool((counts <= 1).all())
 
-    def allocate(self, batch, dtype):
-        buffers = super().allocate(batch, dtype)
-        buffers["first"] = np.empty((self.outputs, batch), np.int8 if self.windows.shape[1] < 128 else np.intp)
-        return buffers
-
     def forward(self, params, a, own):
-        loops.pool_forward(a, self.windows, own["out"], own["first"])
+        loops.pool_forward(a, self.windows, own["out"])
+        own["a"] = a
         return own["out"]
 
     def backward(self, params, delta, own, grads):
         if self.below is None:
             return None
-        act = self.below.act
-        loops.pool_backward(delta, self.windows, own["first"], own["out"], act, own["d_input"], self.disjoint)
+        loops.pool_backward(delta, own["a"], self.windows, own["out"], self.below.act, own["d_input"],
+                            self.disjoint, TILE)
         return own["d_input"]
 
 
@@ -171,12 +164,12 @@ class Dense(_Layer):
     """``Z = W^T A + c`` as one BLAS product and one bias-and-activation pass."""
 
     def forward(self, params, a, own):
-        W, out = params[f"W{self.l}"], own["out"]
-        np.matmul(W.T, a, out=out)
+        W, out = params[f"W{self.l}"], own["out"][:-1]
+        np.matmul(W.T, a[:-1], out=out)
         if self.layer.bias or self.act != loops.NONE:
             loops.bias_activate(out, self._bias(params, W.shape[1], W.dtype), self.act)
-        own["a"] = a
-        return out
+        own["a"] = a[:-1]
+        return own["out"]
 
     def backward(self, params, delta, own, grads):
         W, a = params[f"W{self.l}"], own["a"]
