@@ -92,10 +92,15 @@ class CompiledModel:
 
     def at_float64(self) -> CompiledModel:
         """The same compiled model computing in float64 (for finite differences)."""
-        if self.dtype == np.float64:
+        return self.astype(np.float64)
+
+    def astype(self, dtype) -> CompiledModel:
+        """The same compiled model computing in ``dtype`` (float64 or float32), without compiling
+        again: the engines work in the dtype of the arrays they are given."""
+        if np.dtype(dtype) == self.dtype:
             return self
         twin = copy.copy(self)
-        twin.dtype = np.dtype(np.float64)
+        twin.dtype = np.dtype(dtype)
         return twin
 
     def init_params(self, seed: int = 0) -> dict[str, np.ndarray]:

@@ -2,8 +2,8 @@
 
 It takes over the array backend's layers once their index maps are read out of the derivation
 (``index_map``: a conv layer's gather, a pooling layer's windows) and runs them with
-:mod:`symcnn.loops` on feature-major activations ``(n + 1, B)`` kept in buffers reused from step
-to step (row ``n`` stays 0: the padding zero that a gather's index ``n`` reads); dense layers are BLAS matrix products (``Z = W^T A``, ``dW = A delta^T``,
+:mod:`symcnn.conv_loops` and :mod:`symcnn.loops` on feature-major activations ``(n, B)`` kept in
+buffers reused from step to step; dense layers are BLAS matrix products (``Z = W^T A``, ``dW = A delta^T``,
 ``dA = W delta``).  Each layer's backward pass receives ``delta = dL/dZ`` (``dL/dA`` for
 pooling): the layer above multiplies its ``dL/dA`` by this layer's ``f'`` where it writes it.
 
@@ -19,11 +19,11 @@ import math
 
 import numpy as np
 
-from . import loops
+from . import conv_loops, loops
 from .errors import SymcnnError
 
-TILE = 64          # batch columns per tile of a conv layer: a tile's rows stay in L1/L2
-CHUNK = 1024       # forward passes (predict) run in chunks of at most this many samples
+TILE = 256         # batch columns per tile of the pooling backward pass
+CHUNK = 256        # forward passes (predict) run in chunks of this many samples: they stay in cache
 KEEP = 2           # batch sizes whose buffers are kept (a training batch and the last, short one)
 
 
@@ -46,14 +46,14 @@ class Engine:
 
     def forward(self, params: dict, X: np.ndarray) -> np.ndarray:
         """``A^L`` as ``(B, outputs)``, in chunks of :data:`CHUNK` samples."""
-        outputs = [self._forward(params, X[at:at + CHUNK])[:-1].T for at in range(0, len(X), CHUNK)]
+        outputs = [self._forward(params, X[at:at + CHUNK]).T for at in range(0, len(X), CHUNK)]
         return np.concatenate(outputs) if len(outputs) != 1 else outputs[0].copy()
 
     def loss_and_grad(self, params: dict, X: np.ndarray, targets: np.ndarray, gradient: bool = True):
         """Mean loss and (if ``gradient``) ``{name: dL/dname}``; ``targets`` are class labels
         for cross entropy, ``(B, K)`` for squared loss."""
         batch = len(X)
-        out = self._forward(params, X)[:-1]
+        out = self._forward(params, X)
         delta = self._buffer(batch, X.dtype)["delta"]
         kernel = loops.cross_entropy if self.loss == "cross_entropy" else loops.squared
         total = kernel(out, targets, X.dtype.type(1 / batch), delta)
@@ -70,7 +70,7 @@ class Engine:
     def _forward(self, params: dict, X: np.ndarray) -> np.ndarray:
         buffers = self._buffer(len(X), X.dtype)
         a = buffers["input"]
-        np.copyto(a[:-1], X.T)
+        np.copyto(a, X.T)
         for layer, own in zip(self.layers, buffers["layers"]):
             a = layer.forward(params, a, own)
         return a
@@ -83,7 +83,7 @@ class Engine:
                 del self._buffers[next(iter(self._buffers))]
             first = self.layers[0]
             self._buffers[key] = {
-                "input": np.zeros((first.inputs + 1, batch), dtype),
+                "input": np.empty((first.inputs, batch), dtype),
                 "delta": np.empty((self.layers[-1].outputs, batch), dtype),
                 "layers": [layer.allocate(batch, dtype) for layer in self.layers]}
         return self._buffers[key]
@@ -98,7 +98,7 @@ class _Layer:
         self.act = loops.ACTIVATIONS[al.layer.activation]
 
     def allocate(self, batch: int, dtype) -> dict:
-        buffers = {"out": np.zeros((self.outputs + 1, batch), dtype)}
+        buffers = {"out": np.empty((self.outputs, batch), dtype)}
         if self.below is not None:
             buffers["d_input"] = np.zeros((self.inputs, batch), dtype)
         return buffers
@@ -108,18 +108,17 @@ class _Layer:
 
 
 class Conv(_Layer):
-    """Convolution over the gather ``(P, Q)`` read from the derivation."""
+    """Convolution over the runs of the gather ``(P, Q)`` read from the derivation."""
 
     def __init__(self, al, below):
         super().__init__(al, below)
-        self.gather = np.ascontiguousarray(al.index_map, dtype=np.intp)
-        self.by_input = loops.input_terms(self.gather, self.inputs, al.layer.filters)
+        self.runs, self.taps = conv_loops.conv_runs(np.asarray(al.index_map), self.inputs)
 
     def forward(self, params, a, own):
         W = params[f"W{self.l}"]
         weights = W.reshape(len(W), -1)
-        loops.conv_forward(a, self.gather, weights, self._bias(params, len(W), W.dtype), self.act, own["out"],
-                           TILE)
+        conv_loops.conv_forward(a, self.runs, self.taps, weights, self._bias(params, len(W), W.dtype), self.act,
+                                own["out"])
         own["a"] = a
         return own["out"]
 
@@ -127,15 +126,14 @@ class Conv(_Layer):
         W = params[f"W{self.l}"]
         weights = W.reshape(len(W), -1)
         d_weights, d_bias = np.empty_like(weights), np.empty(len(W), W.dtype)
-        loops.conv_weight_grad(delta, own["a"], self.gather, d_weights, d_bias, TILE)
+        conv_loops.conv_weight_grad(delta, own["a"], self.runs, self.taps, d_weights, d_bias)
         grads[f"W{self.l}"] = d_weights.reshape(W.shape)
         if self.layer.bias:
             grads[f"b{self.l}"] = d_bias
         if self.below is None:
             return None
-        d_input = own["d_input"]
-        loops.conv_input_grad(delta, *self.by_input, W.ravel(), d_input, own["a"], self.below.act)
-        return d_input
+        conv_loops.conv_input_grad(delta, self.runs, self.taps, weights, own["d_input"], own["a"], self.below.act)
+        return own["d_input"]
 
 
 class Pool(_Layer):
@@ -164,12 +162,12 @@ class Dense(_Layer):
     """``Z = W^T A + c`` as one BLAS product and one bias-and-activation pass."""
 
     def forward(self, params, a, own):
-        W, out = params[f"W{self.l}"], own["out"][:-1]
-        np.matmul(W.T, a[:-1], out=out)
+        W, out = params[f"W{self.l}"], own["out"]
+        np.matmul(W.T, a, out=out)
         if self.layer.bias or self.act != loops.NONE:
             loops.bias_activate(out, self._bias(params, W.shape[1], W.dtype), self.act)
-        own["a"] = a[:-1]
-        return own["out"]
+        own["a"] = a
+        return out
 
     def backward(self, params, delta, own, grads):
         W, a = params[f"W{self.l}"], own["a"]
