@@ -143,44 +143,34 @@ def conv_weight_grad(delta, a, runs, taps, d_weights, d_bias):
             d_bias[f] += s
 
 
-@njit(cache=True, fastmath=FAST)
-def conv_input_grad(delta, runs, taps, weights, d_input, below, below_act):
-    """``dL/dA`` into ``d_input`` ``(n, B)``: every run's taps add ``sum_f W[f, q] delta[f]`` to
-    the block they read; then times the layer below's ``f'`` (``below`` its output, ``below_act``
-    its activation), which makes it that layer's ``dL/dZ``."""
-    filters, batch = weights.shape[0], d_input.shape[1]
-    positions = delta.shape[0] // filters
-    y, d = d_input.reshape(-1), delta.reshape(-1)
-    d_input[:] = 0
-    for i in range(len(runs)):
-        p, width, t0, t1 = runs[i, 0], runs[i, 1] * batch, runs[i, 2], runs[i, 3]
-        for f in range(0, filters, 2):
-            h = min(f + 1, filters - 1)
-            e0 = d[(f * positions + p) * batch:(f * positions + p) * batch + width]
-            e1 = d[(h * positions + p) * batch:(h * positions + p) * batch + width]
-            k = t0
-            while k + 2 <= t1:
-                y0, y1 = y[taps[k, 1] * batch:][:width], y[taps[k + 1, 1] * batch:][:width]
-                u0, u1 = weights[f, taps[k, 0]], weights[f, taps[k + 1, 0]]
-                w0, w1 = weights[h, taps[k, 0]], weights[h, taps[k + 1, 0]]
-                if h != f:
-                    for b in range(width):
-                        y0[b] += u0 * e0[b] + w0 * e1[b]
-                        y1[b] += u1 * e0[b] + w1 * e1[b]
-                else:
-                    for b in range(width):
-                        y0[b] += u0 * e0[b]
-                        y1[b] += u1 * e0[b]
-                k += 2
-            if k < t1:
-                y0, u0, w0 = y[taps[k, 1] * batch:][:width], weights[f, taps[k, 0]], weights[h, taps[k, 0]]
-                if h != f:
-                    for b in range(width):
-                        y0[b] += u0 * e0[b] + w0 * e1[b]
-                else:
-                    for b in range(width):
-                        y0[b] += u0 * e0[b]
-    if below_act != NONE:
-        for j in range(d_input.shape[0]):
-            for b in range(batch):
-                d_input[j, b] *= slope(below[j, b], below_act)
+def transposed_gather(gather: np.ndarray, inputs: int, channels: int, filters: int):
+    """The gather of ``dL/dA`` as a convolution of ``delta`` with the weights ``W[f, c, k]`` read
+    as ``W'[c, f K + k]``: ``G'[s, f K + k] = f P + p`` for the output position ``p`` where tap
+    ``(c, k)`` meets input ``c S + s`` (``F P``, one past ``delta``'s last row, where none does).
+    It exists when ``G`` is one spatial map repeated per channel and each ``(s, k)`` has at most
+    one ``p``, as for every convolution; ``None`` otherwise."""
+    positions, taps = gather.shape
+    kernel, spatial = taps // channels, inputs // channels
+    pad = gather == inputs
+    base = np.where(pad[:, :kernel], inputs, gather[:, :kernel])
+    for c in range(channels):
+        block = gather[:, c * kernel:(c + 1) * kernel]
+        if not (pad[:, c * kernel:(c + 1) * kernel] == pad[:, :kernel]).all() or \
+                not (np.where(pad[:, :kernel], 0, block - base - c * spatial) == 0).all():
+            return None
+    p, k = np.nonzero(~pad[:, :kernel])
+    s = base[p, k]
+    if len(np.unique(s * kernel + k)) != len(s):
+        return None
+    transposed = np.full((spatial, filters * kernel), filters * positions, dtype=np.intp)
+    for f in range(filters):
+        transposed[s, f * kernel + k] = f * positions + p
+    return transposed
+
+
+@njit(cache=True)
+def times_slope(d, below, act):
+    """``d *= f'`` in place, ``f'`` written in the layer below's output ``below``."""
+    for j in range(d.shape[0]):
+        for b in range(d.shape[1]):
+            d[j, b] *= slope(below[j, b], act)

@@ -108,17 +108,23 @@ class _Layer:
 
 
 class Conv(_Layer):
-    """Convolution over the runs of the gather ``(P, Q)`` read from the derivation."""
+    """Convolution over the runs of the gather ``(P, Q)`` read from the derivation; ``dL/dA`` is
+    the convolution of ``delta`` over the transposed gather."""
 
     def __init__(self, al, below):
         super().__init__(al, below)
-        self.runs, self.taps = conv_loops.conv_runs(np.asarray(al.index_map), self.inputs)
+        gather = np.asarray(al.index_map)
+        self.runs = conv_loops.conv_runs(gather, self.inputs)
+        channels, filters = al.layer.in_shape[0], al.layer.filters
+        transposed = conv_loops.transposed_gather(gather, self.inputs, channels, filters)
+        if transposed is None:
+            raise SymcnnError(f"layer {self.l}: the gather read from the derivation is not a convolution's")
+        self.runs_back = conv_loops.conv_runs(transposed, filters * len(gather))
 
     def forward(self, params, a, own):
         W = params[f"W{self.l}"]
         weights = W.reshape(len(W), -1)
-        conv_loops.conv_forward(a, self.runs, self.taps, weights, self._bias(params, len(W), W.dtype), self.act,
-                                own["out"])
+        conv_loops.conv_forward(a, *self.runs, weights, self._bias(params, len(W), W.dtype), self.act, own["out"])
         own["a"] = a
         return own["out"]
 
@@ -126,14 +132,20 @@ class Conv(_Layer):
         W = params[f"W{self.l}"]
         weights = W.reshape(len(W), -1)
         d_weights, d_bias = np.empty_like(weights), np.empty(len(W), W.dtype)
-        conv_loops.conv_weight_grad(delta, own["a"], self.runs, self.taps, d_weights, d_bias)
+        conv_loops.conv_weight_grad(delta, own["a"], *self.runs, d_weights, d_bias)
         grads[f"W{self.l}"] = d_weights.reshape(W.shape)
         if self.layer.bias:
             grads[f"b{self.l}"] = d_bias
         if self.below is None:
             return None
-        conv_loops.conv_input_grad(delta, self.runs, self.taps, weights, own["d_input"], own["a"], self.below.act)
-        return own["d_input"]
+        channels = W.shape[1]
+        flipped = np.ascontiguousarray(np.swapaxes(W.reshape(len(W), channels, -1), 0, 1)).reshape(channels, -1)
+        d_input = own["d_input"]
+        conv_loops.conv_forward(delta, *self.runs_back, flipped, np.zeros(channels, W.dtype), loops.NONE,
+                                d_input)
+        if self.below.act != loops.NONE:
+            conv_loops.times_slope(d_input, own["a"], self.below.act)
+        return d_input
 
 
 class Pool(_Layer):
