@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from . import conv_loops, loops
 from .errors import SymcnnError
@@ -46,12 +47,17 @@ class Engine:
 
     def forward(self, params: dict, X: np.ndarray) -> np.ndarray:
         """``A^L`` as ``(B, outputs)``, in chunks of :data:`CHUNK` samples."""
-        outputs = [self._forward(params, X[at:at + CHUNK]).T for at in range(0, len(X), CHUNK)]
+        with OneBlasThread():
+            outputs = [self._forward(params, X[at:at + CHUNK]).T for at in range(0, len(X), CHUNK)]
         return np.concatenate(outputs) if len(outputs) != 1 else outputs[0].copy()
 
     def loss_and_grad(self, params: dict, X: np.ndarray, targets: np.ndarray, gradient: bool = True):
         """Mean loss and (if ``gradient``) ``{name: dL/dname}``; ``targets`` are class labels
         for cross entropy, ``(B, K)`` for squared loss."""
+        with OneBlasThread():
+            return self._loss_and_grad(params, X, targets, gradient)
+
+    def _loss_and_grad(self, params, X, targets, gradient):
         batch = len(X)
         out = self._forward(params, X)
         delta = self._buffer(batch, X.dtype)["delta"]
@@ -87,6 +93,24 @@ class Engine:
                 "delta": np.empty((self.layers[-1].outputs, batch), dtype),
                 "layers": [layer.allocate(batch, dtype) for layer in self.layers]}
         return self._buffers[key]
+
+
+class OneBlasThread:
+    """BLAS on one thread inside ``with``: a step's products are small, and OpenBLAS's threads
+    cost more than they save there (and stall when another process holds a core)."""
+
+    libraries = None
+
+    def __enter__(self):
+        if OneBlasThread.libraries is None:
+            OneBlasThread.libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        self.saved = [library.get_num_threads() for library in self.libraries]
+        for library in self.libraries:
+            library.set_num_threads(1)
+
+    def __exit__(self, *exception):
+        for library, threads in zip(self.libraries, self.saved):
+            library.set_num_threads(threads)
 
 
 class _Layer:
