@@ -1,22 +1,14 @@
-"""Numba kernels: each layer's forward rule and vector-Jacobian products as loop nests over
-the index maps that :mod:`symcnn.kernels` reads out of the derivation.
+"""Numba kernels of the numba backend: pooling over the windows read from the derivation,
+activations, the losses (the conv layers' kernels are in :mod:`symcnn.conv_loops`).
 
 Activations are laid out feature-major, ``A[j, b]`` with shape ``(n, B)``: row ``j`` is entry
 ``j`` of the layer's flattened output in the canonical (channel, row, column) order and the
 batch runs along the row, so that every inner loop is a contiguous, vectorizable pass over the
-batch, whatever the index map.  Loops over the batch run in column tiles ``[b0, b1)``
-(``prange``: one tile per thread) so that a tile's rows stay in cache.
+batch, whatever the index map.  Loops run over row views from 0 (``x = a[j]``, ``x[b]``): LLVM
+then knows the index is not negative and vectorizes them.
 
-A conv layer with gather ``G`` (``(P, Q)``, ``G[p, q] = n`` a padding zero), weights ``W``
-(``(F, Q)``) and bias ``c`` computes, with ``r = f P + p`` the canonical output row,
-
-    Z[r, b]  = c_f + sum_q W[f, q] A[G[p, q], b]
-    dL/dW[f, q] = sum_{p, b} delta[f P + p, b] A[G[p, q], b]        dL/dc_f = sum_{p, b} delta[r, b]
-    dL/dA[j, b] = sum_{(p, q): G[p, q] = j} sum_f W[f, q] delta[f P + p, b]
-
-where ``delta = dL/dZ``.  The pairs ``(p, q)`` meeting input ``j`` come from :func:`transpose`.
-A max-pool layer with windows ``(J, K)`` keeps each window's first maximum (row-major), as the
-derivation routes the gradient.  Activations and their derivatives are written in terms of the
+A max-pool layer with windows ``(J, K)`` routes each window's gradient to its first maximum
+(row-major), as the derivation does.  Activations and their derivatives are written in terms of the
 output ``a = f(z)`` (``relu' = 1[a > 0]``, ``sigmoid' = a (1 - a)``, ``tanh' = 1 - a^2``);
 :mod:`symcnn.numba_backend` checks them against the derived ones.  Every constant takes the
 arrays' dtype: float32 stays float32.
@@ -25,7 +17,7 @@ arrays' dtype: float32 stays float32.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 NONE, RELU, SIGMOID, TANH = 0, 1, 2, 3
 ACTIVATIONS = {"none": NONE, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
@@ -63,7 +55,7 @@ def pool_forward(a, windows, out):
     """``out[j] = max_k A[windows[j, k]]``; a NaN wins and stays, as in ``numpy.maximum``."""
     outputs, size = windows.shape
     batch = a.shape[1]
-    for j in prange(outputs):
+    for j in range(outputs):
         best = out[j]
         best[:] = a[windows[j, 0]]
         for k in range(1, size):
@@ -82,7 +74,7 @@ def pool_backward(delta, a, windows, out, below_act, d_input, disjoint, tile):
     batch = delta.shape[1]
     if not disjoint:
         d_input[:] = 0
-    for t in prange((batch + tile - 1) // tile):
+    for t in range((batch + tile - 1) // tile):
         b0, b1 = t * tile, min(batch, (t + 1) * tile)
         width = b1 - b0
         value, open_ = np.empty(width, delta.dtype), np.empty(width, np.bool_)
@@ -106,7 +98,7 @@ def pool_backward(delta, a, windows, out, below_act, d_input, disjoint, tile):
 @njit(cache=True)
 def bias_activate(z, bias, act):
     """``z[j] = f(z[j] + c_j)`` in place (a dense layer after its matrix product)."""
-    for j in prange(z.shape[0]):
+    for j in range(z.shape[0]):
         for b in range(z.shape[1]):
             z[j, b] = activate(z[j, b] + bias[j], act)
 
@@ -114,7 +106,7 @@ def bias_activate(z, bias, act):
 @njit(cache=True, fastmath=FAST)
 def activation_grad(delta, out, act, d_bias):
     """``delta *= f'`` in place (``dL/dA -> dL/dZ``) and ``d_bias[j] = sum_b delta[j, b]``."""
-    for j in prange(delta.shape[0]):
+    for j in range(delta.shape[0]):
         s = delta.dtype.type(0)
         for b in range(delta.shape[1]):
             if act != NONE:
