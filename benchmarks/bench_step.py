@@ -15,6 +15,8 @@ is quiet when the other processes used less than ``QUIET`` of a core during it (
 /proc/stat's busy time minus this process's own CPU time).  When fewer than ``MIN_ROUNDS``
 rounds of a case are quiet, the quietest ``MIN_ROUNDS`` are used and the table says so.
 Numba's JIT warm-up is timed apart: with an empty cache in a child process, and from the cache.
+A second ratio, of CPU time, compares symcnn with single-threaded PyTorch in every round: it
+is what the wall-clock ratio would be on an idle machine, within the noise of shared caches.
 """
 
 import argparse
@@ -158,11 +160,12 @@ def check_gradients(name, model, params, t_step, arch, spec, rng, dtype):
           f"symcnn {worst(grads):.1e}, hand NumPy {worst(n_grads):.1e}")
 
 
-def timed(call, repeats: int) -> float:
-    start = time.perf_counter()
+def timed(call, repeats: int):
+    """Wall-clock and CPU seconds (this process, all threads) per call."""
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         call()
-    return (time.perf_counter() - start) / repeats
+    return (time.perf_counter() - start) / repeats, (time.process_time() - cpu) / repeats
 
 
 def run(all_cases, rounds: int):
@@ -174,7 +177,7 @@ def run(all_cases, rounds: int):
         for impl, (call, threads) in calls.items():
             torch.set_num_threads(threads)
             call()  # warm up (and measure how many calls make a sample)
-            repeats[key, impl] = max(1, round(SAMPLE_SECONDS / max(timed(call, 1), 1e-6)))
+            repeats[key, impl] = max(1, round(SAMPLE_SECONDS / max(timed(call, 1)[0], 1e-6)))
     samples = {(key, impl): [] for key, _ in all_cases for impl in IMPLEMENTATIONS}
     noise = {key: [] for key, _ in all_cases}
     for _ in range(rounds):
@@ -193,7 +196,7 @@ def report(all_cases, samples, noise, rounds: int):
     print(f"\nmedian ms per call over the quiet rounds ({rounds} rounds; quiet: other processes used "
           f"< {QUIET} of a core)")
     print(f"{'case':<34}{'symcnn':>9}{'torch 1t':>10}{'torch 2t':>10}{'hand NumPy':>11}"
-          f"{'/ t1':>7}{'/ t2':>7}{'/ NumPy':>8}{'target':>8}  met   quiet rounds (others' load)")
+          f"{'/ t1':>7}{'/ t2':>7}{'/ NumPy':>8}{'target':>8}  met  {'cpu / t1':>8}  quiet rounds (others' load)")
     missed = []
     for key, _ in all_cases:
         name, kind, batch, dtype = key
@@ -204,7 +207,8 @@ def report(all_cases, samples, noise, rounds: int):
             kept = order[:MIN_ROUNDS]
             note = f"{note}, kept quietest {MIN_ROUNDS}"
         load = statistics.median(noise[key][r] for r in kept)
-        ms = {impl: 1e3 * statistics.median(samples[key, impl][r] for r in kept) for impl in IMPLEMENTATIONS}
+        ms = {impl: 1e3 * statistics.median(samples[key, impl][r][0] for r in kept) for impl in IMPLEMENTATIONS}
+        cpu = [statistics.median(samples[key, impl][r][1] for r in range(rounds)) for impl in ("symcnn", "torch 1t")]
         ratios = [ms["symcnn"] / ms[other] for other in ("torch 1t", "torch 2t", "hand NumPy")]
         target = TARGETS[name, kind]
         met = max(ratios[:2]) <= target
@@ -213,7 +217,9 @@ def report(all_cases, samples, noise, rounds: int):
         label = f"{name} {'step' if kind == 'step' else 'predict'} B={batch} {dtype}"
         print(f"{label:<34}" + "".join(f"{ms[impl]:>{w}.3f}" for impl, w in zip(IMPLEMENTATIONS, (9, 10, 10, 11)))
               + "".join(f"{r:>{w}.2f}" for r, w in zip(ratios, (7, 7, 8)))
-              + f"{target:>8.1f}  {'yes' if met else 'NO ':<5} {note} ({load:.2f} cores)")
+              + f"{target:>8.1f}  {'yes' if met else 'NO ':<4}{cpu[0] / cpu[1]:>8.2f}  {note} ({load:.2f} cores)")
+    print("cpu / t1: CPU time per call of symcnn over PyTorch's with 1 thread, medians of all rounds (both single-"
+          "threaded,\nso other processes change it little)")
     print(f"\ntargets met: {len(all_cases) - len(missed)} of {len(all_cases)}"
           + ("" if not missed else "; missed: " + ", ".join(" ".join(map(str, k)) for k in missed)))
 
