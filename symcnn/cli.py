@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .compile import BACKENDS, DEFAULT_BACKEND
 from .document import build_pdf
 from .data import load_data
 from .gradcheck import check_gradient
@@ -152,8 +153,8 @@ def _parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("--batch", type=_integer(1, GRADCHECK_MAX_BATCH), default=4, metavar="N",
                            help="random samples (default 4)")
     gradcheck.add_argument("--seed", **seed, help="seed of the samples and parameters (default 0)")
-    gradcheck.add_argument("--backend", default="array", choices=["array", "scalar"],
-                           help="compiled code to check (default array)")
+    gradcheck.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS),
+                           help=f"compiled code to check (default {DEFAULT_BACKEND})")
     gradcheck.set_defaults(run=_gradcheck)
 
     train = commands.add_parser("train", help="train with the compiled gradients (SGD with momentum)",
