@@ -37,6 +37,7 @@ print the derivation as LaTeX; check hand derivations; compile the gradients to 
 EPILOG = """Exit status: 0 success, 1 a negative verdict (verify: wrong, gradcheck: failed), 2 bad input
 (one line naming the file, key or argument), 130 Ctrl-C. 'symcnn COMMAND --help' describes a command."""
 GRADCHECK_MAX_BATCH = 1024  # finite differences cost a loss evaluation of the whole batch per entry
+GRADCHECK_ENTRIES = 1000    # per parameter: all of a small network's, a sample of LeNet-5's 48000 in W5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +93,11 @@ def _data_name(text: str) -> str:
     if text != "digits" and not (text.startswith("npz:") and len(text) > 4):
         raise argparse.ArgumentTypeError(f"expected digits or npz:PATH, got {text!r}")
     return text
+
+
+def _entries(text: str) -> int | None:
+    """``--entries``: a positive integer, or ``all`` (None: every entry)."""
+    return None if text == "all" else _integer(1)(text)
 
 
 def _version() -> str:
@@ -155,6 +161,9 @@ def _parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("--seed", **seed, help="seed of the samples and parameters (default 0)")
     gradcheck.add_argument("--backend", default=DEFAULT_BACKEND, choices=list(BACKENDS),
                            help=f"compiled code to check (default {DEFAULT_BACKEND})")
+    gradcheck.add_argument("--entries", type=_entries, default=GRADCHECK_ENTRIES, metavar="N",
+                           help=f"most entries of each parameter to difference, drawn at random (default "
+                                f"{GRADCHECK_ENTRIES}; 'all' for every one: a large network takes minutes)")
     gradcheck.set_defaults(run=_gradcheck)
 
     train = commands.add_parser("train", help="train with the compiled gradients (SGD with momentum)",
@@ -247,7 +256,7 @@ def _gradcheck(args) -> int:
     classes = int(np.prod(net.spec.output_shape))
     y = rng.integers(classes, size=args.batch) if net.spec.loss == "cross_entropy" else \
         rng.normal(size=(args.batch, classes))
-    result = check_gradient(model, params, X, y)
+    result = check_gradient(model, params, X, y, entries=args.entries)
     print(f"gradcheck {args.spec} ({args.backend} backend){note}: {result}")
     return 0 if result.passed else 1
 

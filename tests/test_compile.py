@@ -107,9 +107,9 @@ def test_gradcheck_passes_on_every_spec(spec):
     net = symcnn.load(spec)
     model = net.compile()
     X, y = data_for(net.spec, np.random.default_rng(1), batch=4)
-    result = check_gradient(model, model.init_params(1), X, y)
+    result = check_gradient(model, model.init_params(1), X, y, entries=300)
     assert result.passed, str(result)
-    assert result.worst.error < 1e-6
+    assert all(p.error < p.allowed / 4 for p in result.parameters), str(result)  # well inside the error model
 
 
 class PlantedBug:
