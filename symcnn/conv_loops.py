@@ -41,6 +41,20 @@ def conv_runs(gather: np.ndarray, inputs: int):
     return runs.astype(np.intp), taps.astype(np.intp)
 
 
+@njit(inline="always")
+def _row(flat, row, batch, width):
+    """Row ``row`` of a feature-major ``(n, B)`` array read flat, ``width`` numbers from its start
+    (a run's ``R B`` numbers)."""
+    return flat[row * batch:row * batch + width]
+
+
+@njit(inline="always")
+def _four_rows(x, taps, k, batch, width):
+    """The input rows that taps ``k .. k + 3`` read at a run's first position."""
+    return (_row(x, taps[k, 1], batch, width), _row(x, taps[k + 1, 1], batch, width),
+            _row(x, taps[k + 2, 1], batch, width), _row(x, taps[k + 3, 1], batch, width))
+
+
 @njit(cache=True, fastmath=FAST)
 def conv_forward(a, runs, taps, weights, bias, act, out):
     """``out[f P + p] = f(c_f + sum_q W[f, q] A[G[p, q]])``; ``out`` is ``(F P, B)``."""
@@ -50,16 +64,14 @@ def conv_forward(a, runs, taps, weights, bias, act, out):
     for i in range(len(runs)):
         p, width, t0, t1 = runs[i, 0], runs[i, 1] * a.shape[1], runs[i, 2], runs[i, 3]
         for f in range(filters):
-            at = (f * positions + p) * batch
-            z[at:at + width] = bias[f]
+            _row(z, f * positions + p, batch, width)[:] = bias[f]
         for f in range(0, filters, 2):
             h = min(f + 1, filters - 1)
-            o = z[(f * positions + p) * batch:(f * positions + p) * batch + width]
-            v = z[(h * positions + p) * batch:(h * positions + p) * batch + width]
+            o = _row(z, f * positions + p, batch, width)
+            v = _row(z, h * positions + p, batch, width)
             k = t0
             while k + 4 <= t1:
-                x0, x1 = x[taps[k, 1] * batch:][:width], x[taps[k + 1, 1] * batch:][:width]
-                x2, x3 = x[taps[k + 2, 1] * batch:][:width], x[taps[k + 3, 1] * batch:][:width]
+                x0, x1, x2, x3 = _four_rows(x, taps, k, batch, width)
                 q0, q1, q2, q3 = taps[k, 0], taps[k + 1, 0], taps[k + 2, 0], taps[k + 3, 0]
                 u0, u1, u2, u3 = weights[f, q0], weights[f, q1], weights[f, q2], weights[f, q3]
                 w0, w1, w2, w3 = weights[h, q0], weights[h, q1], weights[h, q2], weights[h, q3]
@@ -72,7 +84,7 @@ def conv_forward(a, runs, taps, weights, bias, act, out):
                         o[b] += u0 * x0[b] + u1 * x1[b] + u2 * x2[b] + u3 * x3[b]
                 k += 4
             for k in range(k, t1):
-                x0, u0, w0 = x[taps[k, 1] * batch:][:width], weights[f, taps[k, 0]], weights[h, taps[k, 0]]
+                x0, u0, w0 = _row(x, taps[k, 1], batch, width), weights[f, taps[k, 0]], weights[h, taps[k, 0]]
                 if h != f:
                     for b in range(width):
                         o[b] += u0 * x0[b]
@@ -82,7 +94,7 @@ def conv_forward(a, runs, taps, weights, bias, act, out):
                         o[b] += u0 * x0[b]
         if act != NONE:
             for f in range(filters):
-                o = z[(f * positions + p) * batch:(f * positions + p) * batch + width]
+                o = _row(z, f * positions + p, batch, width)
                 for b in range(width):
                     o[b] = activate(o[b], act)
 
@@ -100,12 +112,11 @@ def conv_weight_grad(delta, a, runs, taps, d_weights, d_bias):
         p, width, t0, t1 = runs[i, 0], runs[i, 1] * batch, runs[i, 2], runs[i, 3]
         for f in range(0, filters, 2):
             h = min(f + 1, filters - 1)
-            e0 = d[(f * positions + p) * batch:(f * positions + p) * batch + width]
-            e1 = d[(h * positions + p) * batch:(h * positions + p) * batch + width]
+            e0 = _row(d, f * positions + p, batch, width)
+            e1 = _row(d, h * positions + p, batch, width)
             k = t0
             while k + 4 <= t1:
-                x0, x1 = x[taps[k, 1] * batch:][:width], x[taps[k + 1, 1] * batch:][:width]
-                x2, x3 = x[taps[k + 2, 1] * batch:][:width], x[taps[k + 3, 1] * batch:][:width]
+                x0, x1, x2, x3 = _four_rows(x, taps, k, batch, width)
                 u0 = u1 = u2 = u3 = v0 = v1 = v2 = v3 = zero
                 for b in range(width):
                     u0 += e0[b] * x0[b]
@@ -128,7 +139,7 @@ def conv_weight_grad(delta, a, runs, taps, d_weights, d_bias):
                     d_weights[h, q3] += v3
                 k += 4
             for k in range(k, t1):
-                x0 = x[taps[k, 1] * batch:][:width]
+                x0 = _row(x, taps[k, 1], batch, width)
                 u0 = v0 = zero
                 for b in range(width):
                     u0 += e0[b] * x0[b]
@@ -137,7 +148,7 @@ def conv_weight_grad(delta, a, runs, taps, d_weights, d_bias):
                 if h != f:
                     d_weights[h, taps[k, 0]] += v0
         for f in range(filters):
-            e0, s = d[(f * positions + p) * batch:(f * positions + p) * batch + width], zero
+            e0, s = _row(d, f * positions + p, batch, width), zero
             for b in range(width):
                 s += e0[b]
             d_bias[f] += s
