@@ -20,6 +20,7 @@ import sympy
 
 from . import layers as layer_templates
 from .errors import ShapeError, TensorNameError
+from .exact import ExactFunction
 from .indexed import Instantiation
 from .notation import interior, split_tensor_name, tensor_symbols
 from .spec import Spec, parse_spec
@@ -46,6 +47,7 @@ class Graph:
         self.rules = layer_templates.rules(self.spec)
         self.flow: list[str] = ["X", *(rule.of for rule in self.rules)]
         self.parameters: list[str] = list(self.spec.parameter_shapes())
+        self._exact_functions: dict[str, ExactFunction] = {}
         self.shapes: dict[str, tuple[int, ...]] = {"X": self.spec.input_shape, **self.spec.parameter_shapes()}
         layers = self.spec.layers
         self.paddings: dict[str, tuple[int, ...]] = {"X": _consumer_padding(layers, 0)}
@@ -193,10 +195,16 @@ class Graph:
         for name in self.flow[1:]:
             if name == "L" and "y" not in known:
                 break
-            known[name] = _apply(self._exprs[name], lambda e: e.xreplace(substitutions))
+            known[name] = np.array(self._exact(name)(substitutions), dtype=object).reshape(self._exprs[name].shape)
             if name != "L":
                 substitutions.update(zip(self._symbols[name].flat, known[name].flat))
         return known
+
+    def _exact(self, name: str) -> ExactFunction:
+        """The local expressions of tensor ``name`` compiled once for exact evaluation."""
+        if name not in self._exact_functions:
+            self._exact_functions[name] = ExactFunction(self._exprs[name].flat)
+        return self._exact_functions[name]
 
     def substitute(self, expression, values: dict | None = None, **more):
         """An expression of the network's symbols evaluated at ``values`` (see :meth:`evaluate`):

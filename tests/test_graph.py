@@ -114,3 +114,26 @@ def test_unknown_tensor_names(seed):
 def test_names_round_trip(tensor, index, name):
     assert symbol_name(tensor, index) == name
     assert parse_symbol(name) == SymbolRef(tensor, index)
+
+
+@pytest.mark.parametrize("spec", ["seed_1d", "seed_conv_2d", "digits_cnn"])
+def test_the_compiled_forward_pass_is_exact_substitution(spec):
+    """``evaluate`` runs each tensor's expressions as printed code (symcnn.exact): at rational
+    points the values equal ``xreplace`` exactly, at 60-digit floats too."""
+    import numpy as np
+    from symcnn.verify.compare import _floats, _rationals
+    net = symcnn.load(DERIVATIONS / f"{spec}.toml")
+    rng = np.random.default_rng(1)
+    for numeric in (False, True):
+        values = {n: _rationals(rng, s) for n, s in net.spec.shapes().items() if s != ()}
+        if net.spec.shapes().get("y") == ():
+            values["y"] = 1
+        if numeric:
+            values = {n: _floats(v) if n != "y" else v for n, v in values.items()}
+        known = net.evaluate(values)
+        substitutions = net._substitutions({n: known[n] for n in ("X", *net.parameters, "y") if n in known})
+        for name in net.flow[1:]:
+            expected = [e.xreplace(substitutions) for e in net.expr_array(name).flat]
+            assert list(known[name].flat) == expected, name
+            if name != "L":
+                substitutions.update(zip(net.symbol_array(name).flat, known[name].flat))

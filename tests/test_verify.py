@@ -250,3 +250,37 @@ def test_cli_exit_status_formats_and_limits(tmp_path):
     assert bad.returncode == 2 and "answers are limited to 100 KB" in bad.stderr
     slow = run_cli("verify", seed, ANSWERS / "dloss_dW1_index.tex", "--time-limit", "0.001")
     assert slow.returncode == 2 and "gave up after 0.001 s" in slow.stderr, slow.stderr
+
+
+# -- a network at the size of the digits benchmark ----------------------------------------
+
+@pytest.fixture(scope="module")
+def digits():
+    return symcnn.load(DERIVATIONS / "digits_cnn.toml")
+
+
+@pytest.mark.parametrize("answer, verdict", [
+    (r"\frac{\partial L}{\partial W^3_{0,j}} = \mathrm{softmax}(Z^3)_j - y_j", "correct"),
+    (r"\frac{\partial L}{\partial W^3_{0,j}} = \frac{e^{Z^3_j}}{\sum_{k=1}^{10} e^{Z^3_k}} - y_j", "correct"),
+    (r"\frac{\partial L}{\partial W^3_{0,j}} = \frac{e^{Z^3_j}}{\sum_{k=1}^{10} e^{Z^3_k}} + y_j", "wrong"),
+])
+def test_a_network_with_relu_before_pooling_is_checked(digits, answer, verdict):
+    """ReLU then 2x2 pooling over 8 filters: nearly every point has a window of four clamped
+    ReLUs, tied at 0.  Such a flat window is no kink; before that rule every point was refused."""
+    report = verify(digits, answer, wrt="b3", points=4)
+    assert str(report).splitlines()[-1] == f"verdict: {verdict}"
+    if verdict == "wrong":
+        line = next(l for l in str(report).splitlines() if l.strip().startswith("at X"))
+        assert "; 1280 values)" in line and len(line) < 400  # W^3 elided, not 1280 numbers
+
+
+def test_only_flat_pooling_ties_are_allowed():
+    from symcnn.verify.compare import Deadline, PointChecker
+    net = symcnn.Network({"input": [4], "layers": [{"type": "conv", "size": 1, "activation": "relu"},
+                                                   {"type": "maxpool", "size": 2}]})
+    checker = PointChecker(net, points=4, seed=0, deadline=Deadline(None))
+    at = lambda x, w: checker._at_kink(net.substitutions({"X": x, "W1": [[[w]]], "b1": [0]}))
+    assert not at([1, 2, 3, 4], 1)       # no tie
+    assert not at([-1, -2, -3, -4], 1)   # ties of ReLUs clamped to 0: flat windows
+    assert at([2, 2, 3, 4], 1)           # a tie of positive values: a kink
+    assert at([0, -1, 3, 4], 1)          # a ReLU at 0

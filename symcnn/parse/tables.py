@@ -20,11 +20,16 @@ from ..notation import parse_symbol, symbol_name
 def derived(net, of: str, wrt: str | None) -> sympy.Matrix:
     """What the derivation says: ``dL/d(wrt)`` (a column, padding 0), ``d(of)/d(wrt)``
     (``size(wrt) x size(of)``, padding kept), or with ``wrt=None`` the forward rule of
-    ``of`` (its entries' local expressions as a column)."""
+    ``of`` (its entries' local expressions as a column).
+
+    A loss gradient is the general formula ``dloss/d(wrt)`` at each entry (equal to the
+    entry-by-entry derivation, as the tests prove, and without deriving every ``delta^l`` of
+    the network entry by entry first)."""
     if wrt is None:
         return net.expr(of)
     if of == "L":
-        return net.gradient(wrt)
+        formula = net.formula("L", wrt)
+        return sympy.Matrix([formula.at(*index) for index in written_indices(net, wrt)])
     return net.jacobian(of, wrt)
 
 

@@ -79,6 +79,7 @@ class PointChecker:
         self.zeros = {s: sympy.S.Zero for s in net.padding_symbols()}
         self.rng = np.random.default_rng(seed)
         self.points: list = []
+        self._relu_inputs: dict | None = None
         self.numeric = net.spec.loss == "cross_entropy" or any(
             layer.type != "maxpool" and layer.activation in ("sigmoid", "tanh") for layer in net.spec.layers)
 
@@ -121,15 +122,27 @@ class PointChecker:
         raise SymcnnError("could not draw a point away from ReLU kinks and pooling ties")
 
     def _at_kink(self, substitutions) -> bool:
+        """A ReLU at 0, or a pooling window whose maximum is tied, unless every tied entry is a
+        ReLU clamped to 0 (``Z < 0``): there the window is flat, every route of the gradient
+        meets ``1[Z > 0] = 0``, and a network with ReLU before pooling has such windows at
+        almost every point."""
         for name in self.net.flow[1:]:
             for expression in self.net.expr_array(name).flat:
                 if isinstance(expression, ReLU) and expression.args[0].xreplace(substitutions) == 0:
                     return True
                 if isinstance(expression, PoolMax):
                     window = [a.xreplace(substitutions) for a in expression.args]
-                    if window.count(max(window)) > 1:
+                    tied = [a for a, value in zip(expression.args, window) if value == max(window)]
+                    if len(tied) > 1 and not all(self._clamped(a, substitutions) for a in tied):
                         return True
         return False
+
+    def _clamped(self, entry, substitutions) -> bool:
+        """``entry`` is ``ReLU(Z)`` with ``Z < 0`` at this point."""
+        if self._relu_inputs is None:
+            self._relu_inputs = {s: e.args[0] for s, e in self.net.definitions().items() if isinstance(e, ReLU)}
+        z = self._relu_inputs.get(entry)
+        return z is not None and bool(z.xreplace(substitutions) < 0)
 
 
 def _rationals(rng, shape) -> np.ndarray:

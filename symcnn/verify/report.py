@@ -118,12 +118,20 @@ def _entry_lines(entry: EntryResult, hide_solution: bool) -> list[str]:
     return lines
 
 
+SHOWN_VALUES = 8  # a tensor with more values is shown by its first and last ones
+
+
 def point_text(point: dict) -> str:
+    """``X = (1, -3/4, ...), W^{1} = ...``; a long tensor elided in the middle (its count said:
+    ``--format json`` lists every value)."""
     parts = []
     for name, values in point.items():
-        flat = np.ravel(np.asarray(values, dtype=object))
+        flat = [str(v) for v in np.ravel(np.asarray(values, dtype=object))]
         label = tensor_latex(name) if name not in ("X", "y") else name
-        parts.append(f"{label} = " + (str(flat[0]) if flat.size == 1 else f"({', '.join(map(str, flat))})"))
+        if len(flat) > SHOWN_VALUES:
+            parts.append(f"{label} = ({', '.join([*flat[:SHOWN_VALUES - 2], '...', *flat[-2:]])}; {len(flat)} values)")
+        else:
+            parts.append(f"{label} = " + (flat[0] if len(flat) == 1 else f"({', '.join(flat)})"))
     return ", ".join(parts)
 
 
