@@ -17,6 +17,8 @@ import numpy as np
 from .document import build_pdf
 from .data import load_data
 from .gradcheck import check_gradient
+from .exercises import KINDS
+from .grade.commands import exercise_command, grade_command
 from .errors import SymcnnError
 from .latex import DEFAULT_MAX_SIZE
 from .parse.source import MAX_ANSWER_BYTES
@@ -94,6 +96,35 @@ def _parser() -> argparse.ArgumentParser:
                                                  "(default out/SPEC-NAME)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
+
+    exercise = commands.add_parser("exercise", help="seeded exercise variants: question, worked solution, answer key "
+                                                    "(or a PrairieLearn question)")
+    exercise.add_argument("kind", choices=list(KINDS))
+    exercise.add_argument("--seed", type=int, required=True, help="the variant (the same seed, the same exercise)")
+    exercise.add_argument("--count", type=int, default=1, help="variants seed, seed+1, ... (default 1)")
+    exercise.add_argument("-o", "--output", type=Path, help="the folder (default KIND-SEED); with --count, "
+                                                            "one subfolder KIND-SEED per variant")
+    exercise.add_argument("--prairielearn", type=Path, metavar="DIR",
+                          help="write a PrairieLearn question folder (info.json, question.html, server.py)")
+    exercise.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="assignments",
+                          help="a setting, e.g. --set size=4..7 --set values=-2..2 --set dims=1,2 (repeatable)")
+    exercise.add_argument("--settings", type=Path, metavar="FILE.toml", help="settings from a TOML file")
+    exercise.add_argument("--points", type=float, default=1.0, help="points of a right answer (default 1)")
+    exercise.add_argument("--partial-credit", action="store_true", help="a wrong answer earns its share of right entries")
+    exercise.add_argument("--time-limit", type=float, default=30.0, help="seconds to check one answer (default 30)")
+    exercise.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
+    exercise.add_argument("--self-test", action="store_true", help="grade each variant's own answer and its typical "
+                                                                   "mistakes; write nothing (exit 1 if one fails)")
+    exercise.set_defaults(run=_exercise)
+
+    grade = commands.add_parser("grade", help="grade LaTeX answers against a key (exit 0 when grading ran)")
+    grade.add_argument("key", type=Path, help="the key.json written by symcnn exercise")
+    grade.add_argument("answers", type=Path, nargs="+", metavar="ANSWER", help=".tex files or folders of them")
+    grade.add_argument("--csv", type=Path, help="the gradebook, rewritten after every submission")
+    grade.add_argument("--gradescope", type=Path, metavar="results.json",
+                       help="Gradescope's results file (one student's submission)")
+    grade.add_argument("--time-limit", type=float, help="seconds to check one answer (default: the key's)")
+    grade.set_defaults(run=_grade)
     return parser
 
 
@@ -165,6 +196,16 @@ def _gradcheck(args) -> int:
     result = check_gradient(model, params, X, y)
     print(f"gradcheck {args.spec} ({args.backend} backend){note}: {result}")
     return 0 if result.passed else 1
+
+
+def _exercise(args) -> int:
+    return exercise_command(args.kind, args.seed, args.count, args.output, args.prairielearn, args.assignments,
+                            args.settings, args.points, args.partial_credit, args.time_limit, not args.no_pdf,
+                            args.self_test)
+
+
+def _grade(args) -> int:
+    return grade_command(args.key, args.answers, args.csv, args.gradescope, args.time_limit)
 
 
 def _train(args) -> int:

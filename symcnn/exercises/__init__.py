@@ -6,9 +6,9 @@ solutions and answer keys.
 LaTeX, PDF and HTML) and :mod:`.variant` (the key the grader reads).
 """
 
-from .kinds import KINDS, kind_of, make_key, make_variant, ranges_for
-from .ranges import SETTINGS, parse_assignment, read_settings
-from .variant import Grading, Key, Variant, key_data, key_from_data, read_key, write_key
+from .kinds import KINDS, key_from_data, kind_of, make_key, make_variant, ranges_for, read_key, read_settings
+from .ranges import SETTINGS, parse_assignment
+from .variant import Grading, Key, Variant, key_data, write_key
 from .writer import write_exercise
 
 __all__ = ["Grading", "KINDS", "Key", "SETTINGS", "Variant", "key_data", "key_from_data", "kind_of", "make_key",

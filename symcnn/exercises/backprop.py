@@ -42,8 +42,11 @@ def draw_network(rng, ranges, loss: bool) -> dict:
     """A convolution (then a max pooling and a dense layer to one output, with ``loss``)."""
     dims, shape = draw_input(rng, ranges)
     layers = [{"type": "conv", "filters": ranges.draw("filters", rng), "size": ranges.draw("filter", rng),
-               "stride": ranges.draw("stride", rng), "padding": ranges.draw("padding", rng),
-               "bias": ranges.draw("bias", rng), "activation": ranges.draw("activation", rng)}]
+               "stride": ranges.draw("stride", rng), "padding": ranges.draw("padding", rng)}]
+    if loss:  # dZ/dW depends on neither
+        layers[0].update(bias=ranges.draw("bias", rng), activation=ranges.draw("activation", rng))
+    else:
+        layers[0].update(bias=False)
     spec = {"input": shape, "dims": dims, "layers": layers}
     if loss:
         if ranges.draw("pool", rng):
@@ -164,7 +167,7 @@ class Jacobian(_Backprop):
     loss = False
     forms = ("matrix", "index")
     defaults = {"dims": "1", "size": "4..7", "side": "3..4", "filter": "2..3", "padding": "0..1",
-                "stride": "1..2", "filters": "1", "bias": "false", "activation": "relu", "form": "matrix"}
+                "stride": "1..2", "filters": "1", "form": "matrix"}
 
     def quantity(self, layer):
         return f"Z{layer}", f"W{layer}"

@@ -115,8 +115,8 @@ class WeightCount(Kind):
         lines = [f"Layer {l}: {_layer_words(layer, spec.dims)}." for l, layer in enumerate(spec.layers, start=1)]
         asked = ("How many weights (biases included) does each layer have?" if len(lines) > 1
                  else "How many weights (biases included) does the layer have?")
-        form = (f"Answer with one number per layer, in order (0 for a layer without weights): a column "
-                r"$\begin{bmatrix} n_1 \\ n_2 \\ \dots \end{bmatrix}$ or a list $(n_1, n_2, \dots)$."
+        form = ("Answer with one number per layer, in order (0 for a layer without weights): a list "
+                r"$(n_1, n_2, \dots)$ or a column (bmatrix)."
                 if len(lines) > 1 else "Answer with one number.")
         return ([text(f"A network reads an input of {input_words(spec.input_shape, spec.dims)}"
                       + (f" ({spec.input_shape[0]} channel{'s' if spec.input_shape[0] > 1 else ''})." if spec.dims == 2

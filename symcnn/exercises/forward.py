@@ -111,7 +111,7 @@ class ConvOutput(Kind):
             blocks += [text("The input with its zero padding:"), math(rf"X = {values_latex(padded)}")]
         first = net.expr("Z1")[0]
         pairs = [(net.substitute(w), net.substitute(x)) for w, x in _products(first)]
-        bias = "".join(f" + {number(net.substitute(t))}" for t in first.args if not isinstance(t, sympy.Mul)) \
+        bias = "".join(f" + {number(net.substitute(t), True)}" for t in first.args if not isinstance(t, sympy.Mul)) \
             if isinstance(first, sympy.Add) else ""
         entry = tensor_latex("Z1") + _subscript(net.symbol_array("Z1").flat[0].name)
         blocks += [text("The first output, its window times the filter:"),
@@ -126,7 +126,7 @@ class PoolOutput(Kind):
     name = "pool-output"
     title = "The output of a max pooling"
     numeric = True
-    defaults = {"dims": "1,2", "size": "6..9", "side": "4..6", "window": "2..3", "stride": "1..3", "values": "0..5"}
+    defaults = {"dims": "1,2", "size": "6..9", "side": "4..6", "window": "2..3", "stride": "1..3", "values": "0..9"}
 
     def draw(self, rng, ranges):
         dims, shape = draw_input(rng, ranges)
@@ -183,8 +183,8 @@ class PoolOutput(Kind):
         entry = tensor_latex("A1") + _subscript(net.symbol_array("A1").flat[0].name)
         window = ", ".join(number(v) for v in np.ravel(first))
         return [heading("The rule"), math(equation), text(_notes(notes)),
-                text(f"The first window holds the entries {_size_words(layer['size'], variant.spec['dims'])} "
-                     f"at the top left; the next starts {layer['stride']} further on:"),
+                text(f"The first window is the first {_size_words(layer['size'], variant.spec['dims'])} entries "
+                     f"(top left); each next window starts {layer['stride']} entries further on:"),
                 math(rf"{entry} = \max\left({window}\right) = {number(np.max(first))}"),
                 text("Every window likewise:"), math(self.answer(variant))]
 

@@ -111,4 +111,4 @@ def input_words(shape, dims: int) -> str:
     """``length 5``, ``$4 \\times 4$``, ``3 channels of $4 \\times 4$``."""
     spatial = shape[-dims:]
     size = f"length {spatial[0]}" if dims == 1 else f"${shape_latex(spatial)}$"
-    return f"{shape[0]} channels of {size}" if len(shape) > dims else size
+    return f"{shape[0]} channels of {size}" if len(shape) > dims and shape[0] > 1 else size

@@ -18,9 +18,7 @@ table), and ignored at the top level of a file shared by several kinds.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import SymcnnError
 
@@ -98,32 +96,6 @@ class Ranges:
     def as_dict(self) -> dict:
         """``{setting: "4..7"}``: what the key records about how its variant was drawn."""
         return {name: str(value) for name, value in self.settings.items()}
-
-
-def read_settings(path: str | Path, kind: str) -> dict:
-    """The settings a TOML file gives ``kind``: its top level (the settings ``kind`` uses) and
-    its table ``[kind]`` (all of which ``kind`` must use; :class:`Ranges` checks)."""
-    from .kinds import KINDS  # the kinds' defaults say which top-level settings apply
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise SymcnnError(f"{path}: cannot read the settings ({error.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SymcnnError(f"{path}: not a TOML file ({error})") from None
-    used = KINDS[kind].defaults
-    settings = {}
-    for name, value in data.items():
-        if isinstance(value, dict):
-            if name not in KINDS:
-                raise SymcnnError(f"{path}: [{name}] is not an exercise kind ({', '.join(KINDS)})")
-            continue
-        if name not in SETTINGS:
-            raise SymcnnError(f"{path}: {name} is not a setting ({', '.join(SETTINGS)})")
-        if name in used:
-            settings[name] = value
-    settings.update(data.get(kind, {}))
-    return settings
 
 
 def parse_assignment(text: str) -> tuple[str, str]:

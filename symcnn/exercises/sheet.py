@@ -72,20 +72,23 @@ def html(blocks) -> str:
     return "\n".join(parts)
 
 
-def number(value) -> str:
-    """An exact number as written by hand: ``3``, ``(-2)`` in a product, ``\\frac{1}{2}``."""
+def number(value, factor: bool = False) -> str:
+    """An exact number as written by hand: ``3``, ``-2`` (``(-2)`` as a ``factor``), ``\\frac{1}{2}``."""
     value = Rational(value)
     written = latex(value)
-    return f"\\left({written}\\right)" if value < 0 else written
+    return f"\\left({written}\\right)" if factor and value < 0 else written
 
 
 def products(pairs) -> str:
     """``w_1 x_1 + w_2 x_2 + ...`` with the numbers written out: ``(-1) \\cdot 0 + 1 \\cdot 2``."""
-    return " + ".join(rf"{number(w)} \cdot {number(x)}" for w, x in pairs)
+    return " + ".join(rf"{number(w, True)} \cdot {number(x, True)}" for w, x in pairs)
 
 
 def write(folder: Path, name: str, title: str, blocks, pdf: bool) -> list[Path]:
     """``folder/name.tex`` (and its PDF): the files written."""
     tex = folder / f"{name}.tex"
     tex.write_text(latex_document(title, blocks), encoding="utf-8")
-    return [tex, build_pdf(tex)] if pdf else [tex]
+    if pdf:
+        build_pdf(tex)
+        return [tex, tex.with_suffix(".pdf")]
+    return [tex]

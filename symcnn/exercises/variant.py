@@ -85,73 +85,12 @@ def write_key(key: Key, path: Path) -> Path:
     return path
 
 
-def read_key(path: str | Path) -> Key:
-    """A key file, checked: every problem is one line naming the file and the field."""
-    path = Path(path)
+def read_data(path: Path, what: str, loads, malformed) -> dict:
+    """A UTF-8 file's data (``loads`` of its text); one line naming the file when it cannot be
+    read or is not ``what`` (``malformed``: the parser's own error types)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise SymcnnError(f"{path}: cannot read the key ({error.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise SymcnnError(f"{path}: not a JSON key file ({error})") from None
-    return key_from_data(data, str(path))
-
-
-def key_from_data(data, source: str = "<key>") -> Key:
-    """A key from its JSON object (a file's, or PrairieLearn's ``params``), checked."""
-    from .kinds import KINDS  # the kind registry reads variants, so it comes after them
-    if not isinstance(data, dict):
-        raise SymcnnError(f"{source}: a key is a JSON object, not {type(data).__name__}")
-    if data.get("format") != KEY_FORMAT:
-        raise SymcnnError(f"{source}: format: expected {KEY_FORMAT!r}, got {data.get('format')!r}")
-    missing = [name for name in ("kind", "seed", "spec", "quantity", "answer") if name not in data]
-    if missing:
-        raise SymcnnError(f"{source}: missing {', '.join(repr(m) for m in missing)}")
-    if data["kind"] not in KINDS:
-        raise SymcnnError(f"{source}: kind: {data['kind']!r} is not an exercise kind ({', '.join(KINDS)})")
-    quantity = data["quantity"]
-    if not isinstance(quantity, dict) or not isinstance(quantity.get("of"), str):
-        raise SymcnnError(f"{source}: quantity: expected {{\"of\": ..., \"wrt\": ...}}")
-    if not isinstance(data["answer"], str) or not isinstance(data["spec"], dict):
-        raise SymcnnError(f"{source}: answer must be a string and spec an object")
-    variant = Variant(data["kind"], _integer(data["seed"], source, "seed"), data["spec"], quantity["of"],
-                      quantity.get("wrt"), data.get("form"), data.get("settings") or {})
-    try:
-        net = Network(parse_spec(variant.spec, f"{source}: spec"))
-        if variant.of not in ("L", "weights"):
-            net.tensor(variant.of)
-        if variant.wrt is not None:
-            net.tensor(variant.wrt)
-    except SymcnnError as error:
-        raise type(error)(str(error) if str(error).startswith(source) else f"{source}: quantity: {error}") from None
-    variant.__dict__["network"] = net  # the checked network is the variant's (a cached_property)
-    return Key(variant, str(data.get("title") or variant.kind), data["answer"],
-               _grading(data.get("grading") or {}, source))
-
-
-def _grading(raw, source: str) -> Grading:
-    if not isinstance(raw, dict):
-        raise SymcnnError(f"{source}: grading: expected an object")
-    unknown = set(raw) - set(Grading.__dataclass_fields__)
-    if unknown:
-        raise SymcnnError(f"{source}: grading: unknown option {sorted(unknown)[0]!r} "
-                          f"(options: {', '.join(Grading.__dataclass_fields__)})")
-    grading = Grading()
-    points = raw.get("points", grading.points)
-    limit = raw.get("time_limit", grading.time_limit)
-    for name, value in (("points", points), ("time_limit", limit)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise SymcnnError(f"{source}: grading.{name}: expected a positive number, got {value!r}")
-    partial = raw.get("partial_credit", grading.partial_credit)
-    if not isinstance(partial, bool):
-        raise SymcnnError(f"{source}: grading.partial_credit: expected true or false, got {partial!r}")
-    allowed = raw.get("allowed_derivatives", [])
-    if not isinstance(allowed, list) or not all(isinstance(p, list) and len(p) == 2 for p in allowed):
-        raise SymcnnError(f"{source}: grading.allowed_derivatives: expected a list of [of, wrt] pairs")
-    return Grading(float(points), partial, float(limit), tuple(tuple(p) for p in allowed))
-
-
-def _integer(value, source: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SymcnnError(f"{source}: {name}: expected an integer, got {value!r}")
-    return value
+        raise SymcnnError(f"{path}: cannot read it ({error.strerror})") from None
+    except (UnicodeDecodeError, *malformed) as error:
+        raise SymcnnError(f"{path}: not {what} ({error})") from None
