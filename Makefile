@@ -45,7 +45,7 @@ derivations: setup
 	for spec in derivations/*.toml; do $(BIN)/symcnn derive $$spec -o $${spec%.toml}.tex || exit 1; done
 
 test: setup tex
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 # The long property runs (random LaTeX and token soups into `symcnn verify`).
 test-slow: setup

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sympy
 
-from .compile import CompiledModel
+from .compile import DEFAULT_BACKEND, CompiledModel
 from .derive import Chain, Derivation, Formula, GeneralDerivation
 from .document import document
 from .graph import Graph
@@ -80,9 +80,9 @@ class Network(Graph):
             return None
         return "$$" + r" \\ ".join(chain_latex(self, p, self.derivation.chain_steps(p)) for p in self.parameters) + "$$"
 
-    def compile(self, backend: str = "array", dtype="float64") -> CompiledModel:
+    def compile(self, backend: str = DEFAULT_BACKEND, dtype="float64") -> CompiledModel:
         """NumPy functions from the derived gradients, vectorized over the batch: see
-        :mod:`symcnn.compile` (``backend`` ``"array"`` or ``"scalar"``; ``dtype`` float64 or float32)."""
+        :mod:`symcnn.compile` (``backend`` ``"numba"``, ``"array"`` or ``"scalar"``; ``dtype`` float64 or float32)."""
         return CompiledModel(self, self.derivation, self.general, backend, dtype)
 
     def verify(self, answer: str, wrt: str | None = None, of: str = "L", points: int = 64,

@@ -240,7 +240,7 @@ def test_cli_exit_status_formats_and_limits(tmp_path):
     for args, message in [((ANSWERS / "README.md", "--wrt", "W1"), "line "),
                           ((ANSWERS / "nothere.tex", "--wrt", "W1"), "nothere.tex: cannot read the answer"),
                           ((ANSWERS / "dloss_dW1_correct.tex", "--wrt", "W9"), "this network has no tensor 'W9'"),
-                          ((ANSWERS / "dloss_dW1_correct.tex", "--wrt", "W1", "--points", "0"), "--points must be at least 1")]:
+                          ((ANSWERS / "dloss_dW1_correct.tex", "--wrt", "W1", "--points", "0"), "argument --points: must be an integer >= 1")]:
         bad = run_cli("verify", seed, *args)
         assert bad.returncode == 2 and bad.stderr.startswith("symcnn: error: ") and message in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1
