@@ -91,6 +91,6 @@ def read_data(path: Path, what: str, loads, malformed) -> dict:
     try:
         return loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise SymcnnError(f"{path}: cannot read it ({error.strerror})") from None
+        raise SymcnnError(f"{path}: cannot read {what} ({error.strerror})") from None
     except (UnicodeDecodeError, *malformed) as error:
         raise SymcnnError(f"{path}: not {what} ({error})") from None

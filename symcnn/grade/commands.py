@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from ..errors import SymcnnError
 from ..exercises import make_key, make_variant, parse_assignment, read_key, read_settings, write_exercise
 from .gradebook import write_csv, write_gradescope
 from .prairielearn import write_question
@@ -25,10 +24,6 @@ def exercise_command(kind: str, seed: int, count: int = 1, output: Path | None =
                      pdf: bool = True, check: bool = False) -> int:
     """Write ``count`` variants (seeds ``seed``, ``seed + 1``, ...), or a PrairieLearn question,
     or (``check``) self-test them: exit 1 when a variant fails its self-test."""
-    _positive(seed >= 0, f"--seed must be 0 or more, got {seed}")
-    _positive(count >= 1, f"--count must be at least 1, got {count}")
-    _positive(points > 0, f"--points must be positive, got {points}")
-    _positive(time_limit > 0, f"--time-limit must be positive, got {time_limit}")
     settings = read_settings(settings_file, kind) if settings_file else {}
     settings.update(parse_assignment(a) for a in assignments)
     seeds = range(seed, seed + count)
@@ -53,7 +48,6 @@ def grade_command(key_path: Path, answers, csv: Path | None = None, gradescope: 
                   time_limit: float | None = None) -> int:
     key = read_key(key_path)
     if time_limit is not None:
-        _positive(time_limit > 0, f"--time-limit must be positive, got {time_limit}")
         key = type(key)(key.variant, key.title, key.answer,
                         type(key.grading)(**{**key.grading.__dict__, "time_limit": time_limit}))
     found = submissions(answers, missing_ok=gradescope is not None)
@@ -70,10 +64,9 @@ def grade_command(key_path: Path, answers, csv: Path | None = None, gradescope: 
                     print("  " + grade.detail.replace("\n", "\n  "))
                 if csv is not None:
                     write_csv(csv, grades, key.title)
-    except KeyboardInterrupt:
-        print(f"interrupted: {len(grades)} of {len(found)} submissions graded"
-              + (f", all of them in {csv}" if csv is not None else ""), flush=True)
-        return 130
+    except KeyboardInterrupt:  # the CLI prints this line and exits 130
+        raise KeyboardInterrupt(f"interrupted: {len(grades)} of {len(found)} submissions graded"
+                                + (f", all of them in {csv}" if csv is not None else "")) from None
     if gradescope is not None:
         write_gradescope(gradescope, grades, key.title)
     print(_summary(grades) + "".join(f"; wrote {p}" for p in (csv, gradescope) if p is not None))
@@ -93,7 +86,3 @@ def _summary(grades) -> str:
     return (f"graded {len(grades)} submission{'s' if len(grades) != 1 else ''}: {graded or 'none gradable'}"
             + (f"; not gradable: {other}" if other else "") + f"; mean score {mean:.3g}")
 
-
-def _positive(condition: bool, message: str):
-    if not condition:
-        raise SymcnnError(message)

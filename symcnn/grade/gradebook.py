@@ -59,8 +59,8 @@ def _existing_rows(path: Path) -> list[dict]:
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise SymcnnError(f"{path}: exists but cannot be read as a gradebook ({error})") from None
     if reader.fieldnames != COLUMNS:
-        raise SymcnnError(f"{path}: exists but is not a symcnn gradebook (its columns: "
-                          f"{', '.join(reader.fieldnames or [])})")
+        raise SymcnnError(f"{path}: exists but is not a symcnn gradebook (its first line is not "
+                          f"{','.join(COLUMNS)}); give --csv a new file or a gradebook")
     return found
 
 
