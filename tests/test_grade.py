@@ -229,6 +229,15 @@ def test_one_students_gradescope_submission_even_when_nothing_was_submitted(clas
     assert again.returncode == 0 and json.loads(results.read_text())["score"] == 3  # replaced, not added
 
 
+def test_a_gradescope_file_that_is_not_gradescopes_is_refused_before_grading(classroom):
+    key_path, answers, _ = classroom
+    before = key_path.read_text()
+    run = symcnn_cli("grade", key_path, answers / "alice.tex", "--gradescope", key_path)  # the key given twice
+    assert run.returncode == 2 and run.stdout == "", run.stdout
+    assert run.stderr == f"symcnn: error: {key_path}: exists but is not a Gradescope results file (no \"tests\" list)\n"
+    assert key_path.read_text() == before
+
+
 def test_bad_keys_and_paths_stop_before_grading(classroom, tmp_path):
     key_path, answers, _ = classroom
     broken = tmp_path / "broken.json"

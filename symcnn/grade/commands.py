@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..exercises import make_key, make_variant, parse_assignment, read_key, read_settings, write_exercise
-from .gradebook import write_csv, write_gradescope
+from .gradebook import existing_tests, write_csv, write_gradescope
 from .prairielearn import write_question
 from .run import Session, submissions
 from .score import GRADED
@@ -53,6 +53,8 @@ def grade_command(key_path: Path, answers, csv: Path | None = None, gradescope: 
     found = submissions(answers, missing_ok=gradescope is not None)
     if csv is not None:
         write_csv(csv, [], key.title)  # an unreadable gradebook stops here, before any grading
+    if gradescope is not None:
+        existing_tests(gradescope)  # and so does a file that is not Gradescope's results
     grades = []
     try:
         with Session(key) as session:

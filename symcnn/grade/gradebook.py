@@ -80,22 +80,24 @@ def gradescope_tests(grades, title: str) -> list[dict]:
 def write_gradescope(path: Path, grades: list[Grade], title: str) -> None:
     tests = gradescope_tests(grades, title)
     names = {t["name"] for t in tests}
-    kept = [t for t in _existing_tests(path) if t.get("name") not in names]
+    kept = [t for t in existing_tests(path) if t.get("name") not in names]
     everything = kept + tests
     total = round(sum(float(t.get("score", 0)) for t in everything), 4)
     _replace(path, json.dumps({"score": total, "tests": everything}, indent=2) + "\n")
 
 
-def _existing_tests(path: Path) -> list[dict]:
+def existing_tests(path: Path) -> list[dict]:
+    """The tests a Gradescope results file already holds (none when there is no file); any
+    other file (a key given as --gradescope by mistake) is refused, never overwritten."""
     if not path.exists():
         return []
     try:
-        tests = json.loads(path.read_text(encoding="utf-8")).get("tests", [])
-    except (OSError, ValueError, AttributeError) as error:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
         raise SymcnnError(f"{path}: exists but is not a Gradescope results file ({error})") from None
-    if not isinstance(tests, list):
-        raise SymcnnError(f"{path}: \"tests\" is not a list")
-    return tests
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
+        raise SymcnnError(f"{path}: exists but is not a Gradescope results file (no \"tests\" list)")
+    return data["tests"]
 
 
 def _replace(path: Path, text: str) -> None:

@@ -36,7 +36,8 @@ class SelfTest:
         missed = [key for key, g in self.wrong if g.score >= g.points]
         return (f"{self.kind} {self.seed}: own answer {self.right.status} ({self.right.score:g}/{self.right.points:g})"
                 + (f" [{self.right.message}]" if self.right.status != "correct" else "")
-                + f"; {len(self.wrong)} mutated answers, {self.caught} below full marks, {self.named} named"
+                + f"; {len(self.wrong)} mutated answer{'s' if len(self.wrong) != 1 else ''}, {self.caught} below full marks, "
+                  f"{self.named} named"
                 + (f"; full marks for {', '.join(missed)}" if missed else ""))
 
 
