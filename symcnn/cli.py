@@ -22,6 +22,8 @@ from .compile import BACKENDS, DEFAULT_BACKEND
 from .document import build_pdf
 from .data import load_data
 from .gradcheck import check_gradient
+from .exercises import KINDS
+from .grade.commands import exercise_command, grade_command
 from .errors import SymcnnError
 from .latex import DEFAULT_MAX_SIZE
 from .network import Network, load
@@ -113,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND", help="one of")
     spec_help = "the network's spec file (TOML)"
     seed = dict(type=_integer(0), default=0, metavar="S")
+    positive = _number(lambda t: 0 < t < math.inf, "a positive number")
+    seconds = _number(lambda t: 0 < t < math.inf, "a positive number of seconds")
 
     show = commands.add_parser("show", help="print the network, its general formulas and chain rules",
                                description="Print the network's layers, its forward rules and backpropagation as "
@@ -146,8 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--format", choices=["text", "json"], default="text",
                         help="json: verdict, each entry's status, the named mistake, the counterexample")
     verify.add_argument("--hide-solution", action="store_true", help="leave the expected expressions out (graders)")
-    verify.add_argument("--time-limit", type=_number(lambda t: 0 < t < math.inf, "a positive number of seconds"),
-                        default=60.0, metavar="SECONDS",
+    verify.add_argument("--time-limit", type=seconds, default=60.0, metavar="SECONDS",
                         help="seconds for the whole check (default 60); past it, exit 2 saying so")
     verify.set_defaults(run=_verify)
 
@@ -177,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_integer(1), default=15, metavar="N",
                        help="passes over the data (default 15; with --resume, so many more)")
     train.add_argument("--batch", type=_integer(1), default=32, metavar="B", help="minibatch size (default 32)")
-    train.add_argument("--lr", type=_number(lambda r: 0 < r < math.inf, "a positive number"), default=0.05, metavar="R",
+    train.add_argument("--lr", type=positive, default=0.05, metavar="R",
                        help="learning rate (default 0.05)")
     train.add_argument("--momentum", type=_number(lambda m: 0 <= m < 1, "in [0, 1)"), default=0.9, metavar="M",
                        help="momentum (default 0.9)")
@@ -192,6 +195,47 @@ def _parser() -> argparse.ArgumentParser:
                             "beside them")
     train.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
     train.set_defaults(run=_train)
+
+    exercise = commands.add_parser("exercise", help="seeded exercise variants: question, worked solution, answer key "
+                                                    "(or a PrairieLearn question)",
+                                   description="Write seeded exercise variants: the question and its worked solution "
+                                               "(LaTeX and PDF) and the answer key symcnn grade reads; or a "
+                                               "PrairieLearn question folder; or self-test the variants.")
+    exercise.add_argument("kind", choices=list(KINDS), metavar="KIND", help=f"one of {', '.join(KINDS)}")
+    exercise.add_argument("--seed", type=_integer(0), required=True, metavar="S",
+                          help="the variant (the same seed, the same exercise)")
+    exercise.add_argument("--count", type=_integer(1), default=1, metavar="N",
+                          help="variants seed, seed+1, ... (default 1)")
+    exercise.add_argument("-o", "--output", type=Path, metavar="DIR",
+                          help="the folder (default KIND-SEED); with --count, one subfolder KIND-SEED per variant")
+    exercise.add_argument("--prairielearn", type=Path, metavar="DIR",
+                          help="write a PrairieLearn question folder (info.json, question.html, server.py)")
+    exercise.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="assignments",
+                          help="a setting, e.g. --set size=4..7 --set values=-2..2 --set dims=1,2 (repeatable)")
+    exercise.add_argument("--settings", type=Path, metavar="FILE.toml", help="settings from a TOML file")
+    exercise.add_argument("--points", type=positive, default=1.0, metavar="P",
+                          help="points of a right answer (default 1)")
+    exercise.add_argument("--partial-credit", action="store_true", help="a wrong answer earns its share of right entries")
+    exercise.add_argument("--time-limit", type=seconds, default=30.0, metavar="SECONDS",
+                          help="seconds to check one answer (default 30)")
+    exercise.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
+    exercise.add_argument("--self-test", action="store_true", help="grade each variant's own answer and its typical "
+                                                                   "mistakes; write nothing (exit 1 if one fails)")
+    exercise.set_defaults(run=_exercise)
+
+    grade = commands.add_parser("grade", help="grade LaTeX answers against a key (exit 0 when grading ran)",
+                                description="Grade LaTeX answers against a key written by symcnn exercise: one line "
+                                            "per submission (score, status, the named mistake), a CSV gradebook, "
+                                            "Gradescope's results.json. A bad submission gets 0 and a message; "
+                                            "exit 0 when grading ran, whatever the grades.")
+    grade.add_argument("key", type=Path, metavar="KEY", help="the key.json written by symcnn exercise")
+    grade.add_argument("answers", type=Path, nargs="+", metavar="ANSWER", help=".tex files or folders of them")
+    grade.add_argument("--csv", type=Path, metavar="OUT.csv", help="the gradebook, rewritten after every submission")
+    grade.add_argument("--gradescope", type=Path, metavar="results.json",
+                       help="Gradescope's results file (one student's submission)")
+    grade.add_argument("--time-limit", type=seconds, metavar="SECONDS",
+                       help="seconds to check one answer (default: the key's)")
+    grade.set_defaults(run=_grade)
     return parser
 
 
@@ -259,6 +303,16 @@ def _gradcheck(args) -> int:
     result = check_gradient(model, params, X, y, entries=args.entries)
     print(f"gradcheck {args.spec} ({args.backend} backend){note}: {result}")
     return 0 if result.passed else 1
+
+
+def _exercise(args) -> int:
+    return exercise_command(args.kind, args.seed, args.count, args.output, args.prairielearn, args.assignments,
+                            args.settings, args.points, args.partial_credit, args.time_limit, not args.no_pdf,
+                            args.self_test)
+
+
+def _grade(args) -> int:
+    return grade_command(args.key, args.answers, args.csv, args.gradescope, args.time_limit)
 
 
 def _train(args) -> int:

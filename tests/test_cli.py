@@ -55,7 +55,7 @@ def test_help_describes_the_tool_and_its_exit_codes():
 def test_every_argument_has_help():
     parser = cli._parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"show", "derive", "verify", "gradcheck", "train"}
+    assert set(commands.choices) == {"show", "derive", "verify", "gradcheck", "train", "exercise", "grade"}
     for name, command in [("symcnn", parser), *commands.choices.items()]:
         assert command.description, name
         for action in command._actions:
@@ -86,7 +86,13 @@ BAD_ARGUMENTS = [
      "/nonexistent/x.npz: cannot read the arrays (No such file or directory)"),
     (("show", "/nonexistent.toml"), "/nonexistent.toml: cannot read the spec file (No such file or directory)"),
     (("frobnicate",), "argument COMMAND: invalid choice: 'frobnicate' (choose from show, derive, verify, gradcheck, "
-                      "train)"),
+                      "train, exercise, grade)"),
+    (("exercise", "delta", "--seed", "-1"), "exercise: argument --seed: must be an integer >= 0, got '-1'"),
+    (("exercise", "delta", "--seed", "1", "--count", "0"), "exercise: argument --count: must be an integer >= 1, got '0'"),
+    (("exercise", "delta"), "exercise: the following arguments are required: --seed"),
+    (("grade", "/nonexistent/key.json", SEED), "/nonexistent/key.json: cannot read a JSON key file (No such file or directory)"),
+    (("grade", SEED, SEED, "--time-limit", "inf"),
+     "grade: argument --time-limit: must be a positive number of seconds, got 'inf'"),
 ]
 
 
@@ -95,8 +101,8 @@ def test_bad_arguments_are_one_line_before_compiling(no_compiling, argv, message
     code, out, err = run(*argv)
     assert (code, out) == (2, "")
     # argparse words its list of choices with quotes from Python 3.12 on
-    assert err.replace("'show', 'derive', 'verify', 'gradcheck', 'train'",
-                       "show, derive, verify, gradcheck, train") == f"symcnn: error: {message}\n"
+    assert err.replace("'show', 'derive', 'verify', 'gradcheck', 'train', 'exercise', 'grade'",
+                       "show, derive, verify, gradcheck, train, exercise, grade") == f"symcnn: error: {message}\n"
 
 
 def test_late_inputs_are_checked_before_compiling(no_compiling, tmp_path):

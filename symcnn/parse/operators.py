@@ -139,6 +139,10 @@ def read_function(reader, tokens, i):
             else:
                 raise reader.error(token, f"cannot read the superscript of {token.text}")
     inner, end = bracketed(reader, tokens, j)
+    if inner is None and j < len(tokens) and tokens[j].text == "{":  # SymPy's \tanh^{2}{\left(x \right)}
+        close = skip_group(tokens, j)
+        inner, rest = bracketed(reader, tokens[j + 1:close - 1], 0)
+        inner, end = (inner, close) if inner is not None and rest == close - j - 2 else (None, j)
     if inner is None:  # \tanh Z^1_2, \ln y: one entry, no parentheses
         found = read_ref(reader, tokens, j)
         if found is None:
