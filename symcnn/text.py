@@ -17,9 +17,11 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from .derive.display import shown
+from .derive.display import left_side, shown
 from .indexed import base_name
-from .latex import _factor_rank, _grouped, _softmax_entry, index_latex
+from .latex.content import named_gradients
+from .latex.formulas import grouped_ranges, softmax_aliases
+from .latex.printer import factor_rank, index_latex, softmax_entry
 
 LOSS = "loss"
 
@@ -40,6 +42,7 @@ class TextPrinter(StrPrinter):
     """SymPy's ``StrPrinter`` with the notation of :func:`entry_text` and the index forms."""
 
     printmethod = "_symcnn_text"  # not SymPy's ``_sympystr``, which would print W1[k] its own way
+    _default_settings = {**StrPrinter._default_settings, "aliases": {}}  # as NotationPrinter's
 
     def _print_Indexed(self, expr):
         return entry_text(base_name(expr), ",".join(index_latex(i) for i in expr.indices))
@@ -54,7 +57,7 @@ class TextPrinter(StrPrinter):
             return super()._print_Mul(expr)
         if expr.could_extract_minus_sign():
             return "-" + self._print(-expr)
-        return " ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in sorted(expr.args, key=_factor_rank))
+        return " ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in sorted(expr.args, key=factor_rank))
 
     def _print_Sum(self, expr):
         signs = " ".join(f"sum_{{{v}={lo}..{hi}}}" for v, lo, hi in reversed(expr.limits))
@@ -87,10 +90,11 @@ class TextPrinter(StrPrinter):
         return f"log sum_{{{self._window(expr.limits)}}} exp({self._print(expr.function)})"
 
     def _print_exp(self, expr):
-        softmax = _softmax_entry(expr.args[0])
+        softmax = softmax_entry(expr.args[0])
         if softmax is None:
             return f"exp({self._print(expr.args[0])})"
         vector, position = softmax
+        vector = self._settings["aliases"].get(vector, vector)
         return f"softmax({entry_text(vector, None)})[{index_latex(position)}]"
 
     def _print_Sigmoid(self, expr):
@@ -100,16 +104,9 @@ class TextPrinter(StrPrinter):
 def formula_text(formula) -> str:
     """One line: ``lhs = rhs``, two spaces, the ranges and conventions."""
     view = shown(formula)
-    printer = TextPrinter()
-    of = LOSS if view.of is None else printer.doprint(view.of)
-    if formula.kind == "forward":
-        lhs = of
-    else:
-        wrt = printer.doprint(view.wrt)
-        lhs = f"d{of}/d{wrt}"
-        if formula.kind == "gradient" and formula.wrt.startswith("Z"):
-            lhs = f"delta{formula.wrt[1:]}{wrt[len(formula.wrt):]} = {lhs}"
-    notes = [f"{', '.join(map(str, group))} = {lo}..{hi}" for (lo, hi), group in _grouped(view.ranges)]
+    printer = TextPrinter({"aliases": softmax_aliases(formula.derivation.graph)})
+    lhs = left_side(formula, view, printer, LOSS, lambda of, wrt: f"d{of}/d{wrt}")
+    notes = [f"{', '.join(map(str, group))} = {lo}..{hi}" for (lo, hi), group in grouped_ranges(view.ranges)]
     for name, shape, padding in view.zero_outside:
         size = "x".join(str(n) for n in shape if n > 1) or "1"
         notes.append(f"{entry_text(name, None)} = 0 outside its {size} entries" + (" (zero padding)" if padding else ""))
@@ -130,8 +127,7 @@ def overview(graph, derivation, general, entries: bool | None = None) -> list[st
     lines = ["", "forward pass (general formulas, for every size):"]
     lines += [f"  {general.formula(rule.of)}" for rule in graph.rules]
     if graph.spec.loss is not None:
-        flow = graph.flow
-        named = [name for name in reversed(flow[1:-1]) if general.named(name) or name == flow[-2]]
+        named = named_gradients(graph)
         lines += ["", "backpropagation:"] + [f"  {general.formula('L', name)}" for name in named + graph.parameters]
         lines += ["", "chain rules:"] + [f"  {chain_text(graph, name, derivation.chain_steps(name))}"
                                          for name in graph.parameters]
@@ -147,8 +143,8 @@ def overview(graph, derivation, general, entries: bool | None = None) -> list[st
 
 
 def chain_text(graph, wrt: str, steps) -> str:
-    """``dL/dW1 (3x1) = dZ1/dW1 (3x5) . dA1/dZ1 (5x5) . dL/dA1 (5x1)``, from the shapes alone."""
+    """``dloss/dW1 (3x1) = dZ1/dW1 (3x5) . dA1/dZ1 (5x5) . dloss/dA1 (5x1)``, from the shapes alone."""
     def size(name):
         return 1 if name == "L" else int(np.prod(graph.shape(name)))
-    factors = " . ".join(f"d{of}/d{by} ({size(by)}x{size(of)})" for of, by in steps)
-    return f"dL/d{wrt} ({size(wrt)}x1) = {factors}"
+    factors = " . ".join(f"d{LOSS if of == 'L' else of}/d{by} ({size(by)}x{size(of)})" for of, by in steps)
+    return f"d{LOSS}/d{wrt} ({size(wrt)}x1) = {factors}"

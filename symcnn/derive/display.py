@@ -57,6 +57,21 @@ def shown(formula) -> Shown:
     return Shown(of, wrt, expression, ranges, zero, _flattened(derivation, [expression, of, wrt]))
 
 
+def left_side(formula, view: Shown, printer, loss: str, derivative) -> str:
+    """The formula's left-hand side in ``printer``'s notation: ``of`` (``loss`` for the loss)
+    for a forward rule, ``derivative(of, wrt)`` otherwise, with ``delta^l = `` before it for
+    the named ``dloss/dZ^l``."""
+    of = loss if view.of is None else printer.doprint(view.of)
+    if formula.kind == "forward":
+        return of
+    wrt = printer.doprint(view.wrt)
+    lhs = derivative(of, wrt)
+    if formula.kind == "gradient" and formula.wrt.startswith("Z"):
+        subscripts = wrt[len(printer.doprint(sympy.Symbol(formula.wrt))):]
+        lhs = f"{printer.doprint(sympy.Symbol('delta' + formula.wrt[1:]))}{subscripts} = {lhs}"
+    return lhs
+
+
 def _flattened(derivation, shown) -> tuple:
     """The tensors written flattened, ``vec(A^2)_i``, with the letters and steps that say
     which entry position ``i`` is: ``vec(A^2)_{16(c-1)+4(i-1)+j} = A^2_{c,i,j}``."""
