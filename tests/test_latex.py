@@ -61,6 +61,15 @@ def test_seed_chain_has_shapes_under_factors(seed):
     assert seed._repr_latex_().startswith("$$") and r"\partial W^{2}" in seed._repr_latex_()
 
 
+def test_padding_is_mentioned_only_where_there_is_padding(seed):
+    text = seed.latex()
+    w1, w2 = text.split(r"\subsection*{Written out: $\partial \operatorname{loss} / \partial W^{")[1:3]
+    assert "With the padding set to 0:" in w1 and "With the padding set to 0:" not in w2 and "The gradient:" in w2
+    assert "Layer 1 written out, padding boxed:" in text
+    unpadded = symcnn.load(DERIVATIONS / "seed_conv_1d.toml").latex()
+    assert "Layer 1 written out:" in unpadded and "padding boxed" not in unpadded and "zero padded" not in unpadded
+
+
 def test_the_full_chain_goes_through_pooling_and_the_dense_layer():
     net = symcnn.load(DERIVATIONS / "digits_cnn.toml")
     text = net.latex()
@@ -86,6 +95,11 @@ def test_course_forms_softmax_of_Z_sigma_and_tanh():
     # entry by entry, as a document writes dloss/dA^3 out: softmax(Z^3)_k - y_k, not -y_k + e^{...}
     text = jacobian_matrix(net, "L", "A3")
     assert r"\operatorname{softmax}\left(Z^{3}\right)_{1} - y_{1}" in text and "logsumexp" not in text
+
+
+def test_long_sums_are_elided_term_by_term():
+    a, b, c, d = sympy.symbols("A1_1 A1_2 W2_1 W2_2", real=True)
+    assert to_latex(a * c + b * d + a * b, max_terms=2) == r"A^{1}_{1} A^{1}_{2} + \cdots + A^{1}_{2} W^{2}_{2}"
 
 
 def test_numbers_are_exact_or_four_digits():

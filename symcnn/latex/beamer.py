@@ -11,7 +11,7 @@ spread over several (estimated heights, on the tall side); nothing is scaled dow
 from __future__ import annotations
 
 from .content import (backward_chain_displays, chain_display, corner_block, factor_body, factors, formula_display,
-                      named_gradients, network_rows, network_title, size_note)
+                      named_gradients, network_rows, network_title, size_note, written_entries)
 from .formulas import forward_latex, partial, shape_latex, slashed
 from .layout import MACROS, escape_text, estimated_height, estimated_width
 from .matrices import DEFAULT_MAX_SIZE
@@ -36,6 +36,9 @@ def slides(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
     """The complete ``.tex`` source of ``net``'s derivation as Beamer slides."""
     small = is_small(net, max_size)
     frames = [network_frame(net), *forward_frames(net)]
+    written = written_entries(net, max_size) if small else None
+    if written is not None:
+        frames.append(frame(written[0], written[1]))
     if small and has_values(net):
         frames += [frame(step.title, list(step.blocks)) for step in forward_steps(net, max_size, WIDTH)]
     if net.spec.loss is not None:
@@ -44,7 +47,7 @@ def slides(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
             frames += factor_frames(net, of, wrt, max_size)
         frames += gradient_frames(net, small, max_size)
         if small and has_values(net) and "y" in net.spec.values:
-            frames += [frame(step.title, [b for b in step.blocks if b not in step.optional])
+            frames += [frame(step.title, list(step.slide_blocks or step.blocks))
                        for step in backward_steps(net, max_size)]
     return "\n\n".join([PREAMBLE, rf"\title{{{escape_text(network_title(net))}}}", r"\date{}", r"\begin{document}",
                         r"\begin{frame}\titlepage\end{frame}", *frames, r"\end{document}"]) + "\n"

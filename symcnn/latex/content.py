@@ -7,12 +7,14 @@ Nothing here writes LaTeX of its own beyond assembling the pieces.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from ..spec import describe, plural
+from ..spec import describe
 from .formulas import backward_steps, chain_latex, formula_pieces, partial, shape_latex, slide_shape
 from .layout import display, notes_text
-from .pieces import jacobian_matrix, pattern_block, size, structure_words
+from .pieces import MAX_TERMS, jacobian_matrix, pattern_block, size, structure_words
+from .printer import to_latex
 
 COMPACT = 6  # rows and columns of a Jacobian's corner when the written-out one does not fit
 
@@ -20,6 +22,21 @@ COMPACT = 6  # rows and columns of a Jacobian's corner when the written-out one 
 def network_title(net) -> str:
     """The spec's title, or its file's name."""
     return net.spec.title or Path(net.spec.source).stem.replace("_", " ")
+
+
+def written_entries(net, max_size: int) -> tuple[str, list[str]] | None:
+    """The first conv layer's first entries written out, as the seed writes ``Z^1_2``:
+    ``(heading, displays)``, padding boxed; None when the layer has more than ``max_size``
+    outputs or more than six weights a filter (or there is no conv layer)."""
+    l = next((l for l, layer in enumerate(net.spec.layers, 1) if layer.type == "conv"), None)
+    if l is None or math.prod(net.shape(f"Z{l}")) > max_size or \
+            math.prod(net.spec.layers[l - 1].weight_shape[1:]) > MAX_TERMS:
+        return None
+    boxed = set(net.padding_symbols())
+    pairs = list(zip(net.symbol_array(f"Z{l}").flat, net.expr_array(f"Z{l}").flat))[:6]
+    padded = any(e.free_symbols & boxed for _, e in pairs)
+    return (f"Layer {l} written out" + (", padding boxed" if padded else ""),
+            [rf"\[ {to_latex(s)} = {to_latex(e, boxed)} \]" for s, e in pairs])
 
 
 def named_gradients(net) -> list[str]:

@@ -13,15 +13,13 @@ for a network past the slide's sizes.
 
 from __future__ import annotations
 
-import math
 
 from .content import (backward_chain_displays, chain_display, factor_body, factors, formula_display,
-                      named_gradients, network_rows, network_title, size_note)
+                      named_gradients, network_rows, network_title, size_note, written_entries)
 from .formulas import forward_latex, partial, shape_latex, slashed
 from .layout import MACROS, escape_text
 from .matrices import DEFAULT_MAX_SIZE
-from .pieces import MAX_TERMS, chain_matrices, chain_padding, gradient_column, is_small, size
-from .printer import to_latex
+from .pieces import chain_matrices, chain_padding, gradient_column, is_small, size
 from .worked import Step, backward_steps, forward_steps, has_values
 
 WIDTH = 730.0   # points of text width (A4 landscape, margins 1.6 cm), a little to spare
@@ -54,9 +52,10 @@ def document(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def heading(text: str, level: str = "subsection") -> str:
-    """A heading kept on the page with what follows it."""
-    room = "0.3\\textheight" if level == "subsection" else "0.2\\textheight"
+def heading(text: str, level: str = "subsection", room: str | None = None) -> str:
+    """A heading kept on the page with what follows it (``room`` of it, by default a fifth of
+    a page under a paragraph heading and more under a section's)."""
+    room = room or ("0.3\\textheight" if level == "subsection" else "0.2\\textheight")
     command = rf"\subsection*{{{text}}}" if level == "subsection" else rf"\paragraph{{{text}}}\mbox{{}}\par"
     return rf"\keepwith{{{room}}}" + "\n" + command
 
@@ -75,26 +74,12 @@ def forward_section(net, small: bool, max_size: int) -> str:
     forward = "\n".join([r"\begin{align*}", " \\\\\n".join(lines), r"\end{align*}"])
     rules = "\n".join(["For every size, in index form:"] +
                       [formula_display(net.formula(rule.of), WIDTH) for rule in net.rules])
-    written = _written_entries(net, max_size) if small else None
+    written = written_entries(net, max_size) if small else None
     if written is None:
         return "\n".join([heading("Forward pass"), forward, rules])
     return "\n".join([heading("Forward pass"), r"\begin{minipage}[t]{0.55\linewidth}", forward,
-                      r"\end{minipage}\hfill\begin{minipage}[t]{0.42\linewidth}", written,
+                      r"\end{minipage}\hfill\begin{minipage}[t]{0.42\linewidth}", written[0] + ":", *written[1],
                       r"\end{minipage}", "", rules])
-
-
-def _written_entries(net, max_size: int) -> str | None:
-    """The first conv layer's first entries written out, as the seed writes ``Z^1_2`` (when
-    the layer has at most ``max_size`` outputs and six weights a filter), padding boxed."""
-    l = next((l for l, layer in enumerate(net.spec.layers, 1) if layer.type == "conv"), None)
-    if l is None or math.prod(net.shape(f"Z{l}")) > max_size or \
-            math.prod(net.spec.layers[l - 1].weight_shape[1:]) > MAX_TERMS:
-        return None
-    boxed = set(net.padding_symbols())
-    pairs = list(zip(net.symbol_array(f"Z{l}").flat, net.expr_array(f"Z{l}").flat))[:6]
-    padded = any(e.free_symbols & boxed for _, e in pairs)
-    return "\n".join(["Written out" + (", padding boxed:" if padded else ":"),
-                      *[rf"\[ {to_latex(s)} = {to_latex(e, boxed)} \]" for s, e in pairs]])
 
 
 def backprop_section(net) -> str:
@@ -120,8 +105,11 @@ def factors_section(net, max_size: int) -> str:
     written out where it fits (its structure where it does not)."""
     parts = [heading("The factors of the chain rule")]
     for of, wrt in factors(net):
-        shape = rf"${slashed(of, wrt)}$: ${shape_latex((size(net, wrt), size(net, of)))}$"
-        parts += [heading(shape, "paragraph"), formula_display(net.formula(of, wrt), WIDTH),
+        rows, cols = size(net, wrt), size(net, of)
+        shape = rf"${slashed(of, wrt)}$: ${shape_latex((rows, cols))}$"
+        # the heading, the formula and the written-out matrix (or the start of its structure) together
+        room = f"{min(100 + 16 * rows, 400)}pt" if rows <= max_size and cols <= max_size else "0.35\\textheight"
+        parts += [heading(shape, "paragraph", room), formula_display(net.formula(of, wrt), WIDTH),
                   factor_body(net, of, wrt, max_size, r"0.8\textheight", PATTERN, page=True)]
     return "\n".join(parts)
 

@@ -45,7 +45,9 @@ class NotationPrinter(LatexPrinter):
         limit = self._settings["max_terms"]
         if not limit or len(terms) <= limit:
             return super()._print_Add(expr, order)
-        head = super()._print_Add(sympy.Add(*terms[:limit - 1], evaluate=False), order="none")
+        first = terms[:max(limit - 1, 1)]
+        head = super()._print_Add(sympy.Add(*first, evaluate=False), order="none") if len(first) > 1 \
+            else self._print(first[0])
         last = terms[-1]
         sign, last = ("-", -last) if last.could_extract_minus_sign() else ("+", last)
         return rf"{head} + \cdots {sign} {self.parenthesize(last, 0)}"

@@ -31,12 +31,12 @@ DIGITS = 4
 
 @dataclass(frozen=True)
 class Step:
-    """One idea of the worked example: a heading and blocks of LaTeX (displays); those in
-    ``optional`` show only where they fit the page at normal size (a slide leaves them out)."""
+    """One idea of the worked example: a heading and blocks of LaTeX (displays), and the blocks
+    a slide shows instead (``None``: the same)."""
 
     title: str
     blocks: tuple[str, ...]
-    optional: frozenset = frozenset()
+    slide_blocks: tuple[str, ...] | None = None
 
 
 def number(value) -> str:
@@ -126,11 +126,11 @@ def worked_entry(expression, substitutions: dict, boxed=frozenset(), written: in
         numbers = ", ".join(number(a.xreplace(substitutions)) for a in expression.args)
         return [to_latex(expression), rf"\max\left({numbers}\right)", number(value)]
     terms = sorted(sympy.Add.make_args(expression), key=_weight_order)
+    symbolic = [" ".join(to_latex(f, boxed) for f in _factors(t)) for t in terms]
     if len(terms) > written:
-        return [to_latex(expression, boxed, max_terms=written - 2), number(value)]
-    symbolic = " + ".join(to_latex(t, boxed) for t in terms)
+        return [" + ".join(symbolic[:written - 2]) + r" + \cdots + " + symbolic[-1], number(value)]
     numeric = " + ".join(r" \cdot ".join(_factor(f.xreplace(substitutions)) for f in _factors(t)) for t in terms)
-    return [symbolic, numeric, number(value)]
+    return [" + ".join(symbolic), numeric, number(value)]
 
 
 def _factors(term):
@@ -198,14 +198,18 @@ def backward_steps(net, max_size: int = DEFAULT_MAX_SIZE) -> list[Step]:
     steps = [Step(r"From the loss back: $\delta^l$ and $\partial \operatorname{loss} / \partial A^l$", tuple(named))]
     substitutions = net.substitutions()
     for parameter in net.parameters:
-        factors = []
-        for of, by in net.derivation.chain_steps(parameter):
-            matrix = (net.gradient(by) if of == "L" else net.jacobian(of, by)).xreplace(substitutions)
-            factors.append(grid_latex([[number(matrix[r, c]) for c in range(matrix.cols)] for r in range(matrix.rows)]))
         gradient = gradients[parameter]
         lhs, relation = partial("L", parameter), _relation(gradient)
-        column = grid_latex([[number(v)] for v in gradient.flat])
-        chain = rf"\bestfit{{0.8\textheight}}{{{lhs} = " + r" \cdot ".join(factors) + f" {relation} {column}" + "}{}"
-        steps.append(Step(rf"The gradient ${slashed('L', parameter)}$ in numbers",
-                          (chain, _display(f"{lhs} {relation} {numbers_table(gradient, max_size=max_size)}")), frozenset({chain})))
+        table = _display(f"{lhs} {relation} {numbers_table(gradient, max_size=max_size)}")
+        matrices = [(net.gradient(by) if of == "L" else net.jacobian(of, by)).xreplace(substitutions)
+                    for of, by in net.derivation.chain_steps(parameter)]
+        blocks = (table,)
+        if all(max(m.shape) <= max_size for m in matrices):  # the chain in numbers, where it fits
+            factors = [grid_latex([[number(m[r, c]) for c in range(m.cols)] for r in range(m.rows)]) for m in matrices]
+            column = grid_latex([[number(v)] for v in gradient.flat])
+            chain = (rf"\bestfit{{0.8\textheight}}{{{lhs} = " + r" \cdot ".join(factors) + f" {relation} {column}}}"
+                     f"{{{table}}}")
+            vector = sum(n > 1 for n in gradient.shape) <= 1  # its table is the column the chain ends in
+            blocks = (chain,) if vector else (chain, table)
+        steps.append(Step(rf"The gradient ${slashed('L', parameter)}$ in numbers", blocks, (table,)))
     return steps
