@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .content import (backward_chain_displays, chain_display, corner_block, factor_body, factors, formula_display,
                       named_gradients, network_rows, network_title, size_note, written_entries)
-from .formulas import forward_latex, partial, shape_latex, slashed
+from .formulas import LAYER_NAMES, forward_latex, partial, shape_latex, slashed
 from .layout import MACROS, escape_text, estimated_height, estimated_width
 from .matrices import DEFAULT_MAX_SIZE
 from .pieces import gradient_column, is_small, pattern_block, size, structure_words
@@ -40,7 +40,8 @@ def slides(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
     if written is not None:
         frames.append(frame(written[0], written[1]))
     if small and has_values(net):
-        frames += [frame(step.title, list(step.blocks)) for step in forward_steps(net, max_size, WIDTH)]
+        frames += [frame(step.title, list(step.slide_blocks or step.blocks))
+                   for step in forward_steps(net, max_size, slide_width=WIDTH)]
     if net.spec.loss is not None:
         frames += backprop_frames(net)
         for of, wrt in factors(net):
@@ -87,7 +88,7 @@ def forward_frames(net) -> list[str]:
         rules.setdefault(net.layer_of(rule.of) if rule.of != "L" else len(net.spec.layers) + 1, []).append(rule.of)
     frames = []
     for l, lines in by_layer.items():
-        name = "The loss" if l > len(net.spec.layers) else f"Layer {l}: {net.spec.layers[l - 1].type}"
+        name = "The loss" if l > len(net.spec.layers) else f"Layer {l}: {LAYER_NAMES[net.spec.layers[l - 1].type]}"
         slide = r"\begin{align*}" + " \\\\ ".join(lines) + r"\end{align*}"
         formulas = [formula_display(net.formula(of), WIDTH) for of in rules[l]]
         frames.append(frame(name, [slide, "In index form:", *formulas],

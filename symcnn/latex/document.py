@@ -41,7 +41,7 @@ def document(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
     parts = [PREAMBLE, r"\begin{document}", rf"\section*{{{escape_text(network_title(net))}}}",
              network_section(net), forward_section(net, small, max_size)]
     if small and has_values(net):
-        parts.append(steps_section("Worked example", forward_steps(net, max_size, WIDTH)))
+        parts.append(steps_section("Worked example", forward_steps(net, max_size)))
     if net.spec.loss is not None:
         parts += [backprop_section(net), chain_section(net), factors_section(net, max_size)]
         if small:

@@ -15,6 +15,7 @@ from ..derive.display import left_side, shown
 from .printer import NotationPrinter, entry_latex, factor_rank, index_latex, tensor_latex
 
 ACTIVATION_LATEX = {"none": "", "relu": r"\operatorname{ReLU}", "sigmoid": r"\sigma", "tanh": r"\tanh"}
+LAYER_NAMES = {"conv": "convolution", "maxpool": "max pooling", "dense": "dense"}
 
 
 def partial(of: str, wrt: str) -> str:

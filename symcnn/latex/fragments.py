@@ -105,7 +105,7 @@ def _worked(net, names, max_size):
     if names[0] not in layers:
         raise SymcnnError(f"fragment worked:{names[0]}: a worked layer is named by its output, one of "
                           + ", ".join(layers))
-    steps = [s for s in forward_steps(net, max_size, 400.0, fit=False) if s.title.startswith(f"Layer {layers[names[0]]}:")]
+    steps = [s for s in forward_steps(net, max_size, fit=False) if s.title.startswith(f"Layer {layers[names[0]]}:")]
     return "\n".join(steps[0].blocks)
 
 

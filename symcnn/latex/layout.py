@@ -80,8 +80,11 @@ def _width(text: str, scale: float) -> float:
         i += 1
         if ch in "{} ":
             continue
-        if ch in "=+-<>":
-            total += 1.5 * EM * scale
+        if ch in "=<>":
+            total += 1.3 * EM * scale
+        elif ch in "+-":  # a sign (after an opening, a column break or a relation) has no spaces round it
+            before = text[:i - 1].rstrip()[-1:]
+            total += (0.75 if not before or before in "{(&=,[" else 1.2) * EM * scale
         elif ch in ",;":
             total += 0.45 * EM * scale
         elif ch in "()[]":
@@ -114,7 +117,7 @@ def _grid_width(body: str, scale: float) -> float:
     rows = [row.split("&") for row in re.split(r"\\\\", body)]
     columns = max(len(row) for row in rows)
     widths = [max((_width(row[c], scale) for row in rows if c < len(row)), default=0.0) for c in range(columns)]
-    return sum(widths) + (columns + 1) * 0.9 * EM * scale
+    return sum(widths) + (columns + 0.5) * 0.9 * EM * scale
 
 
 def _group(text: str, i: int) -> tuple[str, int]:

@@ -21,7 +21,7 @@ import sympy
 
 from ..functions import PoolMax
 from ..notation import parse_symbol
-from .formulas import ACTIVATION_LATEX, partial, slashed, softmax_aliases
+from .formulas import ACTIVATION_LATEX, LAYER_NAMES, partial, slashed, softmax_aliases
 from .layout import equation_chain, estimated_width
 from .matrices import DEFAULT_MAX_SIZE, grid_latex, table_latex
 from .printer import tensor_latex, to_latex
@@ -60,18 +60,20 @@ def has_values(net) -> bool:
 ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
 
 
-def forward_steps(net, max_size: int = DEFAULT_MAX_SIZE, width: float = 730.0, fit: bool = True) -> list[Step]:
-    """The worked forward pass, one :class:`Step` per layer (and its activation, and the loss):
-    a layer's input, parameters and output side by side where they fit ``width`` points, one
-    under the other otherwise; a worked entry broken at its ``=`` where it does not fit the
-    line (``fit``; without it, one plain display, for a self-contained fragment)."""
+def forward_steps(net, max_size: int = DEFAULT_MAX_SIZE, fit: bool = True, slide_width: float = 380.0) -> list[Step]:
+    """The worked forward pass, one :class:`Step` per layer (and its activation, and the loss).
+
+    A layer's input, parameters and output stand side by side where they fit the line (TeX
+    decides in a document; on a slide, their estimated width against ``slide_width``), one
+    under the other otherwise; a worked entry is broken at its ``=`` where it does not fit.
+    Without ``fit`` (a self-contained fragment): one under the other, the entry on one line."""
     values = net.evaluate()
     substitutions = net.substitutions()
     steps, previous = [], "X"
     for l, layer in enumerate(net.spec.layers, start=1):
         output = f"A{l}" if layer.type == "maxpool" else f"Z{l}"
-        kind = {"maxpool": "max pooling", "conv": "convolution", "dense": "dense"}[layer.type]
-        steps.append(_layer_step(net, values, substitutions, previous, output, kind, (max_size, width, fit)))
+        kind = LAYER_NAMES[layer.type]
+        steps.append(_layer_step(net, values, substitutions, previous, output, kind, (max_size, fit, slide_width)))
         if layer.type != "maxpool" and layer.activation != "none":
             A, Z = tensor_latex(f"A{l}"), tensor_latex(f"Z{l}")
             steps.append(Step(f"Layer {l}: {ACTIVATION_NAMES[layer.activation]}", (
@@ -95,8 +97,8 @@ def _display(math: str) -> str:
 def _layer_step(net, values, substitutions, source: str, output: str, kind: str, layout) -> Step:
     """A layer in numbers: its input (zero padded) with the window of the first output entry
     in bold (a conv or pool layer), its parameters, its output with that entry in bold, and
-    the entry worked out (``layout``: the most rows and columns, the width, ``fit``)."""
-    max_size, width, fit = layout
+    the entry worked out (``layout``: the most rows and columns, ``fit``, the slides' width)."""
+    max_size, fit, slide_width = layout
     l = net.layer_of(output)
     expression = net.expr_array(output).flat[0]
     padded = net.symbol_array(source, padded=True)
@@ -108,13 +110,17 @@ def _layer_step(net, values, substitutions, source: str, output: str, kind: str,
                for p in net.parameters if net.layer_of(p) == l]
     first = {(0,) * values[output].ndim}
     tables.append(rf"{tensor_latex(output)} = {numbers_table(values[output], first, max_size)}")
-    together = r" \qquad ".join(tables)
-    shown = [_display(together)] if estimated_width(together) <= width else [_display(t) for t in tables]
-    boxed = set(net.padding_symbols())
-    written = 9 if width > 500 else 4  # terms of a worked sum written out in full (a 3 x 3 filter)
-    lhs, parts = to_latex(net.symbol_array(output).flat[0]), worked_entry(expression, substitutions, boxed, written)
-    shown.append(equation_chain(lhs, parts) if fit else _display(" = ".join([lhs, *parts])))
-    return Step(f"Layer {l}: {kind}", tuple(shown))
+    together, stacked = r" \qquad ".join(tables), [_display(t) for t in tables]
+    lhs, boxed = to_latex(net.symbol_array(output).flat[0]), set(net.padding_symbols())
+    if not fit:
+        return Step(f"Layer {l}: {kind}", (*stacked, _display(" = ".join([lhs, *worked_entry(
+            expression, substitutions, boxed)]))))
+    # a document writes a 3 x 3 filter's products and its bias out; a slide four terms at most
+    blocks = (rf"\bestfit{{0.8\textheight}}{{{together}}}{{{' '.join(stacked)}}}",
+              equation_chain(lhs, worked_entry(expression, substitutions, boxed, 10)))
+    slide_blocks = (*([_display(together)] if estimated_width(together) <= slide_width else stacked),
+                    equation_chain(lhs, worked_entry(expression, substitutions, boxed, 4)))
+    return Step(f"Layer {l}: {kind}", blocks, slide_blocks)
 
 
 def worked_entry(expression, substitutions: dict, boxed=frozenset(), written: int = 8) -> list[str]:
