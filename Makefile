@@ -8,7 +8,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tex demo test derivations bench bench-compile clean
+# A second interpreter for the tests (Python 3.13 from pyenv when the machine has one).
+PYTHON313 ?= $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | tail -n 1 || true)
+VENV313   := .venv313
+
+.PHONY: setup tex demo test test-slow test-313 derivations bench bench-compile clean
 
 setup: $(STAMP)
 
@@ -46,7 +50,18 @@ derivations: setup
 	done
 
 test: setup tex
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+# The long property runs (random LaTeX and token soups into `symcnn verify`).
+test-slow: setup
+	$(BIN)/python -m pytest -q -m slow
+
+# The suite under Python 3.13 (PyTorch has no wheel there: its oracle tests skip).
+test-313:
+	@if [ -z "$(PYTHON313)" ]; then echo "no Python 3.13 on this machine: test-313 skipped"; else \
+	  set -e; test -x $(VENV313)/bin/python || $(PYTHON313) -m venv $(VENV313); \
+	  $(VENV313)/bin/pip install --quiet --upgrade pip; $(VENV313)/bin/pip install --quiet -e '.[test]'; \
+	  $(VENV313)/bin/python -m pytest -q -p no:cacheprovider; fi
 
 # Step time vs PyTorch CPU and hand NumPy, compile time by input size (see benchmarks/).
 bench: setup
@@ -57,4 +72,4 @@ bench-compile: setup
 	$(BIN)/python benchmarks/bench_compile.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV313) out .pytest_cache .hypothesis

@@ -3,8 +3,8 @@
 The pipeline, one module per stage: :mod:`~symcnn.spec` (spec files) -> :mod:`~symcnn.graph`
 (the symbolic network, from the index-form rules of :mod:`~symcnn.layers`) -> :mod:`~symcnn.derive`
 (entry by entry and general formulas: Jacobians, chain rule, gradients) ->
-{:mod:`~symcnn.latex` and :mod:`~symcnn.document`, :mod:`~symcnn.compile`} ->
-{:mod:`~symcnn.verify`, :mod:`~symcnn.gradcheck` and :mod:`~symcnn.train`}.
+{:mod:`~symcnn.latex` (documents, slides, fragments), :mod:`~symcnn.compile`} ->
+{:mod:`~symcnn.verify`, :mod:`~symcnn.gradcheck` and :mod:`~symcnn.train` (:mod:`~symcnn.runs`)}.
 """
 
 from .derive import Chain, Factor, Formula
@@ -12,12 +12,13 @@ from .errors import LatexError, ShapeError, SpecError, SymcnnError, TensorNameEr
 from .functions import LogSumExp, PoolMax, ReLU, Sigmoid
 from .network import Network, load
 from .spec import Sequential, Spec, parse_spec, read_spec
-from .train import TrainingError, load_params, train
+from .train import TrainingError, TrainingInterrupted, train
+from .runs import load_params
 from .data import load_data
 from .gradcheck import check_gradient
 
 __all__ = [
     "Chain", "Factor", "Formula", "LatexError", "LogSumExp", "Network", "PoolMax", "ReLU", "Sequential", "ShapeError",
     "Sigmoid", "Spec", "SpecError", "SymcnnError", "TensorNameError", "load", "parse_spec",
-    "read_spec", "TrainingError", "load_params", "train", "load_data", "check_gradient",
+    "read_spec", "TrainingError", "TrainingInterrupted", "load_params", "train", "load_data", "check_gradient",
 ]

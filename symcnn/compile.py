@@ -3,18 +3,21 @@
 Every layer is compiled from its derivation: the forward expressions and the local
 vector-Jacobian products ``dL/dA^{l-1} = (dA^l/dA^{l-1}) dL/dA^l`` and
 ``dL/dW^l = (dA^l/dW^l) dL/dA^l`` that :mod:`symcnn.derive` differentiates, with the upstream
-gradient ``dL/dA^l`` as symbols ``G_1, G_2, ...``.  Two backends share one call signature:
+gradient ``dL/dA^l`` as symbols ``G_1, G_2, ...``.  Three backends share one call signature:
 
 ``"scalar"``
     ``sympy.lambdify`` (with common-subexpression elimination) of those expressions, every
     symbol standing for a ``(batch,)`` array: one NumPy call per scalar operation, the
     reference for small sizes.
-``"array"`` (default)
+``"array"``
     Compiled from the general formulas (:mod:`symcnn.derive.general`), never entry by entry:
     conv, dense and pooling layers use vectorized kernels (:mod:`symcnn.kernels`) on index maps
     evaluated with NumPy from the derived general Jacobians (:mod:`symcnn.indexmaps`); the
     activations, their derived derivatives and the loss and its gradient are lambdified from
     their index-form formulas, vectorized over the batch and the entries.
+``"numba"`` (default)
+    The array backend's index maps run as compiled loop nests (:mod:`symcnn.numba_backend`),
+    with activations and loss checked against the derived ones: the fastest at every size.
 
 The loss is the mean over the batch of the per-sample loss ``L``.
 """
@@ -33,6 +36,8 @@ from .derive import Derivation, GeneralDerivation, Sparse
 from .errors import ShapeError, SymcnnError
 from .graph import Graph
 from .indexed import LogSumExpOver, base_name
+
+DEFAULT_BACKEND = "numba"  # the fastest: see benchmarks/bench_step.py
 
 
 class ModelPrinter(NumPyPrinter):
@@ -86,23 +91,24 @@ class CompiledModel:
     """
 
     def __init__(self, graph: Graph, derivation: Derivation, general: GeneralDerivation,
-                 backend: str = "array", dtype=np.float64):
+                 backend: str = DEFAULT_BACKEND, dtype=np.float64):
         if backend not in BACKENDS:
             raise ShapeError(f"compile: unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
         self.spec, self.backend, self.dtype = graph.spec, backend, np.dtype(dtype)
         self.shapes = graph.spec.parameter_shapes()
-        self._layers, self._loss = BACKENDS[backend](graph, derivation, general)
-        self._probe = self._layers if backend == "array" else _array_backend(graph, derivation, general)[0]
-        slots = getattr(self._layers[-1], "slots", None)  # the output's columns, if not canonical
-        self._output_order = None if slots is None else np.argsort(slots)
-        self._output_slots = slots
+        self._engine = BACKENDS[backend](graph, derivation, general)
 
     def at_float64(self) -> CompiledModel:
         """The same compiled model computing in float64 (for finite differences)."""
-        if self.dtype == np.float64:
+        return self.astype(np.float64)
+
+    def astype(self, dtype) -> CompiledModel:
+        """The same compiled model computing in ``dtype`` (float64 or float32), without compiling
+        again: the engines work in the dtype of the arrays they are given."""
+        if np.dtype(dtype) == self.dtype:
             return self
         twin = copy.copy(self)
-        twin.dtype = np.dtype(np.float64)
+        twin.dtype = np.dtype(dtype)
         return twin
 
     def init_params(self, seed: int = 0) -> dict[str, np.ndarray]:
@@ -118,12 +124,12 @@ class CompiledModel:
 
     def forward(self, params: dict, X) -> np.ndarray:
         """The network's output ``A^L`` for a batch, shape ``(batch, *output)``."""
-        a, _ = self._forward(self._params(params), self._inputs(X))
+        a = self._engine.forward(*self._finite(params, X))
         return a.reshape(len(a), *self.spec.output_shape)
 
     def predict(self, params: dict, X) -> np.ndarray:
         """Class labels (cross entropy) or outputs (squared loss) for a batch."""
-        out, _ = self._forward(self._params(params), self._inputs(X))
+        out = self._engine.forward(*self._finite(params, X))
         return out.argmax(axis=1) if self.spec.loss == "cross_entropy" else out
 
     def loss(self, params: dict, X, y) -> float:
@@ -132,18 +138,8 @@ class CompiledModel:
     def loss_and_grad(self, params: dict, X, y, gradient: bool = True):
         """Mean loss over the batch and its gradient for every parameter (same keys and shapes)."""
         params, X = self._params(params), self._inputs(X)
-        a, caches = self._forward(params, X)
-        losses, delta = self._loss(a, self._targets(y, len(X)))
-        if not gradient:
-            return float(np.mean(losses)), None
-        delta = delta / len(X)
-        if self._output_slots is not None:
-            delta = delta[:, self._output_slots]
-        grads = {}
-        for layer, cache in zip(reversed(self._layers), reversed(caches)):
-            delta, layer_grads = layer.backward(params, cache, delta)
-            grads.update(layer_grads)
-        return float(np.mean(losses)), {name: grads[name] for name in self.shapes}
+        loss, grads = self._engine.loss_and_grad(params, X, self._targets(y, len(X)), gradient)
+        return float(loss), None if grads is None else {name: grads[name] for name in self.shapes}
 
     def kink_distance(self, params: dict, X) -> np.ndarray:
         """Per sample, how close the forward pass comes to a kink: the smallest ``|Z|`` of a
@@ -152,7 +148,7 @@ class CompiledModel:
         params, a = self._params(params), self._inputs(X)
         distance = np.full(len(a), np.inf)
         after_relu = False
-        for layer in self._probe:
+        for layer in self._engine.probe:
             if layer.layer.type == "maxpool":
                 values = np.take(a, layer.pool.targets, axis=1).reshape(len(a), layer.pool.size, -1)
                 top = np.sort(values, axis=1)[:, -2:]
@@ -165,14 +161,6 @@ class CompiledModel:
             if layer.layer.activation == "relu":
                 distance = np.minimum(distance, np.abs(cache[1]).min(axis=1))
         return distance
-
-    def _forward(self, params, a):
-        """The output in canonical order, and every layer's cache for the backward pass."""
-        caches = []
-        for layer in self._layers:
-            a, cache = layer.forward(params, a)
-            caches.append(cache)
-        return (a if self._output_order is None else a[:, self._output_order]), caches
 
     # -- input checks ------------------------------------------------------------------
 
@@ -191,6 +179,17 @@ class CompiledModel:
             checked[name] = array
         return checked
 
+    def _finite(self, params: dict, X) -> tuple[dict, np.ndarray]:
+        """Checked parameters and inputs that are finite too: a NaN input would otherwise come
+        out as class 0, silently."""
+        params, X = self._params(params), self._inputs(X)
+        for name, array in (("X", X), *((f"params[{n!r}]", p) for n, p in params.items())):
+            bad = np.argwhere(~np.isfinite(array))
+            if bad.size:
+                where = f"sample {bad[0][0]}" if name == "X" else f"entry {list(map(int, bad[0]))}"
+                raise ShapeError(f"{name}: {where} holds {array[tuple(bad[0])]}; the network needs finite numbers")
+        return params, X
+
     def _inputs(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=self.dtype)
         if X.shape[1:] not in (self.spec.sample_shape, self.spec.input_shape):
@@ -199,6 +198,7 @@ class CompiledModel:
         return X.reshape(len(X), -1)
 
     def _targets(self, y, batch: int) -> np.ndarray:
+        """``(batch, K)`` targets in the model's dtype, or the class labels as they are."""
         classes = math.prod(self.spec.output_shape)
         y = np.asarray(y)
         if self.spec.loss == "squared":
@@ -210,7 +210,7 @@ class CompiledModel:
         bad = np.flatnonzero((y < 0) | (y >= classes))
         if bad.size:
             raise ShapeError(f"y: labels must be in 0..{classes - 1}, got {y[bad[0]]} (entry {bad[0]})")
-        return np.eye(classes, dtype=self.dtype)[y]
+        return y
 
 
 def _entry_loss(graph: Graph, derivation: Derivation):
@@ -268,6 +268,46 @@ def _row_logsumexp(x: np.ndarray) -> np.ndarray:
     """``log sum_k e^{x_k}`` per row, as ``m + log sum_k e^{x_k - m}``, kept as a column."""
     top = x.max(axis=1, keepdims=True)
     return top + np.log(np.exp(x - top).sum(axis=1, keepdims=True))
+
+
+class _Layers:
+    """The array and scalar backends' engine: layer objects with ``forward(params, a) -> (a,
+    cache)`` and ``backward(params, cache, delta) -> (dL/d input, grads)`` on ``(B, n)`` arrays,
+    run one after the other, and the compiled loss.  ``probe`` are array layers for
+    :meth:`CompiledModel.kink_distance`."""
+
+    def __init__(self, layers: list, loss, probe: list | None = None):
+        self.layers, self.probe, self._loss = layers, layers if probe is None else probe, loss
+        slots = getattr(layers[-1], "slots", None)  # the output's columns, if not canonical
+        self._order = None if slots is None else np.argsort(slots)
+        self._slots = slots
+
+    def forward(self, params: dict, X: np.ndarray) -> np.ndarray:
+        return self._forward(params, X)[0]
+
+    def loss_and_grad(self, params: dict, X: np.ndarray, targets: np.ndarray, gradient: bool):
+        a, caches = self._forward(params, X)
+        if targets.ndim == 1:  # class labels
+            targets = np.eye(a.shape[1], dtype=X.dtype)[targets]
+        losses, delta = self._loss(a, targets)
+        if not gradient:
+            return np.mean(losses), None
+        delta = delta / len(X)
+        if self._slots is not None:
+            delta = delta[:, self._slots]
+        grads = {}
+        for layer, cache in zip(reversed(self.layers), reversed(caches)):
+            delta, layer_grads = layer.backward(params, cache, delta)
+            grads.update(layer_grads)
+        return np.mean(losses), grads
+
+    def _forward(self, params, a):
+        """The output in canonical order, and every layer's cache for the backward pass."""
+        caches = []
+        for layer in self.layers:
+            a, cache = layer.forward(params, a)
+            caches.append(cache)
+        return (a if self._order is None else a[:, self._order]), caches
 
 
 # -- the scalar backend: every layer lambdified entry by entry --------------------------
@@ -342,10 +382,10 @@ def _column_entries(column: Sparse, zeros: dict) -> list:
     return [column.entries.get((i, 0), sympy.S.Zero).xreplace(zeros) for i in range(column.rows)]
 
 
-def _scalar_backend(graph: Graph, derivation: Derivation, general: GeneralDerivation):
+def _scalar_backend(graph: Graph, derivation: Derivation, general: GeneralDerivation) -> _Layers:
     """Every layer and the loss lambdified entry by entry: the proof at small sizes."""
     layers = [_ScalarLayer(graph, derivation, l) for l in range(1, len(graph.spec.layers) + 1)]
-    return layers, _entry_loss(graph, derivation) if graph.spec.loss else None
+    return _Layers(layers, _entry_loss(graph, derivation) if graph.spec.loss else None, _array_layers(general))
 
 
 # -- the array backend ------------------------------------------------------------------
@@ -353,6 +393,9 @@ def _scalar_backend(graph: Graph, derivation: Derivation, general: GeneralDeriva
 class _ArrayLayer:
     """A conv, pooling or dense layer on whole arrays, its index structure read from the
     derivation (:mod:`symcnn.kernels`); the activation and its derived derivative lambdified.
+
+    ``index_map`` is what was evaluated: a conv layer's gather, a pooling layer's windows (in
+    the canonical order of the input), for the numba backend to take over.
 
     A conv layer's output is kept position-major (``(B, outputs * F)``, one GEMM row per
     position) instead of the canonical (filter, position) order; ``slots`` says which canonical
@@ -366,16 +409,18 @@ class _ArrayLayer:
         self.inputs, self.first, self.slots = math.prod(graph.shape(previous)), l == 1, None
         column = np.argsort(in_slots) if in_slots is not None else np.arange(self.inputs)
         if self.layer.type == "conv":
-            gather = indexmaps.conv_gather(general, l)
+            gather = self.index_map = indexmaps.conv_gather(general, l)
             gather = np.where(gather == self.inputs, self.inputs, column[np.minimum(gather, self.inputs - 1)])
             if self.layer.bias:  # the bias meets the constant 1 at index inputs + 1
                 gather = np.hstack([gather, np.full((len(gather), 1), self.inputs + 1)])
             self.gather = gather
             self.slots = kernels.position_major(self.layer.filters, gather.shape[0])
         elif self.layer.type == "maxpool":
-            self.pool = kernels.Pool(column[indexmaps.pool_windows(general, l)], self.inputs)
+            self.index_map = indexmaps.pool_windows(general, l)
+            self.pool = kernels.Pool(column[self.index_map], self.inputs)
         else:
             indexmaps.dense_check(general, l)
+            self.index_map = None
             self.rows = in_slots  # W's rows in the order the input's columns come
         self.f = self.df = None
         if self.layer.type != "maxpool" and self.layer.activation != "none":
@@ -441,13 +486,23 @@ def _activation(general: GeneralDerivation, l: int):
     return functions
 
 
-def _array_backend(graph: Graph, derivation: Derivation, general: GeneralDerivation):
-    """The layers on whole arrays and the loss, all from the general formulas."""
+def _array_layers(general: GeneralDerivation) -> list:
     layers, slots = [], None
-    for l in range(1, len(graph.spec.layers) + 1):
+    for l in range(1, len(general.graph.spec.layers) + 1):
         layers.append(_ArrayLayer(general, l, slots))
         slots = layers[-1].slots
-    return layers, _general_loss(general) if graph.spec.loss else None
+    return layers
 
 
-BACKENDS = {"array": _array_backend, "scalar": _scalar_backend}
+def _array_backend(graph: Graph, derivation: Derivation, general: GeneralDerivation) -> _Layers:
+    """The layers on whole arrays and the loss, all from the general formulas."""
+    return _Layers(_array_layers(general), _general_loss(general) if graph.spec.loss else None)
+
+
+def _numba_backend(graph: Graph, derivation: Derivation, general: GeneralDerivation):
+    """The array backend's index maps as compiled loop nests (see :mod:`symcnn.numba_backend`)."""
+    from .numba_backend import Engine  # Numba is imported only by the models that use it
+    return Engine(graph.spec, _array_layers(general), _general_loss(general) if graph.spec.loss else None)
+
+
+BACKENDS = {"numba": _numba_backend, "array": _array_backend, "scalar": _scalar_backend}

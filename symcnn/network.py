@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sympy
 
-from .compile import CompiledModel
+from .compile import DEFAULT_BACKEND, CompiledModel
 from .derive import Chain, Derivation, Formula, GeneralDerivation
 from .graph import Graph
 from .latex import DEFAULT_MAX_SIZE, chain_latex, document, fragment, slides
@@ -90,15 +90,15 @@ class Network(Graph):
             return None
         return "$$" + r" \\ ".join(chain_latex(self, p, self.derivation.chain_steps(p)) for p in self.parameters) + "$$"
 
-    def compile(self, backend: str = "array", dtype="float64") -> CompiledModel:
+    def compile(self, backend: str = DEFAULT_BACKEND, dtype="float64") -> CompiledModel:
         """NumPy functions from the derived gradients, vectorized over the batch: see
-        :mod:`symcnn.compile` (``backend`` ``"array"`` or ``"scalar"``; ``dtype`` float64 or float32)."""
+        :mod:`symcnn.compile` (``backend`` ``"numba"``, ``"array"`` or ``"scalar"``; ``dtype`` float64 or float32)."""
         return CompiledModel(self, self.derivation, self.general, backend, dtype)
 
     def verify(self, answer: str, wrt: str | None = None, of: str = "L", points: int = 64,
                seed: int = 0, source: str = "<answer>") -> Report:
         """Check a hand derivation of ``d(of)/d(wrt)`` written in LaTeX: see :mod:`symcnn.verify`."""
-        return verify(self, self.derivation, answer, wrt, of, points, seed, source)
+        return verify(self, answer, wrt, of, points, seed, source)
 
     def summary(self) -> str:
         """One line per layer: its type, output shape and number of weights."""

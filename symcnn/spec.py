@@ -160,9 +160,15 @@ def read_spec(path: str | Path) -> Spec:
     """Read and validate a TOML spec file."""
     path = Path(path)
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as error:
         raise SpecError(f"{path}: cannot read the spec file ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise SpecError(f"{path}: line {line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); "
+                        "TOML files are UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -173,6 +179,8 @@ def read_spec(path: str | Path) -> Spec:
 def parse_spec(data: dict, source: str = "<python>") -> Spec:
     """Validate a spec given as a dict (the TOML file's structure) and work out every shape."""
     where = _Where(source)
+    if not isinstance(data, dict):
+        raise where.error("", f"a spec is a table of keys (input, layers, ...), got {data!r}")
     _reject_unknown(data, TOP_KEYS, where, "")
     if "input" not in data:
         raise where.error("input", "missing key (the input shape, e.g. input = [5])")
@@ -203,9 +211,8 @@ def parse_spec(data: dict, source: str = "<python>") -> Spec:
                           f"the last layer has {math.prod(shape)}")
     spec = Spec(tuple(input_shape), dims, tuple(layers), loss,
                 title=str(data.get("title", "")), source=source)
-    values = {name: _parse_values(name, v, spec, where)
-              for name, v in (data.get("values") or {}).items()}
-    return Spec(spec.input_shape, dims, spec.layers, loss, values, spec.title, source)
+    return Spec(spec.input_shape, dims, spec.layers, loss, _parse_value_table(data.get("values"), spec, where),
+                spec.title, source)
 
 
 class Sequential:
@@ -269,7 +276,7 @@ def _parse_layer(raw, in_shape, dims, where: _Where) -> Layer:
     kind = raw.get("type")
     if kind is None:
         raise where.error("type", "missing key; expected one of conv, maxpool, dense")
-    if kind not in LAYER_KEYS:
+    if not isinstance(kind, str) or kind not in LAYER_KEYS:
         raise where.error("type", f"unknown layer type {kind!r}; expected one of conv, maxpool, dense"
                           + _suggest(kind, tuple(LAYER_KEYS)))
     _reject_unknown(raw, LAYER_KEYS[kind], where, "")
@@ -393,6 +400,24 @@ def _per_axis(value, dims, where, key, minimum=1) -> tuple[int, ...]:
     return (_positive_int(value, where, key, minimum),) * dims
 
 
+def _parse_value_table(table, spec: Spec, where: _Where) -> dict:
+    """The ``[values]`` table: all or nothing.  A worked example pushes numbers through the whole
+    network, so it needs ``X``, every parameter and (with a loss) ``y``; a partial table is
+    refused here, naming what is missing, rather than by the first stage that evaluates it."""
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise where.error("values", f"must be a table of arrays ([values] with X = [...], W1 = [...], ...), "
+                                    f"got {table!r}")
+    values = {name: _parse_values(name, v, spec, where) for name, v in table.items()}
+    missing = [name for name in spec.shapes() if name not in values]
+    if values and missing:
+        raise where.error("values", "missing " + ", ".join(f"{n} (shape {spec.shapes()[n]})" for n in missing)
+                          + "; a worked example needs X, every parameter" + (" and y" if spec.loss else "")
+                          + ", or no [values] at all")
+    return values
+
+
 def _parse_values(name, raw, spec: Spec, where: _Where) -> np.ndarray:
     """Values of one tensor as an object array of int / Fraction / float in its full shape.
 
@@ -430,6 +455,8 @@ def _number(value, where: str) -> int | float | Fraction:
             return Fraction(value)
         except (ValueError, ZeroDivisionError):
             pass
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(f"{where}: entries must be finite numbers, got {value!r}")
     elif not isinstance(value, bool) and isinstance(value, (int, float, Fraction)):
         return value
     raise SpecError(f"{where}: entries must be numbers (or fractions such as \"1/3\"), got {value!r}")

@@ -17,10 +17,10 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from .derive.display import left_side, shown
+from .derive.display import shown
 from .indexed import base_name
 from .latex.content import named_gradients
-from .latex.formulas import grouped_ranges, softmax_aliases
+from .latex.formulas import softmax_aliases
 from .latex.printer import factor_rank, index_latex, softmax_entry
 
 LOSS = "loss"
@@ -102,17 +102,18 @@ class TextPrinter(StrPrinter):
 
 
 def formula_text(formula) -> str:
-    """One line: ``lhs = rhs``, two spaces, the ranges and conventions."""
+    """One line: ``lhs = rhs``, then the ranges and conventions in parentheses."""
     view = shown(formula)
     printer = TextPrinter({"aliases": softmax_aliases(formula.derivation.graph)})
-    lhs = left_side(formula, view, printer, LOSS, lambda of, wrt: f"d{of}/d{wrt}")
-    notes = [f"{', '.join(map(str, group))} = {lo}..{hi}" for (lo, hi), group in grouped_ranges(view.ranges)]
-    for name, shape, padding in view.zero_outside:
-        size = "x".join(str(n) for n in shape if n > 1) or "1"
-        notes.append(f"{entry_text(name, None)} = 0 outside its {size} entries" + (" (zero padding)" if padding else ""))
-    for name, letters, steps in view.flattened:
-        position = "+".join(f"{s}({n}-1)" if s > 1 else n for n, s in zip(letters, steps))
-        notes.append(f"vec({name})[{position}] = {name}[{','.join(letters)}]")
+    of = LOSS if view.of is None else printer.doprint(view.of)
+    lhs = of if view.wrt is None else f"d{of}/d{printer.doprint(view.wrt)}"
+    if view.named is not None:
+        lhs = f"{printer.doprint(view.named)} = {lhs}"
+    notes = [f"{', '.join(map(str, indices))} = {lo}..{hi}" for (lo, hi), indices in view.ranges]
+    notes += [f"{entry_text(name, None)} = 0 outside its {'x'.join(map(str, sizes))} entries"
+              + (" (zero padding)" if padding else "") for name, sizes, padding in view.zero_outside]
+    notes += [f"vec({name})[{'+'.join(f'{s}({n}-1)' if s > 1 else n for n, s in zip(letters, steps))}] = "
+              f"{name}[{','.join(letters)}]" for name, letters, steps in view.flattened]
     text = f"{lhs} = {printer.doprint(sympy.factor_terms(view.expression))}"
     return text + ("    (" + "; ".join(notes) + ")" if notes else "")
 

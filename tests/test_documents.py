@@ -109,12 +109,14 @@ def test_shipped_documents_and_slides_compile_and_read_at_normal_size(spec, ship
 
 @needs_tex
 def test_the_seed_slide_stays_as_good_as_it_is(shipped):
-    """The seed's backpropagation slide in the document: the chain with shapes, dZ1/dW1 written
-    out with labelled columns and boxed padding, the gradient with the padding set to 0."""
+    """The seed's backpropagation slide in the document, on one page: the chain with dZ1/dW1
+    written out with labelled columns and boxed padding, the gradient with the padding set to 0."""
     text = (DERIVATIONS / "seed_1d.tex").read_text()
     assert r"\overset{Z^{1}_{1}}{\boxed{X_{0}}}" in text and r"\boxed{X_{6}}" in text
-    words = "\n".join(shipped["seed_1d"]["pages"])
-    assert "Written out:" in words and "With the padding set to 0:" in words
+    pages = shipped["seed_1d"]["pages"]
+    slide = [page for page in pages if "Written out: ∂ loss /∂W 1" in page]
+    assert len(slide) == 1, "the seed's dloss/dW1 slide is missing or split"
+    assert "With the padding set to 0:" in slide[0] and "Z51" in slide[0], "the slide does not fit one page"
 
 
 @needs_tex

@@ -2,12 +2,13 @@
 
 import random
 import re
+import shutil
 
 import pytest
 import sympy
 
 import symcnn
-from symcnn.latex import forward_latex, jacobian_matrix, partial, to_latex
+from symcnn.latex import build_pdf, forward_latex, jacobian_matrix, partial, to_latex
 from symcnn.latex.layout import escape_text, estimated_width
 from symcnn.latex.matrices import grid_latex
 from symcnn.latex.worked import backward_values, number
@@ -218,3 +219,11 @@ def test_round_trip_samples_of_larger_networks(spec):
 def test_equations_round_trip(seed):
     for line in [r"Z^{1}_{2} = W^{1}_{1} X_{1} + W^{1}_{2} X_{2} + W^{1}_{3} X_{3}"]:
         assert seed.verify(line).correct
+
+
+@pytest.mark.skipif(not shutil.which("pdflatex"), reason="TeX Live is not installed (make tex)")
+def test_latex_errors_are_reported_in_one_line(tmp_path):
+    broken = tmp_path / "broken.tex"
+    broken.write_text(r"\documentclass{article}\begin{document}$\frac{1}$\end{document}")
+    with pytest.raises(symcnn.SymcnnError, match=r"broken.tex: LaTeX failed: "):
+        build_pdf(broken)

@@ -113,6 +113,29 @@ def test_file_errors_name_the_file(tmp_path):
 
 def test_values_accept_fractions_and_squeezed_shapes():
     spec = parse_spec({"input": [3], "layers": [{"type": "conv", "size": 3}],
-                       "values": {"W1": ["1/3", 2, 0.5]}})
+                       "values": {"X": [1, 2, 3], "W1": ["1/3", 2, 0.5], "b1": [0]}})
     assert spec.values["W1"].shape == (1, 1, 3)
     assert str(spec.values["W1"][0, 0, 0]) == "1/3"
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"X": [1, 2, 3], "W1": [1, 1, 1]},
+     "<python>: values: missing b1 (shape (1,)); a worked example needs X, every parameter, or no [values] at all"),
+    ({"X": [1, float("nan"), 3], "W1": [1, 1, 1], "b1": [0]},
+     "<python>: values.X: entries must be finite numbers, got nan"),
+    ({"X": [1, 2, 3], "W1": [1, float("-inf"), 1], "b1": [0]},
+     "<python>: values.W1: entries must be finite numbers, got -inf"),
+    (3, "<python>: values: must be a table of arrays ([values] with X = [...], W1 = [...], ...), got 3"),
+])
+def test_values_are_all_or_nothing_and_finite(values, message):
+    with pytest.raises(symcnn.SpecError) as error:
+        parse_spec({"input": [3], "layers": [{"type": "conv", "size": 3}], "values": values})
+    assert str(error.value) == message
+
+
+def test_a_spec_file_that_is_not_utf8(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'title = "Caf\xe9"\ninput = [5]\n')
+    with pytest.raises(symcnn.SpecError) as error:
+        read_spec(path)
+    assert str(error.value) == f"{path}: line 1: not UTF-8 text (byte 0xe9); TOML files are UTF-8"

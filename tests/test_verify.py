@@ -1,114 +1,252 @@
-"""Verifying hand derivations: the shipped answers, counterexamples that really differ."""
+"""Verifying hand derivations: right, wrong (with the mistake named) and unreadable answers,
+in many notations, for seven networks; the command line's exit codes, text and JSON."""
 
+import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 import symcnn
+from symcnn.verify import to_json, verify
 from conftest import DERIVATIONS
 
 ANSWERS = DERIVATIONS / "answers"
-SEED = DERIVATIONS / "seed_1d.toml"
+RIGHT, WRONG = "correct", "wrong"
+
+NETWORKS = {
+    "seed": DERIVATIONS / "seed_1d.toml",
+    "seed_bias": {"input": [5], "loss": "squared", "layers": [
+        {"type": "conv", "size": 3, "padding": 1, "activation": "relu"}, {"type": "dense", "units": 1}]},
+    "dense": {"input": [3], "loss": "squared", "layers": [
+        {"type": "dense", "units": 2, "activation": "relu"}, {"type": "dense", "units": 1, "bias": False}]},
+    "softmax": {"input": [3], "loss": "cross_entropy", "layers": [
+        {"type": "dense", "units": 2, "activation": "tanh"}, {"type": "dense", "units": 3}]},
+    "conv2d": {"input": [3, 3], "loss": "squared", "layers": [
+        {"type": "conv", "size": 2, "padding": 1, "bias": False, "activation": "relu"},
+        {"type": "dense", "units": 1, "bias": False}]},
+    "pool": {"input": [4], "loss": "squared", "layers": [
+        {"type": "conv", "size": 3, "padding": 1, "bias": False, "activation": "relu"},
+        {"type": "maxpool", "size": 2}, {"type": "dense", "units": 1, "bias": False}]},
+    "stride": {"input": [7], "loss": "squared", "layers": [
+        {"type": "conv", "size": 3, "stride": 2, "padding": 1, "bias": False, "activation": "relu"},
+        {"type": "dense", "units": 1, "bias": False}]},
+    "sigmoid": {"input": [4], "loss": "squared", "layers": [
+        {"type": "conv", "size": 2, "bias": False, "activation": "sigmoid"}, {"type": "dense", "units": 1, "bias": False}]},
+}
 
 
 @pytest.fixture(scope="module")
-def seed():
-    return symcnn.load(SEED)
+def nets():
+    return {k: symcnn.load(v) if not isinstance(v, dict) else symcnn.Network(v) for k, v in NETWORKS.items()}
 
 
-def check(net, name, **kwargs):
-    return net.verify((ANSWERS / name).read_text(), source=name, **kwargs)
+# (network, --wrt, --of, answer, verdict, mistake key or None): each line derived by hand
+TABLE = [
+    # the seed: index notation, sums with and without ranges, every left-hand side
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
+    ("seed", "W1", "L", r"\frac{dL}{dW^1_k} = 2(A^2-y)\sum_i W^2_i X_{i+k-2} \mathbf{1}\{Z^1_i > 0\}", RIGHT, None),
+    ("seed", None, "L", r"\partial L/\partial W^1_k = \sum_{i} 2\bigl(A^2 - y\bigr) W^2_{i} \mathbb{1}_{Z^1_{i} > 0} X_{k+i-2}", RIGHT, None),
+    ("seed", None, "L", r"\nabla_{W^1}\text{loss} = \frac{\partial Z^1}{\partial W^1}\frac{\partial A^1}{\partial Z^1}\frac{\partial L}{\partial A^1}", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial Z^1}{\partial W^1} \operatorname{diag}(\mathbb{1}[Z^1 > 0]) \cdot 2(A^2 - y) W^2", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(y-A^2)W^2_i", WRONG, "sign"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,(A^2-y)W^2_i", WRONG, "factor-2-missing"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i+k-2}\,2(A^2-y)W^2_i", WRONG, "activation-derivative-dropped"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i+k-1}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", WRONG, "index-shifted"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i-k+2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", WRONG, "filter-flipped"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=2}^{4} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", WRONG, "padding-dropped"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = X_{k+1}\,\mathbb{1}[Z^1_3>0]\,2(A^2-y)W^2_3", WRONG, "sum-over-positions-missing"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^1_i", WRONG, "wrong-layer-weights"),
+    ("seed", None, "Z1", r"\frac{\partial Z^1_i}{\partial W^1_k} = X_{i+k-2}", RIGHT, None),
+    ("seed", None, "Z1", r"\frac{\partial Z^1_i}{\partial W^1_k} = X_{i+k-1}", WRONG, None),
+    ("seed", None, "L", r"\frac{\partial A^1_i}{\partial Z^1_j} = \mathbb{1}[Z^1_i > 0]\,\delta_{ij}", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial A^1}{\partial Z^1} = \operatorname{diag}(\mathbb{1}[Z^1_1 > 0], \mathbb{1}[Z^1_2 > 0], "
+                        r"\mathbb{1}[Z^1_3 > 0], \mathbb{1}[Z^1_4 > 0], \mathbb{1}[Z^1_5 > 0])", RIGHT, None),
+    ("seed", None, "L", r"Z^1_i = \sum_{k=1}^{3} W^1_k X_{i+k-2}", RIGHT, None),
+    ("seed", None, "L", r"Z^1_i = \sum_{k=1}^{3} W^1_k X_{i+k-1}", WRONG, None),
+    # the issue's false accepts: a generic entry without braces is one token, never a whole column
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^2_j} = 2(A^2-y)A^1_j", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^2_j} = 2(A^2-y)A^1_jW^2_j", WRONG, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^2_3} = 2(A^2-y)A^1_3X_3", WRONG, None),
+    ("seed", "W2", "L", r"2(A^2-y)A^1", RIGHT, None),
+    ("seed", "W2", "L", r"2(A^2-y)A^1_3", WRONG, None),
+    # chains of equalities in align: each step checked, the first wrong one named
+    ("seed", None, "L", r"\begin{align*} \frac{\partial L}{\partial W^2_j} &= \frac{\partial L}{\partial A^2}\frac{\partial A^2}{\partial W^2_j}"
+                        r" \\ &= 2(A^2 - y) A^1_j \end{align*}", RIGHT, None),
+    ("seed", None, "L", r"\begin{align} \frac{\partial L}{\partial W^2_j} &= 2(A^2 - y) A^1_j \\ &= 2(A^2 - y) Z^1_j \end{align}", WRONG, None),
+    # seed with bias
+    ("seed_bias", None, "L", r"\frac{\partial L}{\partial W^1_0} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0]", RIGHT, None),
+    ("seed_bias", None, "L", r"\frac{\partial L}{\partial W^2_0} = 2(A^2-y)", RIGHT, None),
+    ("seed_bias", None, "L", r"\frac{\partial L}{\partial W^2_0} = 2(y-A^2)", WRONG, "sign"),
+    ("seed_bias", None, "L", r"\frac{\partial L}{\partial W^1_0} = 2(A^2-y) W^2_3 \mathbb{1}[Z^1_3>0]", WRONG, "sum-over-positions-missing"),
+    # dense only: the gradient in W's own shape (inputs x outputs), its transpose, index form
+    ("dense", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_i \mathbb{1}[Z^1_j > 0] W^2_j \cdot 2(A^2 - y)", RIGHT, None),
+    ("dense", None, "L", r"\frac{\partial L}{\partial W^1_{ij}} = X_j \mathbb{1}[Z^1_i > 0] W^2_i \cdot 2(A^2 - y)", WRONG, None),
+    ("dense", "W1", "L", r"2(A^2-y)\begin{bmatrix} X_1 \mathbb{1}[Z^1_1>0] W^2_1 & X_1 \mathbb{1}[Z^1_2>0] W^2_2 \\ X_2 \mathbb{1}[Z^1_1>0] W^2_1 & "
+                         r"X_2 \mathbb{1}[Z^1_2>0] W^2_2 \\ X_3 \mathbb{1}[Z^1_1>0] W^2_1 & X_3 \mathbb{1}[Z^1_2>0] W^2_2 \end{bmatrix}", RIGHT, None),
+    ("dense", "W1", "L", r"2(A^2-y)\begin{bmatrix} X_1 \mathbb{1}[Z^1_1>0] W^2_1 & X_2 \mathbb{1}[Z^1_1>0] W^2_1 & X_3 \mathbb{1}[Z^1_1>0] W^2_1 \\ "
+                         r"X_1 \mathbb{1}[Z^1_2>0] W^2_2 & X_2 \mathbb{1}[Z^1_2>0] W^2_2 & X_3 \mathbb{1}[Z^1_2>0] W^2_2 \end{bmatrix}", WRONG, "transposed"),
+    ("dense", None, "L", r"\frac{\partial L}{\partial W^1_{0,j}} = \mathbb{1}[Z^1_j > 0] W^2_j \cdot 2(A^2 - y)", RIGHT, None),
+    ("dense", None, "L", r"\frac{\partial L}{\partial A^1} = 2(A^2 - y) W^2", RIGHT, None),
+    ("dense", None, "L", r"\frac{\partial L}{\partial A^1} = 2(A^2 - y) W^1_{1,1}", WRONG, None),
+    # softmax output: the course's A^L = softmax(Z^L), symcnn's logits, sech^2, sigma-free tanh
+    ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = A^2_k - y_k", RIGHT, None),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(Z^2)_k - y_k", RIGHT, None),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = \frac{e^{Z^2_k}}{\sum_{m} e^{Z^2_m}} - y_k", RIGHT, None),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = \hat{y}_k - y_k", RIGHT, None),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = y_k - A^2_k", WRONG, "softmax-sign"),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = Z^2_k - y_k", WRONG, "softmax-missing"),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial W^2_{j,k}} = A^1_j (A^2_k - y_k)", RIGHT, None),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_i (1 - (A^1_j)^2) \sum_k W^2_{j,k} (A^2_k - y_k)", RIGHT, None),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_i \operatorname{sech}^2(Z^1_j) \sum_{k=1}^{3} W^2_{j,k} (\hat y_k - y_k)", RIGHT, None),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_i \tanh'(A^1_j) \sum_k W^2_{j,k} (A^2_k - y_k)", WRONG, "derivative-at-A"),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_i \sum_k W^2_{j,k} (A^2_k - y_k)", WRONG, "activation-derivative-dropped"),
+    # 2D convolution: two indices, the flattened dense weights written with index arithmetic
+    ("conv2d", None, "L", r"\frac{\partial L}{\partial W^1_{a,b}} = \sum_{i=1}^{4}\sum_{j=1}^{4} X_{i+a-2,j+b-2} \mathbb{1}[Z^1_{i,j} > 0] W^2_{4(i-1)+j} 2(A^2-y)", RIGHT, None),
+    ("conv2d", None, "L", r"\frac{\partial L}{\partial W^1_{a,b}} = \sum_{i,j} X_{i-a+1,j-b+1} \mathbb{1}[Z^1_{i,j} > 0] W^2_{4(i-1)+j} 2(A^2-y)", WRONG, "filter-flipped"),
+    ("conv2d", None, "L", r"\frac{\partial L}{\partial W^1_{a,b}} = \sum_{i,j} X_{i+a-1,j+b-2} \mathbb{1}[Z^1_{i,j} > 0] W^2_{4(i-1)+j} 2(A^2-y)", WRONG, "index-shifted"),
+    ("conv2d", None, "L", r"\frac{\partial Z^1_{i,j}}{\partial W^1_{a,b}} = X_{i+a-2,j+b-2}", RIGHT, None),
+    # pooling: the gradient goes to the first maximum of each window
+    ("pool", None, "L", r"\frac{\partial L}{\partial W^3_m} = 2(A^3 - y) A^2_m", RIGHT, None),
+    ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \mathbb{1}[A^1_1 \geq A^1_2] \\ W^3_1 \mathbb{1}[A^1_2 > A^1_1] \\ "
+                        r"W^3_2 \mathbb{1}[A^1_3 \geq A^1_4] \\ W^3_2 \mathbb{1}[A^1_4 > A^1_3] \end{bmatrix}", RIGHT, None),
+    ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \\ W^3_1 \\ W^3_2 \\ W^3_2 \end{bmatrix}", WRONG, None),
+    # stride 2: the window of Z^1_i starts at X_{2i-2}
+    ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{2i+k-3}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
+    ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{2(i-1)+k-1}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
+    ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", WRONG, None),
+    # sigmoid: sigma'(Z) in its spellings, at A instead of Z, dropped
+    ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{3} X_{i+k-1} A^1_i (1 - A^1_i) W^2_i \, 2(A^2-y)", RIGHT, None),
+    ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma'(Z^1_i) W^2_i \, 2(A^2-y)", RIGHT, None),
+    ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma(Z^1_i)(1-\sigma(Z^1_i)) W^2_i \, 2(A^2-y)", RIGHT, None),
+    ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma'(A^1_i) W^2_i \, 2(A^2-y)", WRONG, "derivative-at-A"),
+    ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} W^2_i \, 2(A^2-y)", WRONG, "activation-derivative-dropped"),
+]
 
 
-@pytest.mark.parametrize("name, kwargs", [
-    ("dloss_dW1_correct.tex", {"wrt": "W1"}),
-    ("dloss_dW1_product.tex", {"wrt": "W1"}),
-    ("dZ1_dW1_correct.tex", {"wrt": "W1", "of": "Z1"}),
-    ("dZ1_dW1_padding_zero.tex", {"wrt": "W1", "of": "Z1"}),
+@pytest.mark.parametrize("network, wrt, of, answer, verdict, mistake", TABLE, ids=[f"{t[0]}:{t[3][:50]}" for t in TABLE])
+def test_verdicts_and_mistakes(nets, network, wrt, of, answer, verdict, mistake):
+    report = verify(nets[network], answer, wrt=wrt, of=of)
+    assert report.verdict == verdict, str(report)
+    if mistake is not None:
+        assert report.mistake is not None and report.mistake.key == mistake, str(report)
+
+
+UNREADABLE = [
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = X_i", "line 1, column 39: the index i is neither a number, nor an index"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = X_{12}", "X has no entry 12"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = X_12", "ambiguous"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = w_k", "cannot read 'w'; this network has X_{1}..X_{5}"),
+    ("seed", r"\frac{\partial L}{\partial W^9} = 0", "this network has no W^{9}"),
+    ("seed", r"x + = 2", "line 1, column 1"),
+    ("softmax", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(A^2)_k - A^2_k", "used both as the logits"),
+    ("seed", "", "no math found"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = \frac{\partial L}{\partial W^1_k}", "the derivative it is to compute"),
+    ("seed", r"\delta^1_i = \delta^1_i", "the derivative it is to compute"),
+    ("seed", r"\frac{\partial Z^1_i}{\partial W^1} = X_i", "name both entries, or neither"),
+]
+
+
+@pytest.mark.parametrize("network, answer, message", UNREADABLE, ids=[u[1][:40] for u in UNREADABLE])
+def test_unreadable_answers_name_the_piece(nets, network, answer, message):
+    with pytest.raises(symcnn.SymcnnError) as error:
+        verify(nets[network], answer)
+    assert message in str(error.value) and "\n" not in str(error.value), str(error.value)
+
+
+@pytest.mark.parametrize("name, kwargs, verdict, mistake", [
+    ("dloss_dW1_correct.tex", {"wrt": "W1"}, RIGHT, None),
+    ("dloss_dW1_product.tex", {"wrt": "W1"}, RIGHT, None),
+    ("dloss_dW1_index.tex", {}, RIGHT, None),
+    ("dloss_dW1_chain.tex", {"wrt": "W1"}, RIGHT, None),
+    ("dZ1_dW1_correct.tex", {"wrt": "W1", "of": "Z1"}, RIGHT, None),
+    ("dZ1_dW1_padding_zero.tex", {"wrt": "W1", "of": "Z1"}, RIGHT, None),
+    ("dZ1_dW1_transposed.tex", {"wrt": "W1", "of": "Z1"}, WRONG, "transposed"),
+    ("dloss_dW1_padding_dropped.tex", {"wrt": "W1"}, WRONG, "padding-dropped"),
+    ("dloss_dW1_off_by_one.tex", {"wrt": "W1"}, WRONG, "index-shifted"),
+    ("dloss_dW1_sign.tex", {"wrt": "W1"}, WRONG, "sign"),
+    ("dloss_dW1_no_relu.tex", {"wrt": "W1"}, WRONG, "activation-derivative-dropped"),
+    ("dloss_dW1_chain_wrong_step.tex", {"wrt": "W1"}, WRONG, "activation-derivative-dropped"),
 ])
-def test_right_answers_pass(seed, name, kwargs):
-    report = check(seed, name, **kwargs)
-    assert report.correct, str(report)
-    assert "correct: all" in str(report)
+def test_shipped_answers(nets, name, kwargs, verdict, mistake):
+    report = verify(nets["seed"], (ANSWERS / name).read_text(), source=name, **kwargs)
+    assert report.verdict == verdict, str(report)
+    assert (report.mistake.key if report.mistake else None) == mistake, str(report)
 
 
-@pytest.mark.parametrize("name, wrong_rows", [
-    ("dloss_dW1_padding_dropped.tex", [0, 1, 2]),
-    ("dloss_dW1_off_by_one.tex", [0, 1, 2]),
-    ("dloss_dW1_sign.tex", [0, 1, 2]),
-    ("dloss_dW1_no_relu.tex", [0, 1, 2]),
-])
-def test_typical_mistakes_are_caught_with_real_counterexamples(seed, name, wrong_rows):
-    report = check(seed, name, wrt="W1")
-    assert not report.correct and report.problem is None
-    assert [m.label for m in report.mismatches] == [f"dL/dW1_{r + 1}" for r in wrong_rows]
-    for mismatch in report.mismatches:
-        # the point is real: evaluate both expressions there independently of the report
-        expected = seed.substitute(mismatch.expected, mismatch.point)
-        given = seed.substitute(mismatch.given, mismatch.point)
-        assert expected == mismatch.expected_value and given == mismatch.given_value
-        assert expected != given
-        z = seed.evaluate(mismatch.point)["Z1"]
-        assert all(v != 0 for v in z.flat)  # away from the ReLU kink
+def _filter_cell(a, b, flipped=False):
+    """dL/dW^1_{a,b} of conv2d written by hand: a double sum over the 4 x 4 outputs."""
+    da, db = (1 - a, 1 - b) if flipped else (a - 2, b - 2)  # flipped: W_{a,b} read as W_{3-a,3-b}
+    row, col = "i" + (f"{da:+d}" if da else ""), "j" + (f"{db:+d}" if db else "")
+    return (rf"\sum_{{i=1}}^{{4}}\sum_{{j=1}}^{{4}} X_{{{row},{col}}} \mathbb{{1}}[Z^1_{{i,j}} > 0] "
+            rf"W^2_{{4(i-1)+j}} 2(A^2-y)")
 
 
-def test_one_swapped_index_names_only_that_entry(seed):
-    text = (ANSWERS / "dZ1_dW1_correct.tex").read_text()
-    swapped = text.replace(r"X_{3} & X_{4} & X_{5} & X_{6}", r"X_{3} & X_{5} & X_{4} & X_{6}")
-    assert swapped != text
-    report = seed.verify(swapped, wrt="W1", of="Z1")
-    assert [m.label for m in report.mismatches] == ["dZ1_3/dW1_3", "dZ1_4/dW1_3"]
+@pytest.mark.parametrize("flipped, verdict", [(False, RIGHT), (True, WRONG)])
+def test_2d_filter_gradient_in_its_own_shape(nets, flipped, verdict):
+    rows = [" & ".join(_filter_cell(a, b, flipped) for b in (1, 2)) for a in (1, 2)]
+    answer = r"\frac{\partial L}{\partial W^1} = \begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+    report = verify(nets["conv2d"], answer)
+    assert report.verdict == verdict, str(report)
+    assert report.steps[0].layout == "in W^{1}'s own shape 2 x 2, row by row"
+    if flipped:
+        assert report.mistake.key == "filter-flipped"
 
 
-def test_transposed_layout_is_reported_as_such(seed):
-    report = check(seed, "dZ1_dW1_transposed.tex", wrt="W1", of="Z1")
-    assert report.problem.startswith("transposed: in the course's layout dZ1/dW1 is size(W1) x size(Z1) = 3x5")
-    assert report.mismatches == ()
+def test_a_chain_names_its_first_wrong_step(nets):
+    report = verify(nets["seed"], (ANSWERS / "dloss_dW1_chain_wrong_step.tex").read_text(), wrt="W1")
+    assert [step.right for step in report.steps] == [True, False]
+    assert report.first_wrong is report.steps[1] and "first wrong step: 2, line 5" in str(report)
 
 
-def test_single_entries_and_equations(seed):
-    assert seed.verify(r"\frac{\partial Z^1_2}{\partial W^1_1} = X_1", wrt="W1", of="Z1").correct
-    wrong = seed.verify(r"\frac{\partial Z^1_2}{\partial W^1_1} = X_2", wrt="W1", of="Z1")
-    assert [m.label for m in wrong.mismatches] == ["dZ1_2/dW1_1"]
-    assert seed.verify(r"$Z^1_2 = W^1_1 X_1 + W^1_2 X_2 + W^1_3 X_3$").correct
-    assert not seed.verify(r"$Z^1_2 = W^1_1 X_2 + W^1_2 X_2 + W^1_3 X_3$").correct
-    assert seed.verify(r"\frac{\partial \text{loss}}{\partial A^1} = 2(A^2 - y) W^2", wrt="A1").correct
-    assert seed.verify(r"\frac{\partial L}{\partial W^1_3} = 2(A^2-y) \sum_{i=1}^{1} "
-                       r"(W^2_1 X_2 \mathbf{1}[Z^1_1>0] + W^2_2 X_3 \mathbf{1}[Z^1_2>0] + W^2_3 X_4 "
-                       r"\mathbf{1}[Z^1_3>0] + W^2_4 X_5 \mathbf{1}[Z^1_4>0])", wrt="W1").correct
+def test_counterexamples_are_real_points(nets):
+    seed = nets["seed"]
+    report = verify(seed, (ANSWERS / "dloss_dW1_sign.tex").read_text(), wrt="W1")
+    for entry in report.steps[0].entries:
+        point = entry.counterexample
+        assert seed.substitute(entry.expected, point.point) == point.expected
+        assert seed.substitute(entry.given, point.point) == point.given != point.expected
+        assert all(v != 0 for v in seed.evaluate(point.point)["Z1"].flat)  # away from the ReLU kink
 
 
-def test_single_value_without_an_entry_is_bad_input(seed):
-    with pytest.raises(symcnn.LatexError, match="a single value for dL/dW1, which has 3 rows: name the entry"):
-        seed.verify("X_1", wrt="W1")
+def test_messages_are_in_the_course_notation(nets):
+    text = str(verify(nets["seed"], (ANSWERS / "dloss_dW1_no_relu.tex").read_text(), wrt="W1"))
+    assert r"\mathbf{1}\left[Z^{1}_{2} > 0\right]" in text and "W^{2}_{2}" in text
+    assert "Heaviside" not in text and "W2_2" not in text and "Z1_" not in text
+    assert "(" in text.split("expected ")[-1]  # decimals beside the exact values
 
 
-def test_digits_sized_answer_in_exact_arithmetic():
-    net = symcnn.Network({"input": [4, 4], "loss": "cross_entropy", "layers": [
-        {"type": "conv", "filters": 2, "size": 3, "padding": 1, "activation": "relu"},
-        {"type": "maxpool", "size": 2}, {"type": "dense", "units": 3}]})
-    report = net.verify(r"\frac{\partial L}{\partial W^3_{0,2}} = e^{A^3_2 - \operatorname{logsumexp}"
-                        r"(A^3_1, A^3_2, A^3_3)} - y_2", wrt="b3")
-    assert report.correct, str(report)
-    wrong = net.verify(r"\frac{\partial L}{\partial W^3_{0,2}} = e^{A^3_2} - y_2", wrt="b3")
-    assert len(wrong.mismatches) == 1
+def test_json_report_and_hidden_solution(nets):
+    report = verify(nets["seed"], (ANSWERS / "dloss_dW1_sign.tex").read_text(), wrt="W1")
+    data = json.loads(to_json(report))
+    assert data["verdict"] == "wrong" and data["mistake"]["key"] == "sign"
+    assert [e["status"] for e in data["steps"][0]["entries"]] == ["wrong"] * 3
+    assert set(data["counterexample"]["point"]) == {"X", "W1", "W2", "y"}
+    hidden = json.loads(to_json(report, hide_solution=True))
+    assert all("expected" not in e for e in hidden["steps"][0]["entries"])
 
 
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "symcnn", *map(str, args)], capture_output=True, text=True)
 
 
-def test_cli_exit_status_right_wrong_bad():
-    right = run_cli("verify", SEED, ANSWERS / "dloss_dW1_correct.tex", "--wrt", "W1")
-    assert right.returncode == 0 and "correct: all 3 entries agree" in right.stdout
-    wrong = run_cli("verify", SEED, ANSWERS / "dloss_dW1_sign.tex", "--wrt", "W1")
-    assert wrong.returncode == 1 and "wrong: 3 of 3 entries differ" in wrong.stdout
-    bad = run_cli("verify", SEED, ANSWERS / "README.md", "--wrt", "W1")
-    assert bad.returncode == 2 and bad.stderr.startswith("symcnn: error: ") and "Traceback" not in bad.stderr
-    assert len(bad.stderr.strip().splitlines()) == 1
-    missing = run_cli("verify", SEED, ANSWERS / "nothere.tex", "--wrt", "W1")
-    assert missing.returncode == 2 and "nothere.tex: cannot read the answer" in missing.stderr
-    unknown = run_cli("verify", SEED, ANSWERS / "dloss_dW1_correct.tex", "--wrt", "W9")
-    assert unknown.returncode == 2 and "this network has no tensor 'W9'" in unknown.stderr
+def test_cli_exit_status_formats_and_limits(tmp_path):
+    seed = NETWORKS["seed"]
+    right = run_cli("verify", seed, ANSWERS / "dloss_dW1_index.tex")
+    assert right.returncode == 0 and "verdict: correct" in right.stdout, right.stderr
+    wrong = run_cli("verify", seed, ANSWERS / "dloss_dW1_sign.tex", "--wrt", "W1", "--format", "json", "--hide-solution")
+    assert wrong.returncode == 1 and json.loads(wrong.stdout)["mistake"]["key"] == "sign"
+    assert "A^{2} - y\\\\right) \\\\left(W^{2}_{2}" not in wrong.stdout  # no expected expression
+    for args, message in [((ANSWERS / "README.md", "--wrt", "W1"), "line "),
+                          ((ANSWERS / "nothere.tex", "--wrt", "W1"), "nothere.tex: cannot read the answer"),
+                          ((ANSWERS / "dloss_dW1_correct.tex", "--wrt", "W9"), "this network has no tensor 'W9'"),
+                          ((ANSWERS / "dloss_dW1_correct.tex", "--wrt", "W1", "--points", "0"), "argument --points: must be an integer >= 1")]:
+        bad = run_cli("verify", seed, *args)
+        assert bad.returncode == 2 and bad.stderr.startswith("symcnn: error: ") and message in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
+    huge = tmp_path / "huge.tex"
+    huge.write_text("X_1 + " * 20000 + "X_1")
+    bad = run_cli("verify", seed, huge, "--wrt", "W1")
+    assert bad.returncode == 2 and "answers are limited to 100 KB" in bad.stderr
+    slow = run_cli("verify", seed, ANSWERS / "dloss_dW1_index.tex", "--time-limit", "0.001")
+    assert slow.returncode == 2 and "gave up after 0.001 s" in slow.stderr, slow.stderr

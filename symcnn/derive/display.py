@@ -31,9 +31,10 @@ class Shown:
 
     of: sympy.Expr | None
     wrt: sympy.Expr | None
+    named: sympy.Expr | None  # delta^l_{...} for dloss/dZ^l
     expression: sympy.Expr
-    ranges: tuple[tuple[sympy.Symbol, int, int], ...]
-    zero_outside: tuple[tuple[str, tuple[int, ...], bool], ...]  # (base name, shape, by zero padding)
+    ranges: tuple[tuple[tuple[int, int], tuple[sympy.Symbol, ...]], ...]  # ((lo, hi), indices), grouped
+    zero_outside: tuple[tuple[str, tuple[int, ...], bool], ...]  # (base name, kept sizes, by zero padding)
     flattened: tuple[tuple[str, tuple[str, ...], tuple[int, ...]], ...]  # (tensor, its letters, row-major steps)
 
 
@@ -48,28 +49,27 @@ def shown(formula) -> Shown:
         **dict(zero), **{n: derivation.graph.shape(n) for n in padded}}.items()))
     expression = _renamed(expression, {i.name for i in formula.indices})
     expression = _squeezed(derivation, expression)
-    of = wrt = None
+    of = wrt = named = None
     if formula.of != "L":
         of = _squeezed(derivation, _entry(formula.of, formula.of_indices, formula.flat[0]).xreplace(single))
     if formula.wrt is not None:
         wrt = _squeezed(derivation, _entry(formula.wrt, formula.wrt_indices, formula.flat[1]).xreplace(single))
-    ranges = tuple((i, lo, hi) for i, (lo, hi) in formula.ranges.items() if lo != hi)
-    return Shown(of, wrt, expression, ranges, zero, _flattened(derivation, [expression, of, wrt]))
-
-
-def left_side(formula, view: Shown, printer, loss: str, derivative) -> str:
-    """The formula's left-hand side in ``printer``'s notation: ``of`` (``loss`` for the loss)
-    for a forward rule, ``derivative(of, wrt)`` otherwise, with ``delta^l = `` before it for
-    the named ``dloss/dZ^l``."""
-    of = loss if view.of is None else printer.doprint(view.of)
-    if formula.kind == "forward":
-        return of
-    wrt = printer.doprint(view.wrt)
-    lhs = derivative(of, wrt)
     if formula.kind == "gradient" and formula.wrt.startswith("Z"):
-        subscripts = wrt[len(printer.doprint(sympy.Symbol(formula.wrt))):]
-        lhs = f"{printer.doprint(sympy.Symbol('delta' + formula.wrt[1:]))}{subscripts} = {lhs}"
-    return lhs
+        named = _squeezed(derivation, tensor(f"delta{formula.wrt[1:]}")[formula.wrt_indices].xreplace(single))
+    ranges = _grouped([(i, lo, hi) for i, (lo, hi) in formula.ranges.items() if lo != hi])
+    zero = tuple((name, tuple(n for n in shape if n > 1) or (1,), padding) for name, shape, padding in zero)
+    return Shown(of, wrt, named, expression, ranges, zero, _flattened(derivation, [expression, of, wrt]))
+
+
+def _grouped(ranges) -> tuple:
+    """Consecutive indices with the same range together: ``((1, 8), (f, i, j))``."""
+    groups = []
+    for i, lo, hi in ranges:
+        if groups and groups[-1][0] == (lo, hi):
+            groups[-1][1].append(i)
+        else:
+            groups.append(((lo, hi), [i]))
+    return tuple((span, tuple(group)) for span, group in groups)
 
 
 def _flattened(derivation, shown) -> tuple:

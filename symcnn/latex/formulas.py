@@ -11,7 +11,7 @@ import math
 
 import sympy
 
-from ..derive.display import left_side, shown
+from ..derive.display import shown
 from .printer import NotationPrinter, entry_latex, factor_rank, index_latex, tensor_latex
 
 ACTIVATION_LATEX = {"none": "", "relu": r"\operatorname{ReLU}", "sigmoid": r"\sigma", "tanh": r"\tanh"}
@@ -107,21 +107,30 @@ def formula_pieces(formula) -> tuple[str, list[str], list[str]]:
     terms or factors (a sum's signs attached to the first), where a long formula may break."""
     view = shown(formula)
     printer = NotationPrinter({"aliases": softmax_aliases(formula.derivation.graph)})
-    lhs = left_side(formula, view, printer, tensor_latex("L"),
-                    lambda of, wrt: rf"\frac{{\partial {of}}}{{\partial {wrt}}}")
-    pieces = _pieces(printer, sympy.factor_terms(view.expression))
-    notes = []
-    for (lo, hi), group in grouped_ranges(view.ranges):
-        names = ", ".join(printer.doprint(i) for i in group)
-        notes.append(rf"{names} = {lo}, \dots, {hi}" if hi - lo > 1 else rf"{names} = {lo}, {hi}")
-    for name, shape, padding in view.zero_outside:
-        size = r" \times ".join(str(n) for n in shape if n > 1) or "1"
-        what = r"\text{ (zero padding)}" if padding else ""
-        notes.append(rf"{entry_latex(name, None)} = 0 \text{{ outside its }} {size} \text{{ entries}}{what}")
-    for name, letters, steps in view.flattened:
-        position = "+".join(f"{s}({n}-1)" if s > 1 else n for n, s in zip(letters, steps))
-        notes.append(rf"{entry_latex(f'vec({name})', position)} = {entry_latex(name, ','.join(letters))}")
-    return lhs, pieces, notes
+    of = tensor_latex("L") if view.of is None else printer.doprint(view.of)
+    lhs = of if view.wrt is None else rf"\frac{{\partial {of}}}{{\partial {printer.doprint(view.wrt)}}}"
+    if view.named is not None:
+        lhs = f"{printer.doprint(view.named)} = {lhs}"
+    notes = [_range_note(printer, *group) for group in view.ranges]
+    notes += [_zero_note(*zero) for zero in view.zero_outside]
+    notes += [_flat_note(*flat) for flat in view.flattened]
+    return lhs, _pieces(printer, sympy.factor_terms(view.expression)), notes
+
+
+def _range_note(printer, span, indices) -> str:
+    lo, hi = span
+    names = ", ".join(printer.doprint(i) for i in indices)
+    return rf"{names} = {lo}, \dots, {hi}" if hi - lo > 1 else rf"{names} = {lo}, {hi}"
+
+
+def _zero_note(name, sizes, padding) -> str:
+    what = r"\text{ (zero padding)}" if padding else ""
+    return rf"{entry_latex(name, None)} = 0 \text{{ outside its }} {shape_latex(sizes)} \text{{ entries}}{what}"
+
+
+def _flat_note(name, letters, steps) -> str:
+    position = "+".join(f"{s}({n}-1)" if s > 1 else n for n, s in zip(letters, steps))
+    return rf"{entry_latex(f'vec({name})', position)} = {entry_latex(name, ','.join(letters))}"
 
 
 def _pieces(printer, e) -> list[str]:
@@ -137,17 +146,6 @@ def _pieces(printer, e) -> list[str]:
         pieces = [p for f in factors for p in _pieces(printer, f)]
         return pieces if " ".join(pieces) == whole else [whole]
     return [whole]
-
-
-def grouped_ranges(ranges):
-    """Consecutive indices with the same range together: ``((1, 8), (f, i, j))``."""
-    groups = []
-    for i, lo, hi in ranges:
-        if groups and groups[-1][0] == (lo, hi):
-            groups[-1][1].append(i)
-        else:
-            groups.append(((lo, hi), [i]))
-    return groups
 
 
 # -- the forward pass as on the slides ----------------------------------------------------------

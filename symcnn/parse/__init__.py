@@ -1,0 +1,35 @@
+r"""Read LaTeX in the course's notation into SymPy (latex2sympy2 underneath, in :mod:`.reader` only).
+
+A walk over the tokens (:mod:`.source`, :mod:`.walk`) replaces every piece of the notation by a
+placeholder symbol ``\xi_{N}`` bound to its SymPy meaning; latex2sympy2 then parses the
+arithmetic that is left (``+ - \cdot \frac``, powers, matrices, ``\sum``), and the
+placeholders are substituted.  What the walk reads:
+
+- tensors ``W^1_2``, ``W_2^1``, ``W^{(1)}_{2}``, ``W^{[1]}_2``, ``W^L``, bias ``W^1_0``,
+  ``X_{i+k-2}``, ``Z^1_{f,i,j}``, ``A^0 = X``, ``y_k``, ``\hat y`` (the prediction), ``\delta^l_i``
+  (``dL/dZ^l_i``), ``\mathbf{W}``; a tensor without indices is its column (row-major);
+- derivatives ``\frac{\partial L}{\partial W^1_k}``, ``\frac{dL}{dW^1}``, ``\partial L/\partial W^1``,
+  ``\nabla_{W^1} L`` (``L``, ``\mathcal{L}``, ``\text{loss}``, ``\ell``): the derived value;
+- sums ``\sum_{i=1}^{5}``, ``\sum_i`` (the range read from the spec), ``\sum_{i,j}``;
+- steps ``\mathbb{1}[Z > 0]`` (``\mathbf``, ``\mathds``, ``\mathbbm``; ``[..]``, ``\{..\}``,
+  ``(..)``, ``_{..}``), ``\mathbb{1}[i = j]`` and ``\delta_{ij}`` (Kronecker);
+- functions (see :mod:`.functions`), ``\operatorname{diag}``, tuples ``(a, b)^T``;
+- ``^T``, ``^\top``; ``\left``, ``\bigl`` and friends; ``\odot``, ``\circ`` (entry by entry);
+  ``\boxed``, ``\overset``, ``\underbrace``, spacing.
+
+Subscripts follow LaTeX: without braces a subscript is ONE token (``W^2_1X_0`` is
+``W^2_1 X_0``, ``A^1_j`` is entry ``j``).  A digit or a non-tensor letter glued to such a
+one-token script (``X_12``, ``A^1_jk``) is refused as ambiguous, never guessed.  Anything
+else is a :class:`~symcnn.errors.LatexError` naming the line and column of the piece.
+
+The stage, module by module: :mod:`.source` (text, math regions, lines, tokens with positions)
+-> :mod:`.walk` (pieces: :mod:`.tensors`, :mod:`.operators`, :mod:`.scripts`, :mod:`.indices`)
+-> :mod:`.reader` (latex2sympy2, placeholders) -> :mod:`.answer` (equations, left-hand sides);
+:mod:`.tables` are the network's tensors and derivatives as the answer indexes them and
+:mod:`.indexed` instantiates index variables and sums.
+"""
+
+from .answer import Equation, Quantity, Step, parse_latex, read_answer
+from .reader import Reader
+
+__all__ = ["Equation", "Quantity", "Reader", "Step", "parse_latex", "read_answer"]

@@ -1,0 +1,98 @@
+"""An answer as equations: each ``lhs = step = step ...``, its left-hand side a :class:`Quantity`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import LatexError
+from .indexed import instantiate
+from .reader import Reader
+from .source import Source, Token
+from .tensors import derivative_refs, read_ref
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a left-hand side names: ``d(of)/d(wrt)`` (``of`` the loss for a gradient,
+    ``\\delta^l`` is ``dL/dZ^l``), or with ``wrt=None`` an entry's forward rule ``Z^1_2 = ...``.
+    ``free`` holds its index letters (``k`` in ``\\partial L/\\partial W^1_k``)."""
+
+    of: object
+    wrt: object
+    free: dict
+
+
+@dataclass(frozen=True)
+class Step:
+    """One side of a chain of equalities: its value, where it starts, and the derivatives it
+    names (``(of, wrt)``, read as their derived values)."""
+
+    value: object
+    at: Token
+    text: str
+    derivatives: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``lhs = step_1 = step_2 = ...`` (``lhs`` None for a bare expression)."""
+
+    lhs: Quantity | None
+    steps: tuple[Step, ...]
+    at: Token
+
+
+def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation], "Reader"]:
+    """Every equation of an answer, each side read; the reader keeps the tables and notes."""
+    source = Source(text, name)
+    reader = Reader(net, source)
+    equations = []
+    for parts in source.equations():
+        lhs = read_quantity(reader, parts[0]) if len(parts) > 1 else None
+        reader.indices = dict(lhs.free) if lhs else {}
+        steps = []
+        for part in parts[1 if lhs else 0:]:
+            reader.tables.used = set()
+            value = reader.value(part)
+            steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used)))
+        steps = tuple(steps)
+        equations.append(Equation(lhs, steps, parts[0][0]))
+    return equations, reader
+
+
+def parse_latex(text: str, net, source: str = "<latex>"):
+    """The SymPy value (expression or Matrix) of one piece of math without free indices."""
+    answer = Source(text, source)
+    reader = Reader(net, answer)
+    tokens = [t for start, end in answer.math_regions() for t in answer.tokens(start, end)]
+    if not tokens:
+        raise LatexError(f"{source}: no math found")
+    return instantiate(reader.value(tokens), {}, reader.scope)
+
+
+def read_quantity(reader, tokens: list[Token]) -> Quantity:
+    """The left-hand side: a derivative, ``\\delta^l_i``, an entry ``Z^1_i`` or ``L``."""
+    free: dict = {}
+    found = derivative_refs(reader, tokens, 0, free)
+    if found is not None:
+        of, wrt, end = found
+    else:
+        ref = read_ref(reader, tokens, 0, free)
+        if ref is None:
+            raise reader.error(tokens[0], "cannot tell what the left-hand side names: write e.g. "
+                                        "\\frac{\\partial L}{\\partial W^1} = ... or Z^1_2 = ...")
+        (of, end), wrt = ref, None
+        if of.kind == "delta":
+            of, wrt = type(of)("L", (), of.at, "loss"), type(of)(of.tensor, of.indices, of.at)
+        elif of.kind == "prediction":
+            raise reader.error(tokens[0], "\\hat y on the left: name the derivative or the entry instead")
+        if of.kind == "loss" and end < len(tokens) and tokens[end].text in ("(", r"\left"):
+            end = len(tokens) if tokens[-1].text in (")",) else end  # L(A^2, y) = ...
+    if end != len(tokens):
+        raise reader.error(tokens[end], "cannot read the rest of the left-hand side")
+    return Quantity(of, wrt, free)
+
+
+def _text(source: Source, tokens) -> str:
+    end = tokens[-1].start + len(tokens[-1].text)
+    return " ".join(source.text[tokens[0].start:end].split())

@@ -1,0 +1,126 @@
+"""Entries with index expressions, as students write them: ``X_{i+k-2}``, ``W^2_i``, ``\\delta^1_{f,i}``.
+
+An answer in index notation is read into SymPy with :class:`Entry` standing for "entry of
+table ``T`` at these (possibly symbolic) indices" and ``Sum`` for the sums.  A *table* is
+anything indexed by written (1-based) indices: a tensor of the network, or a derivative the
+answer names (``\\frac{\\partial L}{\\partial Z^1_i}``).  :func:`instantiate` gives the index
+variables numbers, writes every sum out and replaces each entry by its value.
+
+Out of range (the rule, also in the README): a *computed* index (one with an index variable,
+``X_{i+k-2}``) that falls outside a tensor's entries reads as 0, as the course's zero padding
+says (``X_0`` of the seed is its padding symbol, itself 0 in gradients; ``X_{-1}`` is 0 too);
+each such entry is listed in the report.  An index written as a number is never read as 0:
+``X_9`` in a 5-pixel network is an error.  The bias ``W^l_0`` is only ever written with a
+literal ``0``; a computed weight index 0 is outside the weights and reads as 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy
+
+from ..errors import LatexError
+
+
+class Entry(sympy.Function):
+    """``Entry(table, *indices)``: the entry of a named table at written indices."""
+
+    is_real = True
+
+    @classmethod
+    def eval(cls, *args):
+        return None
+
+
+@dataclass
+class Table:
+    """A tensor or a derivative as the answer indexes it.
+
+    ``latex`` names it in the course's notation (``X``, ``W^{1}``); ``ranges`` are the
+    written index ranges of its entries per index position; ``lookup`` gives the value at
+    integer indices, or ``None`` outside (padding included where the tensor has it).
+    """
+
+    latex: str
+    ranges: tuple[tuple[int, int], ...]
+    lookup: Callable[[tuple[int, ...]], object]
+
+
+@dataclass
+class Scope:
+    """The tables an answer uses and what instantiating it met outside them."""
+
+    tables: dict[str, Table] = field(default_factory=dict)
+    outside: set[str] = field(default_factory=set)
+
+    def add(self, key: str, table: Table) -> sympy.Symbol:
+        self.tables[key] = table
+        return sympy.Symbol(key)
+
+    def entry(self, key: str, indices) -> Entry:
+        return Entry(sympy.Symbol(key), *indices)
+
+
+def expand_sums(value):
+    """Write out every ``Sum`` with integer limits (the outermost first, so that inner limits
+    may depend on outer variables; SymPy lists a sum's limits innermost first)."""
+    if isinstance(value, sympy.MatrixBase):
+        return value.applyfunc(expand_sums)
+    if not isinstance(value, sympy.Basic) or not value.has(sympy.Sum):
+        return value
+    if isinstance(value, sympy.Sum):
+        body, limits = value.function, list(value.limits)
+        variable, low, high = limits[-1]
+        if not (low.is_Integer and high.is_Integer):
+            raise LatexError(f"a sum over {variable} from {low} to {high}: its limits must be numbers")
+        rest = sympy.Sum(body, *limits[:-1]) if len(limits) > 1 else body
+        return sympy.Add(*[expand_sums(rest.xreplace({variable: sympy.Integer(v)}))
+                           for v in range(int(low), int(high) + 1)])
+    return value.func(*[expand_sums(a) for a in value.args])
+
+
+def resolve_entries(value, scope: Scope):
+    """Replace each :class:`Entry` with integer indices by its table's value (0 outside)."""
+    if isinstance(value, sympy.MatrixBase):
+        return value.applyfunc(lambda e: resolve_entries(e, scope))
+    if not isinstance(value, sympy.Basic) or not value.has(Entry):
+        return value
+    mapping = {}
+    for entry in value.atoms(Entry):
+        key, indices = entry.args[0].name, entry.args[1:]
+        if not all(i.is_Integer for i in indices):
+            raise LatexError(f"an index of {scope.tables[key].latex} is not a whole number: "
+                             f"{', '.join(map(str, indices))}")
+        found = scope.tables[key].lookup(tuple(int(i) for i in indices))
+        if found is None:
+            scope.outside.add(f"{scope.tables[key].latex}_{{{','.join(map(str, indices))}}}")
+            found = sympy.S.Zero
+        mapping[entry] = found
+    return value.xreplace(mapping)
+
+
+def instantiate(value, assignment: dict, scope: Scope):
+    """``value`` with the index variables of ``assignment`` given numbers, sums written
+    out and entries replaced: a SymPy expression (or Matrix) in the network's symbols."""
+    numbers = {variable: sympy.Integer(v) for variable, v in assignment.items()}
+    if isinstance(value, sympy.MatrixBase):
+        value = value.xreplace(numbers) if numbers else value
+    elif isinstance(value, sympy.Basic):
+        value = value.xreplace(numbers)
+    return resolve_entries(expand_sums(value), scope)
+
+
+def index_positions(value, variable: sympy.Symbol, scope: Scope) -> set[tuple[int, int]]:
+    """The ranges of the table axes at which ``variable`` stands alone as an index."""
+    found = set()
+    atoms = value.atoms(Entry) if isinstance(value, sympy.Basic) else set()
+    if isinstance(value, sympy.MatrixBase):
+        atoms = set().union(*(e.atoms(Entry) for e in value if isinstance(e, sympy.Basic)))
+    for entry in atoms:
+        table = scope.tables[entry.args[0].name]
+        for position, index in enumerate(entry.args[1:]):
+            if index == variable and position < len(table.ranges):
+                found.add(table.ranges[position])
+    return found

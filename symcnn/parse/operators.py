@@ -1,0 +1,255 @@
+r"""Indicators, Kronecker's delta, functions, tuples and wrappers, and the dispatch over every
+piece of notation (:func:`read_piece`); each reader returns ``(value, next position, needs
+matrix mode)`` or ``None``, as in :mod:`.tensors`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+
+from .functions import FUNCTION_COMMANDS, FUNCTION_NAMES, FunctionError, apply_function
+from .indices import index_expression
+from .source import skip_group
+from .tensors import read_derivative, read_ref, read_tensor, ref_value, word_in_braces
+from .scripts import read_script, transpose_end
+
+_WORD_COMMANDS = {r"\operatorname", r"\text", r"\mathrm", r"\textrm", r"\mathit", r"\operatorname*", r"\textit"}
+_INDICATOR_COMMANDS = {r"\mathbb", r"\mathbf", r"\mathds", r"\mathbbm", r"\boldsymbol", r"\mathrm", r"\bm"}
+_RELATIONS = {">": (">", False), "<": ("<", False), r"\gt": (">", False), r"\lt": ("<", False),
+              r"\geq": (">", True), r"\ge": (">", True), r"\geqslant": (">", True), r"\leq": ("<", True),
+              r"\le": ("<", True), r"\leqslant": ("<", True), "=": ("=", True)}
+_OPEN = {"(": ")", "[": "]", r"\{": r"\}", r"\lbrace": r"\rbrace", r"\lbrack": r"\rbrack"}
+_SIZE = {r"\left", r"\bigl", r"\Bigl", r"\biggl", r"\Biggl", r"\big", r"\Big", r"\bigg", r"\Bigg"}
+
+
+def read_piece(reader, tokens, i):
+    token = tokens[i]
+    for read in (read_wrapper, read_derivative, read_indicator, read_function, read_tuple, read_tensor):
+        found = read(reader, tokens, i)
+        if found is not None:
+            return found
+    if token.text in (r"\{", r"\lbrace"):
+        raise reader.error(token, r"braces \{ \} are only read around an indicator's condition")
+    return None
+
+
+# -- indicators, Kronecker, functions ---------------------------------------------------------
+
+def read_indicator(reader, tokens, i):
+    token = tokens[i]
+    if token.text not in _INDICATOR_COMMANDS or i + 1 >= len(tokens):
+        return None
+    j = i + 1
+    if tokens[j].text == "{":
+        end = skip_group(tokens, j)
+        if [t.text for t in tokens[j + 1:end - 1]] not in (["1"], ["I"]):
+            return None
+        j = end
+    elif tokens[j].text in ("1", "I"):
+        j += 1
+    else:
+        return None
+    if j < len(tokens) and tokens[j].text == "_":
+        script, end = read_script(reader, tokens, j + 1)
+        inner = _strip_brackets(script)
+    else:
+        inner, end = bracketed(reader, tokens, j)
+        if inner is None:
+            raise reader.error(token, "an indicator needs its condition, e.g. \\mathbb{1}[Z^1_2 > 0]")
+    return condition(reader, inner, token), end, False
+
+
+def _strip_brackets(tokens):
+    tokens = [t for t in tokens if t.text not in _SIZE and t.text != r"\right"]
+    if tokens and tokens[0].text in _OPEN and tokens[-1].text == _OPEN[tokens[0].text]:
+        return tokens[1:-1]
+    return tokens
+
+
+def bracketed(reader, tokens, j):
+    """The tokens inside the bracket group (``( [ \\{``, with ``\\left``/``\\bigl``) at ``j``."""
+    while j < len(tokens) and tokens[j].text in _SIZE:
+        j += 1
+    if j >= len(tokens) or tokens[j].text not in _OPEN:
+        return None, j
+    depth, start = 0, j
+    for k in range(j, len(tokens)):
+        text = tokens[k].text
+        if text in _OPEN:
+            depth += 1
+        elif text in _OPEN.values():
+            depth -= 1
+            if depth == 0:
+                inner = [t for t in tokens[start + 1:k] if t.text not in ()]
+                while inner and inner[-1].text in (r"\right", r"\bigr", r"\Bigr", r"\biggr", r"\Biggr", r"\big",
+                                                   r"\Big", r"\bigg", r"\Bigg"):
+                    inner = inner[:-1]
+                return inner, k + 1
+    raise reader.error(tokens[start], f"an unbalanced '{tokens[start].text}'")
+
+
+def condition(reader, inner, at):
+    """``a > b -> Heaviside(a - b, 0)``, ``a >= b -> Heaviside(a - b, 1)``, ``<`` mirrored,
+    ``i = j`` -> Kronecker's delta."""
+    positions = [k for k, t in enumerate(inner) if t.text in _RELATIONS]
+    if len(positions) != 1:
+        raise reader.error(at, "an indicator needs one comparison, e.g. \\mathbb{1}[Z^1_2 > 0]")
+    k = positions[0]
+    relation, inclusive = _RELATIONS[inner[k].text]
+    if relation == "=":
+        return sympy.KroneckerDelta(index_expression(reader, inner[:k], at, {}),
+                                    index_expression(reader, inner[k + 1:], at, {}))
+    left, right = reader.value(inner[:k]), reader.value(inner[k + 1:])
+    if relation == "<":
+        left, right = right, left
+    if isinstance(left, sympy.MatrixBase) != isinstance(right, sympy.MatrixBase):
+        column, scalar, sign = (left, right, 1) if isinstance(left, sympy.MatrixBase) else (right, left, -1)
+        difference = column.applyfunc(lambda e: sign * (e - scalar))
+    else:
+        difference = left - right
+    step = (lambda d: sympy.Heaviside(d, 1 if inclusive else 0))
+    return difference.applyfunc(step) if isinstance(difference, sympy.MatrixBase) else step(difference)
+
+
+def read_function(reader, tokens, i):
+    token = tokens[i]
+    name, j = _function_name(tokens, i)
+    if name is None:
+        if token.text == r"\delta" and i + 1 < len(tokens) and tokens[i + 1].text == "_":
+            script, end = read_script(reader, tokens, i + 2)
+            letters = [t for t in script if t.text != ","]
+            if len(letters) != 2:
+                raise reader.error(token, "Kronecker's delta has two indices, e.g. \\delta_{ij}")
+            return sympy.KroneckerDelta(*(index_expression(reader, [t], token, {}) for t in letters)), end, False
+        return None
+    power, prime, entry = None, False, None
+    while j < len(tokens) and tokens[j].text in ("^", "'", "_"):
+        if tokens[j].text == "'":
+            prime, j = True, j + 1
+        elif tokens[j].text == "_":
+            entry, j = read_script(reader, tokens, j + 1)
+        else:
+            script, j = read_script(reader, tokens, j + 1)
+            if [t.text for t in script] in ([r"\prime"], ["'"]):
+                prime = True
+            elif all(t.kind == "digit" for t in script):
+                power = int("".join(t.text for t in script))
+            else:
+                raise reader.error(token, f"cannot read the superscript of {token.text}")
+    inner, end = bracketed(reader, tokens, j)
+    if inner is None:  # \tanh Z^1_2, \ln y: one entry, no parentheses
+        found = read_ref(reader, tokens, j)
+        if found is None:
+            raise reader.error(token, f"{name} needs its argument in parentheses")
+        args, end = [ref_value(reader, found[0])], found[1]
+    else:
+        args = [reader.value(part) for part in _split_commas(inner)] if inner else []
+    if end < len(tokens) and tokens[end].text == "_" and entry is None:
+        entry, end = read_script(reader, tokens, end + 1)
+    try:
+        value = apply_function(name, args, prime, lambda v: _activation_of(reader, v))
+    except FunctionError as error:
+        raise reader.error(token, str(error)) from None
+    if power is not None:
+        value = value.applyfunc(lambda v: v ** power) if isinstance(value, sympy.MatrixBase) else value ** power
+    if entry is not None:
+        value = _vector_entry(reader, value, entry, token)
+    return value, end, name == "diag"
+
+
+def _function_name(tokens, i):
+    token = tokens[i]
+    if token.text in FUNCTION_COMMANDS:
+        return FUNCTION_COMMANDS[token.text], i + 1
+    if token.text in _WORD_COMMANDS:
+        word, end = word_in_braces(tokens, i + 1)
+        return FUNCTION_NAMES.get(word.lower()), end
+    if token.kind == "letter":
+        word, j = "", i
+        while j < len(tokens) and tokens[j].kind == "letter" and (j == i or not tokens[j].space):
+            word += tokens[j].text
+            j += 1
+        for length in range(len(word), 0, -1):
+            name = FUNCTION_NAMES.get(word[:length].lower())
+            if name is not None and (length > 1 or _followed_by_call(tokens, i + 1)):
+                return name, i + length
+    return None, i
+
+
+def _followed_by_call(tokens, j) -> bool:
+    return j < len(tokens) and tokens[j].text in ("(", "'", r"\left", r"\bigl", r"\Bigl")
+
+
+def _split_commas(tokens):
+    parts, part, depth = [], [], 0
+    for token in tokens:
+        depth += token.text in ("(", "[", "{")
+        depth -= token.text in (")", "]", "}")
+        if token.text == "," and depth == 0:
+            parts.append(part)
+            part = []
+        else:
+            part.append(token)
+    return parts + [part]
+
+
+def _activation_of(reader, value):
+    """The activation of the one layer whose ``Z^l`` the value is made of (for ``f``)."""
+    names = {s.name for s in (value.free_symbols if hasattr(value, "free_symbols") else ())}
+    layers = {int(m.group(1)) for m in map(re.compile(r"^T?Z(\d+)(?:_|$)").match, names) if m}
+    if len(layers) != 1:
+        return None
+    return reader.net.spec.layers[layers.pop() - 1].activation
+
+
+def _vector_entry(reader, value, script, at):
+    if not isinstance(value, sympy.MatrixBase) or value.cols != 1:
+        raise reader.error(at, "a subscript on a value that is not a column")
+    index = index_expression(reader, script, at, {})
+    if index.is_Integer:
+        if not 1 <= int(index) <= value.rows:
+            raise reader.error(at, f"entry {index} of a column of {value.rows}")
+        return value[int(index) - 1]
+    return sympy.Piecewise(*[(value[k], sympy.Eq(index, k + 1)) for k in range(value.rows)], (0, True))
+
+
+# -- tuples and wrappers ------------------------------------------------------------------------
+
+def read_tuple(reader, tokens, i):
+    if tokens[i].text not in ("(", "[") and not (tokens[i].text in _SIZE and i + 1 < len(tokens)
+                                                  and tokens[i + 1].text in ("(", "[")):
+        return None
+    inner, end = bracketed(reader, tokens, i)
+    parts = _split_commas(inner or [])
+    if inner is None or len(parts) < 2:
+        return None
+    row = sympy.Matrix([[reader.value(part) for part in parts]])
+    if end < len(tokens) and tokens[end].text == "^" and transpose_end(tokens, end + 1) is not None:
+        return row, end, True
+    reader.notes.append("a tuple (a, b, ...) is read as a column")
+    return row.T, end, True
+
+
+def read_wrapper(reader, tokens, i):
+    token = tokens[i]
+    if token.text not in (r"\boxed", r"\overset", r"\underset", r"\underbrace", r"\overbrace", r"\textcolor",
+                          r"\color", r"\cancel", r"\fbox", r"\mbox") or i + 1 >= len(tokens) or tokens[i + 1].text != "{":
+        return None
+    first_end = skip_group(tokens, i + 1)
+    if token.text in (r"\overset", r"\underset", r"\textcolor"):
+        if first_end >= len(tokens) or tokens[first_end].text != "{":
+            raise reader.error(token, f"{token.text} needs two arguments")
+        end = skip_group(tokens, first_end)
+        return reader.value(tokens[first_end + 1:end - 1]), end, False
+    if token.text == r"\color":
+        raise reader.error(token, r"\color cannot be read: leave colours out of the answer")
+    if token.text == r"\cancel":
+        raise reader.error(token, r"\cancel cannot be read: leave cancelled terms out")
+    inner = tokens[i + 2:first_end - 1]
+    end = first_end
+    if token.text in (r"\underbrace", r"\overbrace") and end < len(tokens) and tokens[end].text in ("_", "^"):
+        _, end = read_script(reader, tokens, end + 1, glued_ok=True)
+    value = reader.value(inner)
+    return value, end, isinstance(value, sympy.MatrixBase)

@@ -1,0 +1,166 @@
+r"""The reader of one answer: the one module that uses latex2sympy2.
+
+A walk over the tokens (:mod:`.walk`) replaces every piece of the course's notation by a
+placeholder symbol ``\\xi_{N}`` bound to its SymPy meaning; latex2sympy2 parses the arithmetic
+that is left (``+ - \\cdot \\frac``, powers, matrices, ``\\sum``), and the placeholders are
+substituted.  latex2sympy2 is imported on first use, so ``import symcnn`` does not load it.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import typing
+
+import sympy
+
+from ..errors import LatexError, SymcnnError
+from .indexed import Scope, index_positions
+from .source import Source, Token
+from .tables import NetworkTables
+from .walk import declare_sums, walk
+
+
+def latex2sympy(text: str):
+    """latex2sympy2's parser, imported on first use.  Its antlr runtime (4.7.2) imports
+    ``typing.io``, which Python 3.13 removed: a stand-in module gives it ``TextIO``."""
+    shim = types.ModuleType("typing.io")  # also spares 3.11 and 3.12 typing.io's deprecation warning
+    shim.TextIO = typing.TextIO
+    sys.modules["typing.io"] = shim
+    from latex2sympy2 import latex2sympy as parse
+    return parse(text)
+
+
+def _simple(pieces):
+    """The value of a lone piece of notation or a whole number, else None."""
+    values = [value for text, value, _ in pieces if value is not None]
+    text = "".join(t for t, value, _ in pieces if value is None).strip()
+    if len(values) == 1 and not text:
+        return values[0]
+    if not values and text.isdigit():
+        return sympy.Integer(int(text))
+    return None
+
+
+class Reader:
+    """Reads the parts of one answer; keeps the tables its entries refer to (``scope``) and
+    the letters that are index variables where it reads (``indices``)."""
+
+    def __init__(self, net, source: Source):
+        self.net, self.source = net, source
+        self.tables = NetworkTables(net, self)
+        self.scope: Scope = self.tables.scope
+        self.indices: dict[str, sympy.Symbol] = {}
+        self.notes: list[str] = []
+        self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value
+        self._count = 10
+        self._position = 0  # where the last piece read started, for errors about empty pieces
+
+    def error(self, at, message: str) -> LatexError:
+        """One line: where (line, column), what, and the symbols the network has."""
+        return self.source.error(at, f"{message}; this network has {self.tables.inventory()}")
+
+    def unknown(self, at, what: str) -> LatexError:
+        return self.error(at, what)
+
+    # -- values -----------------------------------------------------------------------------
+
+    def value(self, tokens: list[Token]):
+        """The SymPy value of a piece of math: an expression or a Matrix, with index
+        variables, :class:`~symcnn.indexed.Entry` and ``Sum`` left for instantiation."""
+        if not tokens:
+            raise self.error(self._position, "an empty expression")
+        self._position = tokens[0].start
+        declare_sums(self, tokens)
+        pieces, matrix_mode, entrywise = walk(self, tokens)
+        simple = _simple(pieces)
+        if simple is not None:  # one entry or one number: latex2sympy2 has nothing to add
+            return simple
+        if matrix_mode and entrywise:
+            raise self.error(tokens[0], r"\odot (entry by entry) and matrix products in one expression: "
+                                        "write the entries with an index instead")
+        text, offsets = self._render(pieces, matrix_mode)
+        try:
+            value = latex2sympy(text)
+        except SymcnnError:
+            raise
+        except Exception as error:  # antlr and SymPy raise bare Exceptions with a caret drawing
+            raise self._translated(error, text, offsets, tokens) from None
+        return self._substitute(value, tokens)
+
+    def _translated(self, error, text, offsets, tokens) -> LatexError:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if type(error).__name__ == "ShapeError" or "not aligned" in message or "dimension" in message:
+            return self.error(tokens[0], f"a product of matrices whose sizes do not fit ({message})")
+        caret = next((line for line in str(error).splitlines() if line.rstrip().endswith("^")), None)
+        at = tokens[0].start
+        if caret is not None:
+            column = len(caret.rstrip()) - 1
+            at = max((source for start, source in offsets if start <= column), default=at)
+        return self.error(at, f"cannot read this ({message.rstrip('.')})")
+
+    def placeholder(self, value) -> str:
+        """The text ``\\xi_{N}`` that latex2sympy2 reads as a symbol bound to ``value``."""
+        self._count += 1
+        self.bound[f"xi_{{{self._count}}}"] = value
+        return f" \\xi_{{{self._count}}} "
+
+    def _render(self, pieces, matrix_mode):
+        """The text for latex2sympy2, where each piece starts in it, and the placeholders."""
+        parts, offsets, length = [], [], 0
+        for text, value, offset in pieces:
+            if value is not None:
+                if isinstance(value, sympy.MatrixBase) and matrix_mode:
+                    rows = [" & ".join(self.placeholder(value[r, c]) for c in range(value.cols))
+                            for r in range(value.rows)]
+                    text = r" \begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix} "
+                else:
+                    text = self.placeholder(value)
+            offsets.append((length, offset))
+            parts.append(text)
+            length += len(text)
+        return "".join(parts), offsets
+
+    def _substitute(self, value, tokens):
+        bound = self.bound
+        if isinstance(value, sympy.MatrixExpr):
+            value = value.as_explicit()
+        symbols = value.atoms(sympy.Symbol) if hasattr(value, "atoms") else set()  # sum variables too
+        mapping = {s: bound[s.name] for s in symbols if s.name in bound}
+        vectors = {s: v for s, v in mapping.items() if isinstance(v, sympy.MatrixBase)}
+        scalars = {s: v for s, v in mapping.items() if s not in vectors}
+        leftover = [s for s in symbols if s.name not in bound]
+        if leftover:
+            raise self.unknown(tokens[0], f"cannot read the symbol {leftover[0]}")
+        if isinstance(value, sympy.MatrixBase):
+            return self._ranged(sympy.Matrix(value).xreplace(scalars), tokens)
+        value = sympy.sympify(value).xreplace(scalars)
+        if vectors:
+            shapes = {v.shape for v in vectors.values()}
+            if len(shapes) > 1:
+                raise self.error(tokens[0], "columns of different sizes ("
+                                 + ", ".join(f"{r}x{c}" for r, c in sorted(shapes)) + ") entry by entry")
+            rows, cols = shapes.pop()
+            value = sympy.Matrix(rows, cols, lambda r, c: value.xreplace({s: v[r, c] for s, v in vectors.items()}))
+            self.notes.append("columns multiplied entry by entry")
+        return self._ranged(value, tokens)
+
+    def _ranged(self, value, tokens):
+        """Give the sums written ``\\sum_i`` their range: where ``i`` stands alone as an index."""
+        def fix(expression):
+            if not isinstance(expression, sympy.Sum):
+                return expression
+            limits = []
+            for variable, low, high in expression.limits:
+                if isinstance(low, sympy.Symbol) and low.name.startswith("range_"):
+                    ranges = index_positions(expression.function, variable, self.scope)
+                    if len(ranges) != 1:
+                        raise self.error(tokens[0], f"the range of the sum over {variable} cannot be read "
+                                         + ("from the spec: it indexes tensors of different sizes"
+                                            if ranges else "from its terms") + f"; write \\sum_{{{variable}=1}}^{{n}}")
+                    low, high = ranges.pop()
+                limits.append((variable, low, high))
+            return sympy.Sum(expression.function, *limits)
+        if isinstance(value, sympy.MatrixBase):
+            return value.applyfunc(lambda e: e.replace(lambda x: isinstance(x, sympy.Sum), fix))
+        return value.replace(lambda x: isinstance(x, sympy.Sum), fix)

@@ -1,0 +1,154 @@
+"""The network as an answer indexes it: tensors, derivatives and the prediction as tables.
+
+Written indices are the 1-based ones of the symbols' names (size-1 axes left out): the
+seed's ``W^1_2`` is ``W1`` at ``(2,)``, a 2D filter bank's ``W^1_{f,a,b}`` is at ``(f, a, b)``.
+A derivative ``d(of)/d(wrt)`` is indexed by ``of``'s indices, then ``wrt``'s, and its value is
+the derived one (:func:`derived`), in the course's layout ``size(wrt) x size(of)``.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..errors import SymcnnError
+from ..functions import LogSumExp
+from .indexed import Scope, Table
+from ..latex import to_latex, tensor_latex
+from ..notation import parse_symbol, symbol_name
+
+
+def derived(net, of: str, wrt: str | None) -> sympy.Matrix:
+    """What the derivation says: ``dL/d(wrt)`` (a column, padding 0), ``d(of)/d(wrt)``
+    (``size(wrt) x size(of)``, padding kept), or with ``wrt=None`` the forward rule of
+    ``of`` (its entries' local expressions as a column)."""
+    if wrt is None:
+        return net.expr(of)
+    if of == "L":
+        return net.gradient(wrt)
+    return net.jacobian(of, wrt)
+
+
+def written_indices(net, tensor: str) -> list[tuple[int, ...]]:
+    """The written index of every entry of a tensor, in its column's (row-major) order."""
+    return [parse_symbol(s.name).index for s in net.symbol_array(tensor).flat]
+
+
+def probabilities(net) -> list:
+    """``softmax`` of the logits: the course's ``A^L`` (= ``\\hat y``) of a cross-entropy net."""
+    last = len(net.spec.layers)
+    logits = list(net.symbols(f"Z{last}") if _linear_output(net) else net.symbols(f"A{last}"))
+    total = LogSumExp(*logits)
+    return [sympy.exp(z - total) for z in logits]
+
+
+def _linear_output(net) -> bool:
+    layer = net.spec.layers[-1]
+    return layer.type != "maxpool" and layer.activation == "none"
+
+
+class NetworkTables:
+    """Tables of one network for one answer (``scope`` holds those the answer used)."""
+
+    def __init__(self, net, reader):
+        self.net, self.reader = net, reader
+        self.scope = Scope()
+        self.layers = len(net.spec.layers)
+        self._names = net.all_symbols()
+        self._positions: dict[str, dict] = {}
+        self.used: set[tuple[str, str]] = set()  # derivatives named on the right of the step being read
+
+    # -- tensors ----------------------------------------------------------------------------
+
+    def tensor_name(self, letter: str, layer: int | None, at) -> str:
+        """``("W", 1) -> "W1"``, ``("A", 0) -> "X"``; a tensor the network lacks is an error."""
+        name = {"X": "X", "y": "y"}.get(letter) or ("X" if letter == "A" and layer == 0 else f"{letter}{layer}")
+        try:
+            return self.net.tensor(name)
+        except SymcnnError:
+            raise self.reader.unknown(at, f"this network has no {_written(letter, layer)}") from None
+
+    def positions(self, tensor: str) -> dict[tuple[int, ...], int]:
+        """Written index -> position in the tensor's column (row-major), real entries only."""
+        if tensor == "L":
+            return {(): 0}
+        if tensor not in self._positions:
+            symbols = list(self.net.symbol_array(tensor).flat)
+            found = {parse_symbol(s.name).index: k for k, s in enumerate(symbols)}
+            if len(symbols) == 1:
+                found[(1,)] = 0  # a single entry may be written with index 1 (A^2_1 is A^2)
+            self._positions[tensor] = found
+        return self._positions[tensor]
+
+    def ranges(self, tensor: str) -> tuple[tuple[int, int], ...]:
+        written = [i for i in self.positions(tensor) if len(i) == self.axes(tensor)]
+        return tuple((min(i[a] for i in written), max(i[a] for i in written)) for a in range(self.axes(tensor)))
+
+    def axes(self, tensor: str) -> int:
+        return max((len(i) for i in self.positions(tensor)), default=0) if self.size(tensor) > 1 else 0
+
+    def size(self, tensor: str) -> int:
+        return 1 if tensor == "L" else self.net.symbol_array(tensor).size
+
+    def lookup(self, tensor: str, index: tuple[int, ...]):
+        """The symbol at a written index (padding included), or ``None``."""
+        if self.size(tensor) == 1 and index in ((), (1,)):
+            return next(iter(self.net.symbol_array(tensor).flat))
+        symbol = self._names.get(symbol_name(tensor, index))
+        return symbol
+
+    def tensor_key(self, tensor: str) -> str:
+        key = f"T{tensor}"
+        if key not in self.scope.tables:
+            self.scope.add(key, Table(tensor_latex(tensor), self.ranges(tensor),
+                                      lambda index, t=tensor: self.lookup(t, index)))
+        return key
+
+    def column(self, tensor: str) -> sympy.Matrix:
+        return self.net.symbols(tensor) if self.size(tensor) > 1 else sympy.Matrix([self.lookup(tensor, ())])
+
+    # -- derivatives and the prediction ------------------------------------------------------
+
+    def derivative_key(self, of: str, wrt: str | None) -> str:
+        """The table of ``d(of)/d(wrt)``; ``used`` records it for the step being read."""
+        self.used.add((of, wrt))
+        key = f"D{of}/{wrt}"
+        if key not in self.scope.tables:
+            matrix = derived(self.net, of, wrt)
+            of_positions = self.positions(of)
+            wrt_positions = self.positions(wrt) if wrt else {(): 0}
+            split = self.axes(of)
+
+            def lookup(index):
+                row = wrt_positions.get(tuple(index[split:]))
+                col = of_positions.get(tuple(index[:split]))
+                return None if row is None or col is None else matrix[row, col] if wrt else matrix[col, 0]
+            label = tensor_latex(of) if wrt is None else rf"\frac{{\partial {tensor_latex(of)}}}{{\partial {tensor_latex(wrt)}}}"
+            self.scope.add(key, Table(label, self.ranges(of) + (self.ranges(wrt) if wrt else ()), lookup))
+        return key
+
+    def prediction_key(self) -> str:
+        """``\\hat y``: the output ``A^L`` (squared loss) or the softmax of the logits."""
+        key = "P"
+        if key not in self.scope.tables:
+            last = f"A{self.layers}"
+            values = probabilities(self.net) if self.net.spec.loss == "cross_entropy" else list(self.column(last))
+            positions = self.positions("y")
+            self.scope.add(key, Table(r"\hat{y}", self.ranges("y"),
+                                      lambda index: values[positions[index]] if index in positions else None))
+        return key
+
+    def inventory(self) -> str:
+        """The network's tensors in the notation: ``X_{1}..X_{5} (padding X_{0}, X_{6}), ...``."""
+        parts = []
+        for name in [n for n in self.net.flow if n != "L"] + self.net.parameters + (["y"] if "L" in self.net.flow else []):
+            symbols = list(self.net.symbol_array(name).flat)
+            text = to_latex(symbols[0]) + (f"..{to_latex(symbols[-1])}" if len(symbols) > 1 else "")
+            padding = self.net.padding_symbols(name)
+            if padding:
+                text += f" (padding {', '.join(to_latex(s) for s in padding[:2])}{', ...' if len(padding) > 2 else ''})"
+            parts.append(text)
+        return ", ".join(dict.fromkeys(parts)) + (", L" if "L" in self.net.flow else "")
+
+
+def _written(letter: str, layer: int | None) -> str:
+    return letter if layer is None else f"{letter}^{{{layer}}}"

@@ -1,0 +1,277 @@
+r"""Tensors, the loss, ``\\delta^l``, ``\\hat y`` and derivatives as an answer writes them.
+
+Each ``read_*`` takes the :class:`~symcnn.parse.reader.Reader`, the tokens and the position of
+the piece, and returns ``(value, next position, needs matrix mode)``, or ``None`` when the
+piece is not there.  :func:`read_ref` also reads left-hand sides, where index letters are free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+import sympy
+
+from .indexed import Entry
+from .indices import index_expression
+from .source import Token, skip_group
+from .scripts import read_script, transpose_end
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A tensor (``"W1"``, ``"b1"``, ``"X"``, ...), the loss ``"L"``, ``dL/dZ^l`` (``delta``)
+    or the prediction, as written: ``indices`` are SymPy integers or index expressions,
+    ``None`` for the whole tensor."""
+
+    tensor: str
+    indices: tuple | None
+    at: Token
+    kind: str = "tensor"
+
+
+# -- tensors ---------------------------------------------------------------------------------
+
+def read_tensor(reader, tokens, i):
+    found = read_ref(reader, tokens, i)
+    if found is None:
+        return None
+    ref, end = found
+    return ref_value(reader, ref), end, False
+
+
+def ref_value(reader, ref: Ref):
+    tables = reader.tables
+    if ref.kind == "loss":
+        raise reader.error(ref.at, "the loss L can only appear in a derivative such as \\frac{\\partial L}{\\partial W^1}")
+    key = {"tensor": lambda: tables.tensor_key(ref.tensor), "delta": lambda: tables.derivative_key("L", ref.tensor),
+           "prediction": tables.prediction_key}[ref.kind]()
+    table = reader.scope.tables[key]
+    if ref.indices is None:
+        written = _all_indices(table.ranges)
+        if len(written) == 1:
+            return table.lookup(())
+        if ref.kind == "tensor":
+            return tables.column(ref.tensor)
+        return sympy.Matrix([table.lookup(index) for index in written])
+    if len(ref.indices) != len(table.ranges) and not (not table.ranges and ref.indices == (1,)):
+        raise reader.error(ref.at, f"{table.latex} has {len(table.ranges)} ind{'ex' if len(table.ranges) == 1 else 'ices'}"
+                           f", written with {len(ref.indices)}")
+    if all(index.is_Integer for index in ref.indices):
+        value = table.lookup(tuple(int(index) for index in ref.indices))
+        if value is None:
+            ranges = ", ".join(f"{low}..{high}" for low, high in table.ranges)
+            raise reader.unknown(ref.at, f"{table.latex} has no entry {','.join(map(str, ref.indices))} "
+                                         f"(its indices run {ranges})")
+        return value
+    return Entry(sympy.Symbol(key), *ref.indices)
+
+
+def _all_indices(ranges):
+    return list(product(*[range(low, high + 1) for low, high in ranges]))
+
+
+def read_ref(reader, tokens, i, free: dict | None = None):
+    """A tensor, ``\\delta^l``, ``\\hat y`` or the loss at ``tokens[i]``: ``(Ref, next)``.
+
+    With ``free`` (a left-hand side), index letters are new variables, collected there."""
+    token = tokens[i]
+    letter, j = token.text, i + 1
+    if token.text in (r"\mathbf", r"\boldsymbol", r"\bm", r"\mathit", r"\mathcal") and j < len(tokens):
+        inner_end = skip_group(tokens, j) if tokens[j].text == "{" else j + 1
+        inner = [t.text for t in tokens[j:inner_end] if t.text not in "{}"]
+        if len(inner) != 1 or inner[0] not in ("W", "Z", "A", "X", "y", "L"):
+            return None
+        letter, j = inner[0], inner_end
+    elif token.text in (r"\hat", r"\widehat"):
+        inner_end = skip_group(tokens, j) if j < len(tokens) and tokens[j].text == "{" else j + 1
+        if [t.text for t in tokens[j:inner_end] if t.text not in "{}"] != ["y"]:
+            raise reader.error(token, "only \\hat{y}, the prediction, is read with a hat")
+        letter, j = "hat", inner_end
+    elif token.text == r"\delta":
+        if j >= len(tokens) or tokens[j].text != "^":
+            return None  # Kronecker's delta_{ij}: see read_function
+    elif token.kind != "letter" or token.text not in ("W", "Z", "A", "X", "y", "L"):
+        if token.text in (r"\ell",) or (token.text in (r"\operatorname", r"\text", r"\mathrm") and
+                                         word_in_braces(tokens, j)[0] in ("loss", "L")):
+            return Ref("L", (), token, "loss"), (word_in_braces(tokens, j)[1] if token.text != r"\ell" else j)
+        return None
+    if letter == "L":
+        return Ref("L", (), token, "loss"), j
+    sup = sub = None
+    while j < len(tokens) and tokens[j].text in ("^", "_"):
+        kind = tokens[j].text
+        if kind == "^" and (letter in ("X", "y", "hat") or sup is not None):
+            break  # a power (or a transpose) of the entry, read by the arithmetic
+        if kind == "^" and transpose_end(tokens, j + 1) is not None:
+            break
+        if kind == "_" and sub is not None:
+            raise reader.error(tokens[j], "a second subscript")
+        script, j = read_script(reader, tokens, j + 1)
+        if kind == "^":
+            sup = script
+        else:
+            sub = script
+    layer = None
+    if letter in ("W", "Z", "A", r"\delta"):
+        if sup is None:
+            raise reader.error(token, f"{token.text} needs its layer as a superscript, e.g. {token.text}^{{1}}_{{2}}")
+        layer = _layer(reader, sup, token)
+    indices = None if sub is None else _indices(reader, sub, token, free)
+    if letter == "hat":
+        return Ref("y", indices, token, "prediction"), j
+    if letter == r"\delta":
+        return Ref(reader.tables.tensor_name("Z", layer, token), indices, token, "delta"), j
+    tensor = reader.tables.tensor_name(letter, layer, token)
+    if letter == "W" and indices and indices[0] == 0:
+        tensor = reader.tables.tensor_name("b", layer, token)
+        indices = indices[1:] or None
+    return Ref(tensor, indices, token), j
+
+
+def _layer(reader, script, at) -> int:
+    inner = [t for t in script if t.text not in ("(", ")", "[", "]")]
+    value = index_expression(reader, inner, at, {"L": sympy.Integer(reader.tables.layers)})
+    if not value.is_Integer:
+        raise reader.error(at, "a layer must be a number (or L, the last layer)")
+    return int(value)
+
+
+def _indices(reader, script, at, free):
+    parts, part = [], []
+    for token in script:
+        if token.text == ",":
+            parts.append(part)
+            part = []
+        else:
+            part.append(token)
+    parts.append(part)
+    if len(parts) == 1 and len(part) > 1 and all(t.kind == "letter" for t in part):
+        parts = [[t] for t in part]  # W_{ij}: two index letters side by side
+    values = []
+    for part in parts:
+        if free is not None:
+            if len(part) == 1 and part[0].kind == "letter":
+                free.setdefault(part[0].text, sympy.Symbol(part[0].text, integer=True))
+                values.append(free[part[0].text])
+                continue
+            if not all(t.kind == "digit" for t in part):
+                raise reader.error(at, "the indices of a left-hand side are numbers or single letters")
+        values.append(index_expression(reader, part, at, {}))
+    return tuple(values)
+
+
+def word_in_braces(tokens, j):
+    """The letters in the brace group at ``tokens[j]`` and the index after it."""
+    if j >= len(tokens) or tokens[j].text != "{":
+        return "", j
+    end = skip_group(tokens, j)
+    return "".join(t.text for t in tokens[j + 1:end - 1]), end
+
+
+# -- derivatives -----------------------------------------------------------------------------
+
+def read_derivative(reader, tokens, i):
+    found = derivative_refs(reader, tokens, i)
+    if found is None:
+        return None
+    of, wrt, end = found
+    return derivative_value(reader, of, wrt), end, of.indices is None or wrt.indices is None
+
+
+def derivative_refs(reader, tokens, i, free=None):
+    """``\\frac{\\partial of}{\\partial wrt}``, ``\\frac{d of}{d wrt}``, ``\\partial of/\\partial wrt``,
+    ``d of / d wrt`` or ``\\nabla_{wrt} of`` at ``tokens[i]``: ``(of, wrt, next)``."""
+    token = tokens[i]
+    if token.text in (r"\frac", r"\dfrac", r"\tfrac") and i + 1 < len(tokens) and tokens[i + 1].text == "{":
+        top_end = skip_group(tokens, i + 1)
+        top = tokens[i + 2:top_end - 1]
+        if top_end >= len(tokens) or tokens[top_end].text != "{" or _differential(top) is None:
+            return None
+        bottom_end = skip_group(tokens, top_end)
+        bottom = tokens[top_end + 1:bottom_end - 1]
+        return _side(reader, top, token, free), _side(reader, bottom, token, free), bottom_end
+    if token.text == r"\nabla":
+        if i + 1 >= len(tokens) or tokens[i + 1].text != "_":
+            raise reader.error(token, "\\nabla needs its variable, e.g. \\nabla_{W^1} L")
+        script, j = read_script(reader, tokens, i + 2)
+        wrt = _whole_ref(reader, script, token, free)
+        found = read_ref(reader, tokens, j, free) if j < len(tokens) else None
+        of, j = found if found is not None else (Ref("L", (), token, "loss"), j)
+        return of, wrt, j
+    skip = _differential(tokens[i:])
+    if skip is not None:  # \partial of / \partial wrt, d of / d wrt
+        found = read_ref(reader, tokens, i + skip, free)
+        if found is None or found[1] >= len(tokens) or tokens[found[1]].text != "/":
+            return None
+        slash = found[1]
+        skip_wrt = _differential(tokens[slash + 1:])
+        wrt = read_ref(reader, tokens, slash + 1 + skip_wrt, free) if skip_wrt is not None else None
+        if wrt is None:
+            raise reader.error(token, "a derivative of the form \\partial L / \\partial W^1 needs \\partial before both")
+        return found[0], wrt[0], wrt[1]
+    return None
+
+
+def _differential(tokens) -> int | None:
+    """How many tokens the ``\\partial``, ``d`` or ``\\mathrm{d}`` at the start take."""
+    if not tokens:
+        return None
+    if tokens[0].text == r"\partial":
+        return 1
+    if tokens[0].text == "d" and len(tokens) > 1 and (tokens[1].text in ("W", "Z", "A", "X", "y", "L")
+                                                      or tokens[1].kind == "cmd"):
+        return 1
+    if tokens[0].text in (r"\mathrm", r"\text", r"\operatorname") and len(tokens) > 3 and \
+            [t.text for t in tokens[1:4]] == ["{", "d", "}"]:
+        return 4
+    return None
+
+
+def _side(reader, tokens, at, free):
+    skip = _differential(tokens)
+    if skip is None:
+        raise reader.error(at, "each side of a derivative starts with \\partial or d")
+    return _whole_ref(reader, tokens[skip:], at, free)
+
+
+def _whole_ref(reader, tokens, at, free):
+    tokens = [t for t in tokens if t.text not in (r"\,", r"\;", r"\!")]
+    if not tokens:
+        raise reader.error(at, "a derivative with nothing to differentiate")
+    found = read_ref(reader, tokens, 0, free)
+    if found is None or found[1] != len(tokens) or found[0].kind == "prediction":
+        raise reader.unknown(tokens[0], "cannot tell which tensor this derivative is about")
+    return found[0]
+
+
+def derivative_value(reader, of: Ref, wrt: Ref):
+    """The derived value of ``d(of)/d(wrt)``: an entry, or a matrix in the course's layout."""
+    tables = reader.tables
+    if wrt.kind == "loss":
+        raise reader.error(wrt.at, "a derivative with respect to the loss")
+    if of.kind == "delta" or wrt.kind == "delta":
+        raise reader.error(of.at, "\\delta inside a derivative cannot be read")
+    key = tables.derivative_key(of.tensor, wrt.tensor)
+    table = reader.scope.tables[key]
+    of_indices = [()] if of.kind == "loss" else (_all_indices(tables.ranges(of.tensor)) if of.indices is None else [of.indices])
+    wrt_indices = _all_indices(tables.ranges(wrt.tensor)) if wrt.indices is None else [wrt.indices]
+    for ref, fixed in ((of, of_indices), (wrt, wrt_indices)):
+        if ref.indices is not None and ref.kind != "loss" and len(ref.indices) != tables.axes(ref.tensor) \
+                and not (tables.axes(ref.tensor) == 0 and ref.indices == (1,)):
+            raise reader.error(ref.at, f"{table.latex}: {ref.tensor} has {tables.axes(ref.tensor)} indices")
+    rows = []
+    for w in wrt_indices:
+        row = []
+        for o in of_indices:
+            o = () if tables.axes(of.tensor) == 0 else tuple(o)
+            w = () if tables.axes(wrt.tensor) == 0 else tuple(w)
+            index = tuple(o) + tuple(w)
+            if all(sympy.sympify(x).is_Integer for x in index):
+                value = table.lookup(tuple(int(x) for x in index))
+                row.append(sympy.S.Zero if value is None else value)
+            else:
+                row.append(Entry(sympy.Symbol(key), *index))
+        rows.append(row)
+    matrix = sympy.Matrix(rows)
+    return matrix[0, 0] if matrix.shape == (1, 1) else matrix

@@ -1,0 +1,138 @@
+"""The walk over an expression's tokens: each piece of notation becomes a value (through
+:func:`~.operators.read_piece`), the arithmetic around it stays text for latex2sympy2.
+
+Sums: ``\\sum_{i=1}^{5}``, ``\\sum_i`` (a stand-in range, replaced by the one read from the
+tensors ``i`` indexes), ``\\sum_{i,j}``, ``\\sum^{5}_{i=1}``.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .indices import index_number
+from .operators import read_piece
+from .scripts import read_script, transpose_end
+from .source import environment_name, skip_group
+
+SIZES = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\biggl", r"\biggr", r"\Biggl",
+         r"\Biggr", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\middle"}
+_SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>"}
+_PRODUCTS = {r"\cdot": r" \cdot ", r"\times": r" \cdot ", "*": r" \cdot ", r"\ast": r" \cdot "}
+_ENTRYWISE = {r"\odot", r"\circ", r"\otimes"}
+_ELLIPSES = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots"}
+_MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array"}
+_KEPT = {r"\frac", r"\sqrt", r"\pi", "+", "-", "/", "^", "{", "}", "(", ")", ",", "&", r"\\", "."}
+
+
+def declare_sums(reader, tokens):
+    for i, token in enumerate(tokens):
+        if token.text == r"\sum":
+            for letter in sum_header(reader, tokens, i)[0]:
+                reader.indices.setdefault(letter.text, sympy.Symbol(letter.text, integer=True))
+
+def walk(reader, tokens):
+    """``(pieces, matrix_mode, entrywise)``: pieces are ``(text, value, offset)``."""
+    pieces, i, matrix_mode, entrywise = [], 0, False, False
+    while i < len(tokens):
+        token = tokens[i]
+        text = token.text
+        handled = read_piece(reader, tokens, i)
+        if handled is not None:
+            value, i, is_matrix = handled
+            matrix_mode |= is_matrix
+            pieces.append((None, value, token.start))
+            continue
+        if text in SIZES:
+            i += 1
+            if i < len(tokens) and tokens[i].text == ".":
+                i += 1
+            continue
+        if text in _SPACES:
+            i += 1
+        elif text in _PRODUCTS:
+            pieces.append((_PRODUCTS[text], None, token.start))
+            i += 1
+        elif text in _ENTRYWISE:
+            entrywise = True
+            pieces.append((r" \cdot ", None, token.start))
+            i += 1
+        elif text == "^" and transpose_end(tokens, i + 1) is not None:
+            matrix_mode = True
+            pieces.append(("^{T}", None, token.start))
+            i = transpose_end(tokens, i + 1)
+        elif text == r"\sum":
+            letters, bounds, i = sum_header(reader, tokens, i)
+            pieces.append((sum_text(reader, letters, bounds), None, token.start))
+        elif text in (r"\begin", r"\end"):
+            name, after = environment_name(tokens, i)
+            base = (name or "").rstrip("*")
+            if base not in _MATRIX_ENVS:
+                raise reader.error(token, f"cannot read the environment {name}: matrices are bmatrix, "
+                                        "pmatrix or matrix")
+            matrix_mode = True
+            if base == "array" and text == r"\begin" and after < len(tokens) and tokens[after].text == "{":
+                after = skip_group(tokens, after)  # the column spec {cc}
+            pieces.append((f"{text}{{bmatrix}}", None, token.start))
+            i = after
+        elif text in (r"\frac", r"\dfrac", r"\tfrac"):
+            pieces.append((r"\frac", None, token.start))
+            i += 1
+        elif text == "[":
+            pieces.append(("(", None, token.start))
+            i += 1
+        elif text == "]":
+            pieces.append((")", None, token.start))
+            i += 1
+        elif token.kind == "digit" or text in _KEPT or text == r"\\":
+            pieces.append(((" " if token.space else "") + text, None, token.start))
+            i += 1
+        elif text in ("e",) :
+            pieces.append((" e", None, token.start))
+            i += 1
+        elif text in _ELLIPSES:
+            raise reader.error(token, f"'{text}' cannot be read: write every term, or a \\sum over an index")
+        elif token.kind == "letter" and text in reader.indices:
+            pieces.append((None, reader.indices[text], token.start))
+            i += 1
+        elif text == "_":
+            raise reader.error(token, "a subscript on something that is not a tensor or a function")
+        else:
+            raise reader.unknown(token, f"cannot read '{text}'")
+    return pieces, matrix_mode, entrywise
+
+
+def sum_header(reader, tokens, i):
+    """``\\sum_{i=1}^{5}``, ``\\sum_i``, ``\\sum_{i,j}``, ``\\sum^{5}_{i=1}``:
+    the letters, their ``(low, high)`` (``None``: from the spec) and the index after."""
+    start, i = tokens[i], i + 1
+    sub = sup = None
+    while i < len(tokens) and tokens[i].text in ("_", "^"):
+        kind = tokens[i].text
+        script, i = read_script(reader, tokens, i + 1, glued_ok=True)
+        if kind == "_":
+            sub = script
+        else:
+            sup = script
+    if sub is None:
+        raise reader.error(start, r"a \sum needs its index, e.g. \sum_{i=1}^{5} or \sum_i")
+    if any(t.text in ("=",) for t in sub):
+        position = next(k for k, t in enumerate(sub) if t.text == "=")
+        letters, low = sub[:position], index_number(reader, sub[position + 1:], start)
+        if len(letters) != 1 or letters[0].kind != "letter" or sup is None:
+            raise reader.error(start, r"a \sum over a range is written \sum_{i=1}^{5}")
+        return letters, (low, index_number(reader, sup, start)), i
+    letters = [t for t in sub if t.text != ","]
+    if sup is not None or not letters or any(t.kind != "letter" for t in letters):
+        raise reader.error(start, r"cannot read this \sum: write \sum_{i=1}^{5} or \sum_i")
+    return letters, None, i
+
+def sum_text(reader, letters, bounds) -> str:
+    text = ""
+    for letter in letters:
+        variable = reader.placeholder(reader.indices[letter.text])
+        if bounds is None:  # a stand-in range, replaced by the one read from the terms
+            stand_in = reader.placeholder(sympy.Symbol(f"range_{reader._count}"))
+            text += f" \\sum_{{{variable}={stand_in}}}^{{{stand_in}}} "
+        else:
+            text += f" \\sum_{{{variable}={bounds[0]}}}^{{{bounds[1]}}} "
+    return text

@@ -1,0 +1,315 @@
+r"""Check a hand derivation: parse -> compare -> diagnose -> report.
+
+1. **Parse** (:mod:`symcnn.parse`): every equation of the answer, ``lhs = step = step ...``;
+   the left-hand side names what each step must equal (``--wrt``/``--of`` when there is none).
+2. **Compare** (:mod:`.compare`): a generic entry (free indices on the left, such as ``k`` in
+   ``\frac{\partial L}{\partial W^1_k}``) is checked at every value of its indices; a whole
+   matrix by its layout (the course's ``size(wrt) x size(of)``, or a gradient in the variable's
+   own shape), then entry by entry.
+3. **Diagnose** (:mod:`.mistakes`): the first wrong step is compared with each mutation of the
+   derivation; one that agrees at every entry names the mistake.
+4. **Report** (:mod:`.report`).
+
+Softmax outputs: symcnn's ``A^L`` of a cross-entropy network are the logits (its loss applies
+the softmax), the course writes ``A^L = softmax(Z^L)``.  An answer that uses ``A^L`` only
+outside ``exp``/``softmax``/``logsumexp`` is in the course's convention and its ``A^L`` is read
+as ``softmax(Z^L)``; one that uses ``A^L`` only inside them is in symcnn's; both at once is
+ambiguous and refused.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+import sympy
+
+from ..errors import LatexError, SymcnnError
+from ..parse.indexed import instantiate
+from ..latex import tensor_latex
+from ..parse import read_answer
+from ..parse.tables import probabilities, written_indices
+from .compare import Deadline, PointChecker
+from .mistakes import TRANSPOSED, chain, mutations, product_of
+from .report import EntryResult, Report, StepResult, shape_text as _shape
+from .target import Target, own_to_layout
+
+DIAGNOSIS_POINTS = 12
+
+
+def verify(net, answer: str, wrt: str | None = None, of: str = "L", points: int = 64, seed: int = 0,
+           source: str = "<answer>", time_limit: float | None = None) -> Report:
+    """Check a LaTeX answer (see the module doc); raises LatexError for unreadable answers
+    and TimeLimitError past ``time_limit`` seconds."""
+    if points < 1:
+        raise LatexError(f"points must be at least 1, got {points}")
+    requested = None if wrt is None else (net.tensor(of) if of != "L" else "L", net.tensor(wrt))
+    try:
+        return _verify(net, answer, requested, points, seed, source, time_limit)
+    except SymcnnError as error:  # one line, whatever the message's source wrote
+        raise type(error)(" ".join(str(error).split())) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as error:
+        # SymPy or latex2sympy2 choking on a student's input: no traceback, no verdict
+        first = (str(error).splitlines() or [""])[0][:200]
+        raise LatexError(f"{source}: cannot check this answer ({type(error).__name__}: {first})") from None
+
+
+def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
+    with Deadline(time_limit) as deadline:
+        equations, reader = read_answer(net, answer, source)
+        plan = [(equation, _quantity(equation, requested, reader)) for equation in equations]
+        if requested and not any(q[:2] == requested for _, q in plan):
+            named = ", ".join(dict.fromkeys(_title(q[0], q[1]) for _, q in plan))
+            raise reader.error(equations[0].at, f"the answer names {named}, but the command asks for "
+                                                f"{_title(*requested)}")
+        checker = PointChecker(net, points, seed, deadline)
+        session = _Session(net, reader, checker, deadline)
+        session.convention([s for e, _ in plan for s in e.steps], [q for _, q in plan])
+        results, work = [], []
+        for equation, quantity in plan:
+            for step in equation.steps:
+                deadline.doing = f"checking {reader.source.where(step.at.start)}"
+                result, cells, given = session.check(quantity, step)
+                results.append(result)
+                work.append((quantity, cells, given))
+        mistake = None
+        first = next((k for k, r in enumerate(results) if not r.right), None)
+        if first is not None:
+            deadline.doing = "naming the mistake"
+            mistake = session.diagnose(results[first], *work[first])
+        title = _title(*requested) if requested else results[-1].title
+        return Report(title, tuple(results), mistake, tuple(session.notes()))
+
+
+def _quantity(equation, requested, reader):
+    """``(of, wrt, of_index, wrt_index, free)`` of one equation."""
+    lhs = equation.lhs
+    if lhs is None:
+        if requested is None:
+            raise reader.error(equation.at, "without --wrt the answer needs a left-hand side, e.g. "
+                                            "\\frac{\\partial L}{\\partial W^1} = ... or Z^1_2 = ...")
+        return (*requested, None, None, {})
+    of = "L" if lhs.of.kind == "loss" else lhs.of.tensor
+    wrt = None if lhs.wrt is None else lhs.wrt.tensor
+    of_index = () if lhs.of.kind == "loss" else lhs.of.indices
+    return of, wrt, of_index, None if lhs.wrt is None else lhs.wrt.indices, lhs.free
+
+
+def _title(of, wrt, *_):
+    return Target(None, of, wrt, sympy.Matrix()).title
+
+
+class _Session:
+    """The state of one check: targets, the softmax convention, what was read as 0."""
+
+    def __init__(self, net, reader, checker, deadline):
+        self.net, self.reader, self.checker, self.deadline = net, reader, checker, deadline
+        self.targets: dict = {}
+        self.output_map: dict = {}
+        self._notes: list[str] = []
+
+    def target(self, of, wrt) -> Target:
+        if (of, wrt) not in self.targets:
+            self.targets[of, wrt] = Target.derived(self.net, of, wrt)
+        return self.targets[of, wrt]
+
+    def notes(self) -> list[str]:
+        notes = list(dict.fromkeys(self.reader.notes)) + self._notes
+        if self.reader.scope.outside:
+            outside = sorted(self.reader.scope.outside)
+            notes.append("read as 0 (outside the tensors, the course's zero padding): "
+                         + ", ".join(outside[:8]) + (", ..." if len(outside) > 8 else ""))
+        return notes
+
+    # -- the softmax convention ---------------------------------------------------------------
+
+    def convention(self, steps, quantities):
+        net = self.net
+        last = len(net.spec.layers)
+        layer = net.spec.layers[-1]
+        if net.spec.loss != "cross_entropy" or layer.type == "maxpool" or layer.activation != "none":
+            return
+        outputs = set(net.symbols(f"A{last}"))
+        inside = outside = False
+        for step in steps:
+            value = instantiate(step.value, {s: 1 for s in _free_indices(step.value)}, self.reader.scope)
+            for expression in (value if isinstance(value, sympy.MatrixBase) else [value]):
+                i, o = _uses(sympy.sympify(expression), outputs, False)
+                inside, outside = inside or i, outside or o
+        if inside and outside:
+            raise self.reader.error(steps[0].at, f"{tensor_latex(f'A{last}')} is used both as the logits (inside "
+                                    "softmax or exp) and as the probabilities: write softmax(Z^L) for the "
+                                    "probabilities or keep to one convention")
+        if outside:
+            if any(f"A{last}" in q[:2] for q in quantities):
+                raise self.reader.error(steps[0].at, f"in symcnn {tensor_latex(f'A{last}')} are the logits; with the "
+                                        f"course's A^L = softmax(Z^L), ask about Z^{last} instead")
+            self.output_map = dict(zip(net.symbols(f"A{last}"), probabilities(net)))
+            self._notes.append(f"{tensor_latex(f'A{last}')} read as softmax(Z^{{{last}}}), the course's convention "
+                               f"(symcnn's {tensor_latex(f'A{last}')} are the logits)")
+
+    # -- comparing -----------------------------------------------------------------------------
+
+    def given(self, step, assignment):
+        """The step's value at an assignment of the free indices, in the network's symbols."""
+        try:
+            given = instantiate(step.value, assignment, self.reader.scope)
+        except LatexError as error:  # instantiation knows the piece, the step knows where
+            raise self.reader.error(step.at, str(error)) from None
+        free = _free_indices(given)
+        if free:
+            raise self.reader.error(step.at, f"the index {sorted(map(str, free))[0]} is bound neither by a sum "
+                                             "nor by the left-hand side")
+        return given.xreplace(self.output_map) if self.output_map else given
+
+    def check(self, quantity, step):
+        """One step against the quantity: ``(StepResult, checked cells, the given matrix)``."""
+        of, wrt, of_index, wrt_index, free = quantity
+        if wrt is not None and (of, wrt) in step.derivatives:
+            raise self.reader.error(step.at, f"the right-hand side uses {self.target(of, wrt).title} itself, "
+                                             "the derivative it is to compute")
+        if step.derivatives:
+            self._notes.append("derivatives on the right-hand side (" + ", ".join(
+                sorted(self.target(o, w).title for o, w in step.derivatives)) + ") are read as symcnn's derived values")
+        target = self.target(of, wrt)
+        where = self.reader.source.where(step.at.start)
+        indexed = (of != "L" and of_index is not None) or (wrt is not None and wrt_index is not None)
+        if indexed:
+            return self._check_entries(target, quantity, step, where)
+        given = self.given(step, {})
+        given = given if isinstance(given, sympy.MatrixBase) else sympy.Matrix([[given]])
+        expected = target.matrix
+        layout, problem = None, None
+        own = target.own_shape()
+        if given.shape != expected.shape:
+            if own and given.shape == own:
+                given, layout = own_to_layout(given), f"in {tensor_latex(wrt)}'s own shape {_shape(own)}, row by row"
+            elif own and given.shape == own[::-1] or given.shape == expected.shape[::-1]:
+                problem = (f"transposed: in the course's layout {target.title} is {_shape(expected.shape)}"
+                           + (f" (or {_shape(own)} in {tensor_latex(wrt)}'s own shape)" if own else "")
+                           + f", the answer is {_shape(given.shape)}")
+            else:
+                problem = f"the answer is {_shape(given.shape)}, {target.title} is {_shape(expected.shape)}"
+        result = StepResult(target.title, where, step.text, expected.shape, given.shape, problem=problem, layout=layout)
+        if problem:
+            return result, [], given
+        labels = target.labels() if wrt is not None else [[l[0]] for l in target.labels()]
+        rows = written_indices(self.net, wrt) if wrt else [()]
+        cols = written_indices(self.net, of) if of != "L" else [()]
+        if wrt is None:
+            cells = [(cols[r], (), given[r, 0], labels[r][0]) for r in range(expected.rows)]
+        else:
+            cells = [(cols[c], rows[r], given[r, c], labels[r][c]) for r in range(expected.rows)
+                       for c in range(expected.cols)]
+        entries = self._entries(target, cells)
+        return StepResult(target.title, where, step.text, expected.shape, given.shape, tuple(entries), None, layout), cells, given
+
+    def _check_entries(self, target, quantity, step, where):
+        of, wrt, of_index, wrt_index, free = quantity
+        for tensor, index in ((of, of_index), (wrt, wrt_index)):
+            if tensor not in (None, "L") and index is None and self.reader.tables.size(tensor) > 1:
+                raise self.reader.error(step.at, "the left-hand side names an entry on one side and a whole "
+                                                 "tensor on the other: name both entries, or neither")
+        of_index = of_index or ()
+        wrt_index = wrt_index or ()
+        ranges = {}
+        for indices, tensor in ((of_index, of), (wrt_index, wrt)):
+            if tensor in (None, "L"):
+                continue
+            axes = self.reader.tables.ranges(tensor)
+            for position, index in enumerate(indices):
+                if isinstance(index, sympy.Symbol) and position < len(axes):
+                    low, high = axes[position]
+                    old = ranges.get(index, (low, high))
+                    ranges[index] = (max(low, old[0]), min(high, old[1]))
+        variables = list(ranges)
+        cells = []
+        for values in product(*[range(ranges[v][0], ranges[v][1] + 1) for v in variables]):
+            self.deadline.check()
+            assignment = dict(zip(variables, values))
+            oi = tuple(int(sympy.sympify(i).xreplace(assignment)) for i in of_index)
+            wi = tuple(int(sympy.sympify(i).xreplace(assignment)) for i in wrt_index)
+            given = self.given(step, assignment)
+            if isinstance(given, sympy.MatrixBase):
+                if given.shape != (1, 1):
+                    raise self.reader.error(step.at, f"the left-hand side names one entry, the right-hand side is "
+                                                     f"a {_shape(given.shape)} matrix")
+                given = given[0, 0]
+            if target.expected(oi, wi) is None:
+                raise self.reader.error(step.at, f"the left-hand side names {target.label(oi, wi)}, which "
+                                                 "the network does not have")
+            cells.append((oi, wi, given, target.label(oi, wi)))
+        entries = self._entries(target, cells)
+        shape = (len(cells), 1)
+        every = ", ".join(f"{v} = {ranges[v][0]}..{ranges[v][1]}" for v in variables)
+        title = target.title + (f" at every {every}" if every else "")
+        return StepResult(title, where, step.text, shape, shape, tuple(entries)), cells, None
+
+    def _entries(self, target, cells):
+        results = []
+        for oi, wi, given, label in cells:
+            expected = target.expected(oi, wi)
+            counterexample = self.checker.compare(expected, given)
+            results.append(EntryResult(label, counterexample is None, expected, given, counterexample))
+        return results
+
+    # -- naming the mistake -------------------------------------------------------------------
+
+    def diagnose(self, result, quantity, cells, given):
+        """The catalogue's mistake that the first wrong step equals at every entry, if any."""
+        of, wrt = quantity[:2]
+        if result.problem:
+            return self._transposed(self.target(of, wrt), given) if result.problem.startswith("transposed") else None
+        if wrt is None:
+            return None
+        target = self.target(of, wrt)
+        matrix = target.matrix
+        if matrix.rows == matrix.cols and matrix.rows > 1 and self._agrees(target.mutated(matrix.T, "transposed"), cells):
+            return TRANSPOSED
+        factors = chain(self.net, of, wrt)
+        if factors is None:
+            return None
+        for mistake, mutated in mutations(self.net, factors):
+            self.deadline.check()
+            candidate = product_of(mutated)
+            if of == "L":
+                candidate = candidate.xreplace(self.checker.zeros)
+            if candidate.shape != matrix.shape:
+                continue
+            if self._agrees(target.mutated(candidate, mistake.key), cells):
+                return mistake
+        return None
+
+    def _transposed(self, target, given):
+        """TRANSPOSED when the transpose of a wrongly shaped answer has the expected values."""
+        expected, own = target.matrix, target.own_shape()
+        flipped = own_to_layout(given.T) if own and given.shape == own[::-1] else given.T
+        if flipped.shape != expected.shape:
+            return None
+        agree = all(self.checker.compare(expected[r, c], flipped[r, c], DIAGNOSIS_POINTS) is None
+                    for r in range(expected.rows) for c in range(expected.cols))
+        return TRANSPOSED if agree else None
+
+    def _agrees(self, target, cells) -> bool:
+        if all(self.checker.same_symbolically(target.expected(oi, wi), self.target(target.of, target.wrt)
+                                              .expected(oi, wi)) for oi, wi, _, _ in cells):
+            return False  # the mutation changes nothing here
+        return all(self.checker.compare(target.expected(oi, wi), given, DIAGNOSIS_POINTS) is None
+                   for oi, wi, given, _ in cells)
+
+
+def _free_indices(value) -> set:
+    symbols = value.free_symbols if hasattr(value, "free_symbols") else set()
+    return {s for s in symbols if s.is_integer and not s.name.startswith(("T", "D", "P"))}
+
+
+def _uses(expression, outputs, inside) -> tuple[bool, bool]:
+    if isinstance(expression, sympy.Symbol):
+        return (inside, not inside) if expression in outputs else (False, False)
+    inner = inside or isinstance(expression, sympy.exp) or type(expression).__name__ == "LogSumExp"
+    found_in = found_out = False
+    for arg in expression.args:
+        i, o = _uses(arg, outputs, inner)
+        found_in, found_out = found_in or i, found_out or o
+    return found_in, found_out
+
+

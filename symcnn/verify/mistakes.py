@@ -1,0 +1,234 @@
+r"""The typical backpropagation mistakes, as data: each a mutation of the derivation.
+
+As in STACK's potential response trees, feedback is a table: each :class:`Mistake` has a key,
+its name in the course's words and feedback for the student.  Each is made by changing one
+factor of the chain rule, read left to right from the variable to the loss as on the slides,
+
+    dL/dW^l = dZ^l/dW^l . dA^l/dZ^l . dZ^{l+1}/dA^l . ... . dL/dA^L,
+
+and multiplying the factors again.  A wrong answer that equals a mutation at every test point
+is named by it.  The factors are the network's local Jacobians (``net.jacobian`` of each pair
+of neighbouring tensors), so the mutations follow whatever the derivation does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+import numpy as np
+import sympy
+
+from ..latex import tensor_latex
+
+MAX_FACTOR = 400  # rows or columns of a factor beyond which no diagnosis is tried
+MAX_FAMILY = 16   # most positions or filters tried for a "sum missing"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    key: str
+    name: str       # what went wrong, in the course's notation
+    feedback: str   # what to look at again
+
+
+def chain(net, of: str, wrt: str) -> list[tuple[str, str, sympy.Matrix]] | None:
+    """``[(of_1, wrt_1, d of_1/d wrt_1), ...]`` from ``wrt`` to ``of``; None when too large."""
+    flow = net.flow
+    if wrt in net.parameters:
+        layer = net.layer_of(wrt)
+        steps, start = [(f"Z{layer}", wrt)], flow.index(f"Z{layer}")
+    elif wrt in flow:
+        steps, start = [], flow.index(wrt)
+    else:
+        return None
+    if of not in flow or flow.index(of) < start:
+        return None
+    steps += [(flow[i + 1], flow[i]) for i in range(start, flow.index(of))]
+    sizes = [net.symbol_array(w).size for _, w in steps] + [net.symbol_array(o).size if o != "L" else 1 for o, _ in steps]
+    if max(sizes) > MAX_FACTOR:
+        return None
+    return [(o, w, net.jacobian(o, w)) for o, w in steps]
+
+
+def product_of(factors) -> sympy.Matrix:
+    result = factors[0][2]
+    for _, _, matrix in factors[1:]:
+        result = result * matrix
+    return result
+
+
+def mutations(net, factors):
+    """``(Mistake, mutated factors)`` for every catalogue entry that applies to this chain."""
+    for builder in CATALOGUE:
+        yield from builder(net, factors)
+
+
+def _replace(factors, k, matrix):
+    return factors[:k] + [(factors[k][0], factors[k][1], matrix)] + factors[k + 1:]
+
+
+def _layer(name: str) -> int | None:
+    digits = name.lstrip("WbZAX")
+    return int(digits) if digits.isdigit() else None
+
+
+# -- the catalogue: one builder per kind of mistake ----------------------------------------------
+
+def activation_dropped(net, factors):
+    for k, (of, wrt, matrix) in enumerate(factors):
+        if of.startswith("A") and wrt.startswith("Z"):
+            layer = _layer(of)
+            activation = net.spec.layers[layer - 1].activation
+            if activation == "none":
+                continue
+            words = {"relu": rf"\mathbb{{1}}[Z^{{{layer}}}_i > 0]", "sigmoid": rf"\sigma'(Z^{{{layer}}}_i)",
+                     "tanh": rf"1 - \tanh^2(Z^{{{layer}}}_i)"}[activation]
+            yield (Mistake("activation-derivative-dropped",
+                           f"the derivative of layer {layer}'s activation, {words}, is missing",
+                           f"dA^{layer}/dZ^{layer} = diag(f'(Z^{layer})) is a factor of the chain rule"),
+                   _replace(factors, k, sympy.eye(matrix.rows)))
+
+
+def derivative_at_output(net, factors):
+    for k, (of, wrt, matrix) in enumerate(factors):
+        if of.startswith("A") and wrt.startswith("Z"):
+            layer = _layer(of)
+            activation = net.spec.layers[layer - 1].activation
+            if activation not in ("sigmoid", "tanh"):
+                continue
+            swap = dict(zip(net.symbol_array(wrt).flat, net.symbol_array(of).flat))
+            f = {"sigmoid": r"\sigma", "tanh": r"\tanh"}[activation]
+            yield (Mistake("derivative-at-A", rf"{f}' taken at A^{{{layer}}} instead of at Z^{{{layer}}}",
+                           rf"{f}'(Z) = {'A(1 - A)' if activation == 'sigmoid' else '1 - A^2'}: the derivative is "
+                           rf"taken at the pre-activation Z^{{{layer}}}"),
+                   _replace(factors, k, matrix.xreplace(swap)))
+
+
+def loss_factor(net, factors):
+    of, wrt, matrix = factors[-1]
+    if of != "L":
+        return
+    output = tensor_latex(wrt)
+    if net.spec.loss == "cross_entropy":
+        yield (Mistake("softmax-sign", r"the softmax sign: y - \operatorname{softmax}(Z^L) instead of "
+                       r"\operatorname{softmax}(Z^L) - y", "dL/dZ^L = softmax(Z^L) - y for softmax and cross entropy"),
+               _replace(factors, len(factors) - 1, -matrix))
+        y = list(net.symbols("y"))
+        yield (Mistake("softmax-missing", rf"the softmax is missing: {output} - y with the logits",
+                       "the loss applies softmax to the logits: dL/dZ^L = softmax(Z^L) - y"),
+               _replace(factors, len(factors) - 1, sympy.Matrix(list(net.symbols(wrt))) - sympy.Matrix(y)))
+    else:
+        yield (Mistake("sign", rf"the sign: 2(y - {output}) instead of 2({output} - y)",
+                       "d(A - y)^2/dA = 2(A - y)"), _replace(factors, len(factors) - 1, -matrix))
+        yield (Mistake("factor-2-missing", rf"the factor 2 of d({output} - y)^2/d{output} is missing",
+                       "d(A - y)^2/dA = 2(A - y)"), _replace(factors, len(factors) - 1, matrix / 2))
+
+
+def _conv_weight_factor(net, factors):
+    """``(k, layer, input tensor)`` when the first factor is a conv layer's ``dZ/dW``."""
+    of, wrt, _ = factors[0]
+    if not wrt.startswith("W"):
+        return None
+    layer = _layer(wrt)
+    spec = net.spec.layers[layer - 1]
+    source = net.flow[net.flow.index(of) - 1]
+    return (0, layer, spec, source) if spec.type == "conv" else None
+
+
+def index_shifted(net, factors):
+    found = _conv_weight_factor(net, factors)
+    if found is None:
+        return
+    k, layer, spec, source = found
+    padded = net.symbol_array(source, padded=True)
+    for axis in range(1, padded.ndim):
+        for shift in (1, -1):
+            mapping = {}
+            for position in product(*map(range, padded.shape)):
+                moved = list(position)
+                moved[axis] += shift
+                inside = 0 <= moved[axis] < padded.shape[axis]
+                mapping[padded[position]] = padded[tuple(moved)] if inside else sympy.S.Zero
+            where = "" if padded.ndim == 2 else (" along the rows" if axis == padded.ndim - 2 else " along the columns")
+            yield (Mistake("index-shifted", f"the indices of {tensor_latex(source)} are shifted by {shift:+d}{where} "
+                           f"(the window of Z^{{{layer}}}_i is off by one)",
+                           "Z_i = sum_k W_k A_{(i-1)s+k-p}: check the offset p (padding) in the index"),
+                   _replace(factors, k, factors[k][2].xreplace(mapping)))
+
+
+def padding_dropped(net, factors):
+    found = _conv_weight_factor(net, factors)
+    if found is None or not any(found[2].padding):
+        return
+    k, layer, spec, source = found
+    padding = set(net.padding_symbols(source))
+    matrix = factors[k][2]
+    kept = matrix.copy()
+    for col in range(matrix.cols):
+        if any(matrix[row, col].free_symbols & padding for row in range(matrix.rows)):
+            kept[:, col] = sympy.zeros(matrix.rows, 1)
+    yield (Mistake("padding-dropped", f"the outputs Z^{{{layer}}}_i whose window reaches the padding are left out",
+                   "with zero padding every output has a full window; the padded entries are 0, the outputs are not"),
+           _replace(factors, k, kept))
+
+
+def filter_flipped(net, factors):
+    found = _conv_weight_factor(net, factors)
+    if found is None:
+        return
+    k, layer, spec, source = found
+    weights = net.symbol_array(f"W{layer}")
+    flipped = weights[(Ellipsis,) + (slice(None, None, -1),) * len(spec.size)]
+    order = {s: i for i, s in enumerate(weights.flat)}
+    rows = [order[s] for s in flipped.flat]
+    matrix = factors[k][2]
+    yield (Mistake("filter-flipped", "the filter is flipped: a convolution instead of the course's cross-correlation",
+                   "Z_i = sum_k W_k A_{i+k-1-p}: the filter is not reversed"),
+           _replace(factors, k, sympy.Matrix([list(matrix.row(r)) for r in rows])))
+
+
+def wrong_layer_weights(net, factors):
+    for k, (of, wrt, matrix) in enumerate(factors[1:], start=1):
+        layer = _layer(of)
+        if not of.startswith("Z") or layer is None or layer < 2 or f"W{layer}" not in net.parameters \
+                or f"W{layer - 1}" not in net.parameters:
+            continue
+        names = {s.name: s for s in net.symbol_array(f"W{layer - 1}").flat}
+        mapping = {s: names.get(f"W{layer - 1}_" + s.name.split("_", 1)[1] if "_" in s.name else f"W{layer - 1}",
+                                sympy.S.Zero) for s in net.symbol_array(f"W{layer}").flat}
+        yield (Mistake("wrong-layer-weights", f"W^{{{layer - 1}}} in place of W^{{{layer}}}",
+                       f"going back through layer {layer} multiplies by its own weights W^{layer}"),
+               _replace(factors, k, matrix.xreplace(mapping)))
+
+
+def sum_missing(net, factors):
+    """Only one output position of the variable's layer (or one filter) kept: a missing sum."""
+    of, wrt, matrix = factors[0]
+    if wrt.startswith("W") or wrt.startswith("b"):
+        shape = net.symbol_array(of).shape
+        for col in range(min(matrix.cols, MAX_FAMILY)):
+            kept = sympy.zeros(*matrix.shape)
+            kept[:, col] = matrix[:, col]
+            position = ",".join(str(i + 1) for i, n in zip(np.unravel_index(col, shape), shape) if n > 1)
+            yield (Mistake("sum-over-positions-missing", f"the sum over the positions is missing: only the term "
+                           f"of {tensor_latex(of)}_{{{position}}} is there",
+                           "a weight is shared by every output position: its gradient sums over all of them"),
+                   _replace(factors, 0, kept))
+    for k, (of_k, wrt_k, matrix_k) in enumerate(factors):
+        layer = _layer(of_k)
+        if of_k.startswith("Z") and wrt_k.startswith("A") and net.spec.layers[layer - 1].type == "conv":
+            filters = net.spec.layers[layer - 1].filters
+            per_filter = matrix_k.cols // filters
+            for f in range(1, min(filters, MAX_FAMILY) + 1) if filters > 1 else ():
+                kept = sympy.zeros(*matrix_k.shape)
+                kept[:, (f - 1) * per_filter:f * per_filter] = matrix_k[:, (f - 1) * per_filter:f * per_filter]
+                yield (Mistake("sum-over-filters-missing", f"the sum over the filters is missing: only filter {f}",
+                               f"every filter of layer {layer} reads the input: sum over all of them"),
+                       _replace(factors, k, kept))
+
+
+CATALOGUE = [activation_dropped, derivative_at_output, loss_factor, index_shifted, padding_dropped,
+             filter_flipped, wrong_layer_weights, sum_missing]
+TRANSPOSED = Mistake("transposed", "transposed: the course's layout is size(wrt) x size(of)",
+                     "dZ/dW has one row per weight and one column per output")

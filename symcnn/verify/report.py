@@ -1,0 +1,169 @@
+r"""What a check found, as one data structure, printed as text (terminals) or JSON (autograders).
+
+Everything is in the course's notation, through the one notation printer
+(:func:`symcnn.latex.to_latex`): ``W^{1}_{2}``, ``\mathbf{1}\left[Z^{1}_{2} > 0\right]``;
+numbers exactly, with decimals beside them.  ``hide_solution`` leaves the expected expressions
+out (for graders); the values at the counterexample stay, they are numbers, not the solution.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from ..latex import tensor_latex, to_latex
+from .compare import Counterexample
+from .mistakes import Mistake
+
+
+@dataclass(frozen=True)
+class EntryResult:
+    label: str
+    right: bool
+    expected: sympy.Expr
+    given: sympy.Expr
+    counterexample: Counterexample | None = None
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One side of the answer's chain, checked against the quantity its left-hand side names."""
+
+    title: str
+    where: str
+    text: str
+    expected_shape: tuple[int, int] | None
+    given_shape: tuple[int, int] | None
+    entries: tuple[EntryResult, ...] = ()
+    problem: str | None = None   # a layout or shape that is wrong as a whole
+    layout: str | None = None    # how the answer's layout was read, when not the course's
+
+    @property
+    def right(self) -> bool:
+        return self.problem is None and all(e.right for e in self.entries)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The verdict: ``correct`` when every step is right."""
+
+    title: str
+    steps: tuple[StepResult, ...]
+    mistake: Mistake | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def correct(self) -> bool:
+        return all(step.right for step in self.steps)
+
+    @property
+    def verdict(self) -> str:
+        return "correct" if self.correct else "wrong"
+
+    @property
+    def first_wrong(self) -> StepResult | None:
+        return next((step for step in self.steps if not step.right), None)
+
+    def __str__(self) -> str:
+        return text(self)
+
+
+def text(report: Report, hide_solution: bool = False) -> str:
+    lines = []
+    for number, step in enumerate(report.steps, start=1):
+        name = f"step {number} ({step.where})" if len(report.steps) > 1 else step.where
+        shapes = ""
+        if step.expected_shape and step.given_shape:
+            shapes = f": expected {shape_text(step.expected_shape)}, given {shape_text(step.given_shape)}"
+        lines.append(f"{step.title} [{name}]{shapes}")
+        if step.layout:
+            lines.append(f"  read {step.layout}")
+        if step.right:
+            count = len(step.entries)
+            lines.append(f"  right: {'all ' if count > 1 else ''}{count} entr{'ies agree' if count > 1 else 'y agrees'}")
+            continue
+        if step.problem:
+            lines.append(f"  wrong: {step.problem}")
+        wrong = [e for e in step.entries if not e.right]
+        if wrong:
+            lines.append(f"  wrong: {len(wrong)} of {len(step.entries)} entries differ")
+        for entry in wrong[:6]:
+            lines += _entry_lines(entry, hide_solution)
+        if len(wrong) > 6:
+            lines.append(f"  ... and {len(wrong) - 6} more")
+    for note in report.notes:
+        lines.append(f"note: {note}")
+    if report.mistake:
+        lines.append(f"mistake: {report.mistake.name}")
+        lines.append(f"  hint: {report.mistake.feedback}")
+    first = report.first_wrong
+    verdict = "correct" if first is None else (
+        f"wrong (first wrong step: {report.steps.index(first) + 1}, {first.where})" if len(report.steps) > 1 else "wrong")
+    lines.append(f"verdict: {verdict}")
+    return "\n".join(lines)
+
+
+def _entry_lines(entry: EntryResult, hide_solution: bool) -> list[str]:
+    lines = [f"  {entry.label}:"]
+    if not hide_solution:
+        lines.append(f"    expected  {to_latex(entry.expected)}")
+    lines.append(f"    given     {to_latex(entry.given)}")
+    if entry.counterexample:
+        point = entry.counterexample
+        lines.append(f"    at {point_text(point.point)}:")
+        lines.append(f"      expected {number_text(point.expected)}, given {number_text(point.given)}")
+    return lines
+
+
+def point_text(point: dict) -> str:
+    parts = []
+    for name, values in point.items():
+        flat = np.ravel(np.asarray(values, dtype=object))
+        label = tensor_latex(name) if name not in ("X", "y") else name
+        parts.append(f"{label} = " + (str(flat[0]) if flat.size == 1 else f"({', '.join(map(str, flat))})"))
+    return ", ".join(parts)
+
+
+def number_text(value) -> str:
+    """``-3/4 (-0.75)``; irrational values as decimals."""
+    value = sympy.sympify(value)
+    if value.is_Integer:
+        return str(value)
+    if value.is_Rational:
+        return f"{value} ({float(value):.6g})"
+    return f"about {float(sympy.N(value, 30)):.10g}"
+
+
+def to_json(report: Report, hide_solution: bool = False) -> str:
+    """verdict, each step and entry's status, the named mistake, the counterexample."""
+    def entry(e: EntryResult):
+        data = {"entry": e.label, "status": "right" if e.right else "wrong", "given": to_latex(e.given)}
+        if not hide_solution:
+            data["expected"] = to_latex(e.expected)
+        return data
+    first = report.first_wrong
+    counterexample = None
+    if first is not None:
+        found = next((e for e in first.entries if not e.right and e.counterexample), None)
+        if found is not None:
+            point = found.counterexample
+            counterexample = {"entry": found.label, "point": {k: [str(v) for v in np.ravel(np.asarray(x, dtype=object))]
+                                                              for k, x in point.point.items()},
+                              "expected": str(point.expected) if point.expected.is_Rational else number_text(point.expected),
+                              "given": str(point.given) if point.given.is_Rational else number_text(point.given)}
+    data = {"verdict": report.verdict, "quantity": report.title,
+            "steps": [{"step": step.title, "where": step.where, "status": "right" if step.right else "wrong",
+                       "problem": step.problem, "layout": step.layout,
+                       "entries": [entry(e) for e in step.entries]} for step in report.steps],
+            "first_wrong_step": None if first is None else report.steps.index(first) + 1,
+            "mistake": None if report.mistake is None else {"key": report.mistake.key, "name": report.mistake.name,
+                                                             "feedback": report.mistake.feedback},
+            "counterexample": counterexample, "notes": list(report.notes)}
+    return json.dumps(data, indent=2)
+
+
+def shape_text(shape) -> str:
+    return " x ".join(map(str, shape))

@@ -1,0 +1,95 @@
+r"""What an answer is checked against: ``d(of)/d(wrt)`` (or a forward rule) entry by entry.
+
+A :class:`Target` gives the expected entry at written indices through one function,
+``expected(of_index, wrt_index)``; today it reads the entry-by-entry derivation
+(``net.gradient``, ``net.jacobian``, ``net.expr``), and a general formula's ``.at`` can take its
+place without touching the comparison.  The whole matrix is in the course's layout,
+``size(wrt) x size(of)``; a gradient may also be written in the variable's own shape
+(a dense ``W`` as inputs x outputs, a 2D filter as kh x kw).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..latex import tensor_latex, to_latex
+from ..notation import symbol_name
+from ..parse.tables import derived, written_indices
+
+
+@dataclass
+class Target:
+    """``of`` (a tensor or ``"L"``) differentiated by ``wrt`` (``None``: the forward rule)."""
+
+    net: object
+    of: str
+    wrt: str | None
+    matrix: sympy.Matrix  # the course's layout, size(wrt) x size(of) (a column for a rule)
+    name: str = ""        # a mutation's key, "" for the derivation itself
+
+    @classmethod
+    def derived(cls, net, of: str, wrt: str | None) -> Target:
+        return cls(net, of, wrt, derived(net, of, wrt))
+
+    def mutated(self, matrix: sympy.Matrix, name: str) -> Target:
+        return Target(self.net, self.of, self.wrt, matrix, name)
+
+    @property
+    def title(self) -> str:
+        if self.wrt is None:
+            return tensor_latex(self.of) if self.of != "L" else "L"
+        of = "L" if self.of == "L" else tensor_latex(self.of)
+        return rf"\frac{{\partial {of}}}{{\partial {tensor_latex(self.wrt)}}}"
+
+    def position(self, tensor: str | None, index: tuple) -> int | None:
+        if tensor in (None, "L"):
+            return 0
+        symbols = list(self.net.symbol_array(tensor).flat)
+        if len(symbols) == 1:
+            return 0 if tuple(index) in ((), (1,)) else None
+        names = {s.name: k for k, s in enumerate(symbols)}
+        return names.get(symbol_name(tensor, tuple(index)))
+
+    def expected(self, of_index: tuple, wrt_index: tuple):
+        """The expected entry at written indices (``None`` if there is no such entry)."""
+        row, col = self.position(self.wrt, wrt_index), self.position(self.of, of_index)
+        if row is None or col is None:
+            return None
+        return self.matrix[col, 0] if self.wrt is None else self.matrix[row, col]
+
+    def label(self, of_index: tuple, wrt_index: tuple) -> str:
+        """The entry in the course's notation: ``\\frac{\\partial L}{\\partial W^{1}_{2}}``."""
+        of = "L" if self.of == "L" else _entry_latex(self.net, self.of, of_index)
+        if self.wrt is None:
+            return of
+        return rf"\frac{{\partial {of}}}{{\partial {_entry_latex(self.net, self.wrt, wrt_index)}}}"
+
+    def labels(self) -> list[list[str]]:
+        """The label of every entry of the course's layout."""
+        rows = written_indices(self.net, self.wrt) if self.wrt else [()]
+        cols = written_indices(self.net, self.of) if self.of != "L" else [()]
+        if self.wrt is None:
+            return [[self.label(c, ())] for c in cols]
+        return [[self.label(c, r) for c in cols] for r in rows]
+
+    def own_shape(self) -> tuple[int, int] | None:
+        """The variable's own 2D shape, for a gradient written in it (axes of size 1 left out)."""
+        if self.of != "L" or self.wrt is None:
+            return None
+        shape = tuple(n for n in self.net.symbol_array(self.wrt).shape if n > 1)
+        return shape if len(shape) == 2 else None
+
+
+def _entry_latex(net, tensor: str, index: tuple) -> str:
+    symbols = net.symbol_array(tensor)
+    if symbols.size == 1:
+        return to_latex(next(iter(symbols.flat)))
+    return to_latex(sympy.Symbol(symbol_name(tensor, tuple(index)), real=True))
+
+
+def own_to_layout(given: sympy.Matrix) -> sympy.Matrix:
+    """A gradient written in the variable's own shape, flattened row-major to a column."""
+    return sympy.Matrix(list(np.array(given.tolist(), dtype=object).reshape(-1)))
