@@ -77,7 +77,7 @@ def test_compiled_gradient_equals_substitution_into_the_derivation():
 
 def test_conv_gather_is_evaluated_from_the_general_formula():
     net = symcnn.load(DERIVATIONS / "seed_1d.toml")
-    from symcnn.indexmaps import conv_gather
+    from symcnn.compile.indexmaps import conv_gather
     gather = conv_gather(net.general, 1)
     # dZ_i/dW_k = X_{i+k-2}: Z_i meets (X_{i-1}, X_i, X_{i+1}); X_0 and X_6 are the padding zero, index 5
     assert gather.tolist() == [[5, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5]]
@@ -207,7 +207,7 @@ def entry_gather(net, l):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks())
 def test_index_maps_from_general_formulas_equal_the_entry_by_entry_jacobians(case):
-    from symcnn.indexmaps import conv_gather, pool_windows
+    from symcnn.compile.indexmaps import conv_gather, pool_windows
     spec, _ = case
     net = symcnn.Network(spec)
     for l, layer in enumerate(spec.layers, start=1):

@@ -182,7 +182,7 @@ def test_formula_errors_name_what_exists(seed):
 
 def test_a_delta_under_a_sum_becomes_a_substitution_and_a_range():
     k, m, i = bound("k"), index("m"), index("i")
-    W, X = tensor("W"), tensor("X")
+    X = tensor("X")
     total = sympy.Sum(sympy.KroneckerDelta(k, m) * X[i + k - 2], (k, 1, 3))
     assert resolve(total, {m: (1, 3), i: (1, 5)}) == X[i + m - 2]                   # the range always holds
     assert resolve(total, {m: (1, 9), i: (1, 5)}) == InRange(m, 1, 3) * X[i + m - 2]

@@ -1,6 +1,5 @@
 """The symbolic network: names in the course's notation, local expressions, substitution."""
 
-import numpy as np
 import pytest
 import sympy
 

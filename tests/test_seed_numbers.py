@@ -5,7 +5,6 @@ computed by substitution into symcnn's symbolic layers.
 """
 
 import numpy as np
-import sympy
 
 import symcnn
 from conftest import DERIVATIONS

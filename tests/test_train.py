@@ -1,7 +1,6 @@
 """Training on the digits with the compiled gradients: accuracy, saved files, bad input."""
 
 import json
-import signal
 import subprocess
 import sys
 

@@ -23,7 +23,6 @@ value at one entry in the network's symbols, equal to the entry-by-entry derivat
 from __future__ import annotations
 
 import math
-from functools import cached_property
 
 import numpy as np
 import sympy

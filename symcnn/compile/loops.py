@@ -1,5 +1,5 @@
 """Numba kernels of the numba backend: pooling over the windows read from the derivation,
-activations, the losses (the conv layers' kernels are in :mod:`symcnn.conv_loops`).
+activations, the losses (the conv layers' kernels are in :mod:`symcnn.compile.conv_loops`).
 
 Activations are laid out feature-major, ``A[j, b]`` with shape ``(n, B)``: row ``j`` is entry
 ``j`` of the layer's flattened output in the canonical (channel, row, column) order and the
@@ -10,7 +10,7 @@ then knows the index is not negative and vectorizes them.
 A max-pool layer with windows ``(J, K)`` routes each window's gradient to its first maximum
 (row-major), as the derivation does.  Activations and their derivatives are written in terms of the
 output ``a = f(z)`` (``relu' = 1[a > 0]``, ``sigmoid' = a (1 - a)``, ``tanh' = 1 - a^2``);
-:mod:`symcnn.numba_backend` checks them against the derived ones.  Every constant takes the
+:mod:`symcnn.compile.numba_backend` checks them against the derived ones.  Every constant takes the
 arrays' dtype: float32 stays float32.
 """
 

@@ -2,7 +2,7 @@
 
 A conv layer's general formulas say ``dZ_{f,i}/dW_{f,q} = A_{G[i,q]}`` (the input entry, or a
 padding zero, that weight offset ``q`` meets at output ``i``) and ``dZ_{f,i}/dA_{G[i,q]} =
-W_{f,q}``; :mod:`symcnn.indexmaps` evaluates ``G`` from them.  The kernels compute
+W_{f,q}``; :mod:`symcnn.compile.indexmaps` evaluates ``G`` from them.  The kernels compute
 
     Z = P W^T + b            with the patches P[b, i, q] = A[b, G[i, q]]   (one gather, one matmul)
     dL/dW = sum_{b,i} delta[b, i, :]^T P[b, i, :]      dL/dA[G[i, q]] += sum_f delta[b, f, i] W[f, q]

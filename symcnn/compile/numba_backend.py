@@ -2,13 +2,13 @@
 
 It takes over the array backend's layers once their index maps are read out of the derivation
 (``index_map``: a conv layer's gather, a pooling layer's windows) and runs them with
-:mod:`symcnn.conv_loops` and :mod:`symcnn.loops` on feature-major activations ``(n, B)`` kept in
+:mod:`symcnn.compile.conv_loops` and :mod:`symcnn.compile.loops` on feature-major activations ``(n, B)`` kept in
 buffers reused from step to step; dense layers are BLAS matrix products (``Z = W^T A``, ``dW = A delta^T``,
 ``dA = W delta``).  Each layer's backward pass receives ``delta = dL/dZ`` (``dL/dA`` for
 pooling): the layer above multiplies its ``dL/dA`` by this layer's ``f'`` where it writes it.
 
 The kernels' activation and loss formulas are checked against the derived ones (lambdified by
-:mod:`symcnn.compile`) when the engine is built.  Numba compiles each kernel once per dtype on
+:mod:`symcnn.compile.engine` and :mod:`symcnn.compile.arrays`) when the engine is built.  Numba compiles each kernel once per dtype on
 first use and caches the machine code on disk (``__pycache__`` beside this file, or Numba's
 user-wide cache directory when that is read-only; ``NUMBA_CACHE_DIR`` overrides both).
 """
@@ -21,7 +21,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import conv_loops, loops
-from .errors import SymcnnError
+from ..errors import SymcnnError
 
 TILE = 256         # batch columns per tile of the pooling backward pass
 CHUNK = 256        # forward passes (predict) run in chunks of this many samples: they stay in cache

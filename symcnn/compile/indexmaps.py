@@ -6,7 +6,7 @@ A conv layer's general Jacobian says which input entry each weight offset meets 
 
 so evaluating the subscripts of ``A^{l-1}`` over the ranges of ``(i, j)`` and ``(c, a, b)`` gives
 the gather ``G[position, (c, a, b)]`` (an index into the flattened input, or ``n`` for a padding
-zero) with which :mod:`symcnn.kernels` computes the layer as one gather and one matrix product.
+zero) with which :mod:`symcnn.compile.kernels` computes the layer as one gather and one matrix product.
 The map is checked against the other derived Jacobians: ``dZ/dA^{l-1}`` must select weight
 ``(c, a, b)`` exactly where ``G`` says that input meets it, and ``dZ/dW^l_0 = 1[f = g]``.
 
@@ -23,8 +23,8 @@ import math
 import numpy as np
 import sympy
 
-from .errors import SymcnnError
-from .indexed import FirstMax, InRange, WindowMax, base_name, index_value, tensor
+from ..errors import SymcnnError
+from ..indexed import FirstMax, InRange, WindowMax, base_name, index_value, tensor
 
 
 def conv_gather(general, l: int) -> np.ndarray:
