@@ -227,3 +227,11 @@ def test_latex_errors_are_reported_in_one_line(tmp_path):
     broken.write_text(r"\documentclass{article}\begin{document}$\frac{1}$\end{document}")
     with pytest.raises(symcnn.SymcnnError, match=r"broken.tex: LaTeX failed: "):
         build_pdf(broken)
+
+
+def test_a_factor_too_large_to_write_out_says_how_to_ask_for_more():
+    """Past ``--max-size``, a document shows a factor's corner and says how to get more of it
+    (the shipped documents are up to date, see test_documents)."""
+    document = (DERIVATIONS / "digits_cnn.tex").read_text()
+    assert r"and the last (\texttt{symcnn derive --max-size N} writes up to $N$ where they fit):" in document
+    assert "--max-size" not in (DERIVATIONS / "seed_1d.tex").read_text()  # everything written out in full

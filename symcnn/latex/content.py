@@ -114,14 +114,16 @@ def factor_body(net, of: str, wrt: str, max_size: int, height: str, pattern_size
     drawing = (rf"\keepwith{{{pattern_size[1] + 40:g}pt}}" if page else "") + pattern_block(net, of, wrt, *pattern_size)
     if rows <= max_size and cols <= max_size:
         return rf"\bestfit{{{height}}}{{{lhs} = {jacobian_matrix(net, of, wrt, max_size)}}}{{{words}" + "\n" + drawing + "}"
-    return "\n".join([words, corner_block(net, of, wrt, (max_size, COMPACT), height), drawing])
+    return "\n".join([words, corner_block(net, of, wrt, (max_size, COMPACT), height, hint=page), drawing])
 
 
-def corner_block(net, of: str, wrt: str, sizes, height: str) -> str:
+def corner_block(net, of: str, wrt: str, sizes, height: str, hint: bool = False) -> str:
     """``d(of)/d(wrt)``'s first rows and columns (and the last), written out with at most
-    ``sizes[0]`` rows and columns where that fits, else ``sizes[1]``, else a sentence."""
+    ``sizes[0]`` rows and columns where that fits, else ``sizes[1]``, else a sentence; with
+    ``hint`` (a document has room for it), how to ask for more of them."""
     lhs, block = partial(of, wrt), r"Its entries are too wide to write out at normal size.\par"
+    more = r" (\texttt{symcnn derive --max-size N} writes up to $N$ where they fit)" if hint else ""
     for n in sorted(set(sizes)):
-        block = (rf"\bestfit[Its first rows and columns, and the last:]{{{height}}}"
+        block = (rf"\bestfit[Its first rows and columns, and the last{more}:]{{{height}}}"
                  rf"{{{lhs} = {jacobian_matrix(net, of, wrt, n)}}}{{{block}}}")
     return block
