@@ -235,3 +235,12 @@ def test_a_factor_too_large_to_write_out_says_how_to_ask_for_more():
     document = (DERIVATIONS / "digits_cnn.tex").read_text()
     assert r"and the last (\texttt{symcnn derive --max-size N} writes up to $N$ where they fit):" in document
     assert "--max-size" not in (DERIVATIONS / "seed_1d.tex").read_text()  # everything written out in full
+
+
+def test_a_huge_factor_is_counted_on_columns_spread_over_it():
+    """Past the budget (a 512 x 512 input's dA1/dZ1 has 2.7e11 entries) only evenly spread
+    columns are counted: the same columns agree with the full count of the digits net's pooling."""
+    from symcnn.derive.pattern import counts
+    formula = symcnn.load(DERIVATIONS / "digits_cnn.toml").formula("A2", "A1")  # 512 x 128, a 2 x 2 window a column
+    assert counts(formula) == (4 * 128, 4, 128)
+    assert counts(formula, budget=8 * 512 * 10) == (4 * 10, 4, 10)

@@ -144,16 +144,20 @@ def structure_words(net, of: str, wrt: str) -> str:
     """The structure of ``d(of)/d(wrt)`` in words, counted from its general formula."""
     formula = net.formula(of, wrt)
     rows, cols = size(net, wrt), size(net, of)
-    total, most = counts(formula)
+    total, most, counted = counts(formula)
     shape = rf"${slashed(of, wrt)}$ is ${shape_latex((rows, cols))}$"
     sample = min(rows, cols, 64)
-    if rows == cols and total == rows and most == 1 and \
+    if rows == cols and total == counted and most == 1 and \
             np.array_equal(nonzero(formula, range(sample), range(sample)), np.eye(sample, dtype=bool)):
         return f"{shape} and diagonal: each entry of ${tensor_latex(of)}$ depends on one entry of ${tensor_latex(wrt)}$."
-    share = total / (rows * cols)
-    percent = (f"{share:.0%}" if share >= 0.01 else f"{share:.2%}").replace("%", r"\,\%")
-    return (f"{shape}: {total:,} of its {rows * cols:,} entries can be nonzero ({percent}), at most {most} "
-            f"in a column (a column for each entry of ${tensor_latex(of)}$).")
+    share = total / (rows * counted)
+    percent = f"{share:.0%}" if share >= 0.01 else f"{share:.2%}" if share >= 1e-4 else f"{100 * share:.2g}%"
+    percent = percent.replace("%", r"\,\%")
+    column = f"(a column for each entry of ${tensor_latex(of)}$)"
+    if counted < cols:
+        return (f"{shape}: in {counted:,} of its columns, spread evenly, {percent} of the entries can be nonzero, "
+                f"at most {most} in a column {column}.")
+    return f"{shape}: {total:,} of its {rows * cols:,} entries can be nonzero ({percent}), at most {most} in a column {column}."
 
 
 def pattern_block(net, of: str, wrt: str, max_width: float, max_height: float) -> str:
