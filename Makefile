@@ -22,11 +22,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Beamer (in texlive-latex-recommended) needs pgf, from texlive-pictures.
 tex:
-	@command -v latexmk >/dev/null && command -v pdflatex >/dev/null && command -v pdfinfo >/dev/null || { \
+	@command -v latexmk >/dev/null && command -v pdflatex >/dev/null && command -v pdfinfo >/dev/null \
+	  && kpsewhich pgf.sty >/dev/null || { \
 	  echo "installing TeX Live from Debian (needs root)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    texlive-latex-base texlive-latex-recommended latexmk poppler-utils >/dev/null; }
+	    texlive-latex-base texlive-latex-recommended texlive-pictures latexmk poppler-utils >/dev/null; }
 
 demo: setup tex
 	@echo "== 1. derive the seed's network; write and compile its LaTeX"
@@ -40,9 +42,12 @@ demo: setup tex
 	$(BIN)/symcnn gradcheck derivations/digits_cnn.toml
 	$(BIN)/symcnn train derivations/digits_cnn.toml --data digits --out out/digits_cnn
 
-# Regenerate derivations/*.tex from the spec files beside them.
+# Regenerate derivations/*.tex (documents) and derivations/slides/*.tex (Beamer) from the spec files.
 derivations: setup
-	for spec in derivations/*.toml; do $(BIN)/symcnn derive $$spec -o $${spec%.toml}.tex || exit 1; done
+	for spec in derivations/*.toml; do \
+	  $(BIN)/symcnn derive $$spec -o $${spec%.toml}.tex || exit 1; \
+	  $(BIN)/symcnn derive $$spec --beamer -o derivations/slides/$$(basename $${spec%.toml}).tex || exit 1; \
+	done
 
 test: setup tex
 	$(BIN)/python -m pytest -q -m "slow or not slow"

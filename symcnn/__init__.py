@@ -3,7 +3,7 @@
 The pipeline, one module per stage: :mod:`~symcnn.spec` (spec files) -> :mod:`~symcnn.graph`
 (the symbolic network, from the index-form rules of :mod:`~symcnn.layers`) -> :mod:`~symcnn.derive`
 (entry by entry and general formulas: Jacobians, chain rule, gradients) ->
-{:mod:`~symcnn.latex` and :mod:`~symcnn.document`, :mod:`~symcnn.compile`} ->
+{:mod:`~symcnn.latex` (documents, slides, fragments), :mod:`~symcnn.compile`} ->
 {:mod:`~symcnn.verify`, :mod:`~symcnn.gradcheck` and :mod:`~symcnn.train` (:mod:`~symcnn.runs`)}.
 """
 

@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from .compile import BACKENDS, DEFAULT_BACKEND
-from .document import build_pdf
 from .data import load_data
 from .gradcheck import check_gradient
 from .exercises import KINDS
 from .grade.commands import exercise_command, grade_command
 from .errors import SymcnnError
-from .latex import DEFAULT_MAX_SIZE
+from .latex import DEFAULT_MAX_SIZE, FRAGMENT_KINDS, build_pdf
 from .network import Network, load
 from .parse.source import MAX_ANSWER_BYTES
 from .runs import check_params, load_run, output_folder
@@ -127,13 +126,19 @@ def _parser() -> argparse.ArgumentParser:
                       help=f"write every entry out, however many (default: only up to {ENTRY_LIMIT})")
     show.set_defaults(run=_show)
 
-    derive = commands.add_parser("derive", help="write the derivation as a LaTeX document",
-                                 description="Write the derivation as a LaTeX document (and its PDF).")
+    derive = commands.add_parser("derive", help="write the derivation as a LaTeX document, Beamer slides or a fragment",
+                                 description="Write the derivation as a LaTeX document (and its PDF), as Beamer "
+                                             "slides, or one fragment to paste into your own notes.")
     derive.add_argument("spec", type=Path, metavar="SPEC", help=spec_help)
     derive.add_argument("-o", "--output", type=Path, metavar="OUT.tex", help="the .tex file (default: standard output)")
     derive.add_argument("--pdf", action="store_true", help="also compile OUT.pdf beside OUT.tex")
+    derive.add_argument("--beamer", action="store_true", help="Beamer slides, one idea per frame")
+    derive.add_argument("--fragment", metavar="KIND:NAMES",
+                        help="one piece to paste into your own notes (needs only amsmath): "
+                             f"{', '.join(FRAGMENT_KINDS)}; e.g. jacobian:Z1,W1, chain:W1, formula:L,W1, worked:Z1")
     derive.add_argument("--max-size", type=int, default=DEFAULT_MAX_SIZE, metavar="N",
-                        help=f"elide matrices with more rows or columns (default {DEFAULT_MAX_SIZE})")
+                        help="write matrices out up to this many rows and columns, elide larger ones "
+                             f"(default {DEFAULT_MAX_SIZE})")
     derive.set_defaults(run=_derive)
 
     verify = commands.add_parser("verify", help="check a hand derivation written in LaTeX "
@@ -249,9 +254,16 @@ def _show(args) -> int:
 def _derive(args) -> int:
     if args.pdf and args.output is None:
         raise SymcnnError("derive: --pdf needs -o OUT.tex (the PDF is written beside it)")
+    if args.fragment is not None and (args.pdf or args.beamer):
+        raise SymcnnError(f"derive: --fragment is a piece to paste into your own notes; it cannot be combined "
+                          f"with {'--pdf' if args.pdf else '--beamer'}")
     if args.max_size < 3:
         raise SymcnnError(f"derive: --max-size must be at least 3, got {args.max_size}")
-    text = load(args.spec).latex(max_size=args.max_size)
+    net = load(args.spec)
+    if args.fragment is not None:
+        text = net.fragment(args.fragment, max_size=args.max_size)
+    else:
+        text = (net.slides if args.beamer else net.latex)(max_size=args.max_size)
     if args.output is None:
         sys.stdout.write(text)
         return 0

@@ -54,6 +54,15 @@ def base_name(indexed: sympy.Indexed) -> str:
     return indexed.base.label.name
 
 
+def index_value(e, values: dict):
+    """A linear integer index expression (``2i+k-3``) at ``values``: ints, or NumPy arrays of
+    index values (then an array)."""
+    total = 0
+    for symbol, coefficient in sympy.sympify(e).as_coefficients_dict().items():
+        total = total + int(coefficient) * (1 if symbol == 1 else values[symbol])
+    return total
+
+
 ALTERNATIVES = {"i": "jmn", "j": "kmn", "k": "mnr", "f": "gh", "g": "h", "c": "de", "a": "de", "b": "de"}
 
 

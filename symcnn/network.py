@@ -13,10 +13,9 @@ import sympy
 
 from .compile import DEFAULT_BACKEND, CompiledModel
 from .derive import Chain, Derivation, Formula, GeneralDerivation
-from .document import document
 from .graph import Graph
-from .latex import DEFAULT_MAX_SIZE, chain_latex
-from .spec import Sequential, Spec, describe, format_shape, parse_spec, read_spec
+from .latex import DEFAULT_MAX_SIZE, chain_latex, document, fragment, slides
+from .spec import Sequential, Spec, describe, format_shape, parse_spec, plural, read_spec
 from .verify import Report, verify
 
 
@@ -70,9 +69,20 @@ class Network(Graph):
         return self.derivation.loss_gradient(wrt).to_matrix()
 
     def latex(self, max_size: int = DEFAULT_MAX_SIZE) -> str:
-        """A complete LaTeX document of the derivation (see :mod:`symcnn.document`);
-        matrices with more than ``max_size`` rows or columns are elided with dots."""
-        return document(self, self.derivation, self.general, max_size)
+        """A complete LaTeX document of the derivation (see :mod:`symcnn.latex.document`):
+        matrices are written out up to ``max_size`` rows and columns where they fit the page
+        at normal size; larger networks get their general formulas and structure."""
+        return document(self, max_size)
+
+    def slides(self, max_size: int = DEFAULT_MAX_SIZE) -> str:
+        """The derivation as Beamer slides, one idea per frame (see :mod:`symcnn.latex.beamer`)."""
+        return slides(self, max_size)
+
+    def fragment(self, what: str, max_size: int = DEFAULT_MAX_SIZE) -> str:
+        """One piece of the derivation to paste into other notes, e.g. ``"jacobian:Z1,W1"``,
+        ``"chain:W1"``, ``"formula:L,W1"``, ``"worked:Z1"`` (see :mod:`symcnn.latex.fragments`);
+        it needs ``\\usepackage{amsmath}`` and nothing else."""
+        return fragment(self, what, max_size)
 
     def _repr_latex_(self) -> str:
         """Jupyter shows a network as its chain rules, one per parameter."""
@@ -97,8 +107,8 @@ class Network(Graph):
         counts = spec.parameter_counts()
         for l, layer in enumerate(spec.layers, start=1):
             lines.append(f"layer {l}: {layer.type} ({describe(layer)}) -> {format_shape(layer.out_shape)}, "
-                         f"{counts[l]} weight(s)")
-        lines.append(f"loss: {spec.loss or 'none'}; {self.parameter_count()} weight(s) in total")
+                         f"{plural(counts[l], 'weight')}")
+        lines.append(f"loss: {(spec.loss or 'none').replace('_', ' ')}; {plural(self.parameter_count(), 'weight')} in total")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

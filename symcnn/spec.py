@@ -320,17 +320,30 @@ def format_shape(sizes) -> str:
     return "x".join(map(str, sizes))
 
 
+ACTIVATION_WORDS = {"none": "no activation", "relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 filter``, ``8 filters``, ``1 unit``, ``61,706 weights``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def describe(layer: Layer, shape=format_shape) -> str:
-    """A layer in words, ``shape`` formatting its sizes: ``8 filter(s) 3x3, stride 1x1,
-    padding 1x1, bias, relu``."""
+    """A layer in words, ``shape`` formatting its sizes: ``8 filters of size 3x3, stride 1,
+    padding 1, bias, ReLU``; ``1 unit, no bias, no activation``."""
     if layer.type == "maxpool":
-        return f"size {shape(layer.size)}, stride {shape(layer.stride)}"
+        return f"size {shape(layer.size)}, stride {_uniform(layer.stride, shape)}"
     if layer.type == "conv":
-        text = (f"{layer.filters} filter(s) {shape(layer.size)}, stride {shape(layer.stride)}, "
-                f"padding {shape(layer.padding)}")
+        text = (f"{plural(layer.filters, 'filter')} of size {shape(layer.size)}, "
+                f"stride {_uniform(layer.stride, shape)}, padding {_uniform(layer.padding, shape)}")
     else:
-        text = f"{layer.units} unit(s)"
-    return f"{text}, {'bias' if layer.bias else 'no bias'}, {layer.activation}"
+        text = plural(layer.units, "unit")
+    return f"{text}, {'bias' if layer.bias else 'no bias'}, {ACTIVATION_WORDS[layer.activation]}"
+
+
+def _uniform(sizes, shape) -> str:
+    """A stride or padding the same on every axis as one number, ``1``; otherwise ``2x1``."""
+    return str(sizes[0]) if len(set(sizes)) == 1 else shape(sizes)
 
 
 def _required(raw, key, where):

@@ -19,7 +19,9 @@ from sympy.printing.str import StrPrinter
 
 from .derive.display import shown
 from .indexed import base_name
-from .latex import _factor_rank, _softmax_entry, index_latex
+from .latex.content import named_gradients
+from .latex.formulas import softmax_aliases
+from .latex.printer import factor_rank, index_latex, softmax_entry
 
 LOSS = "loss"
 
@@ -40,6 +42,7 @@ class TextPrinter(StrPrinter):
     """SymPy's ``StrPrinter`` with the notation of :func:`entry_text` and the index forms."""
 
     printmethod = "_symcnn_text"  # not SymPy's ``_sympystr``, which would print W1[k] its own way
+    _default_settings = {**StrPrinter._default_settings, "aliases": {}}  # as NotationPrinter's
 
     def _print_Indexed(self, expr):
         return entry_text(base_name(expr), ",".join(index_latex(i) for i in expr.indices))
@@ -54,7 +57,7 @@ class TextPrinter(StrPrinter):
             return super()._print_Mul(expr)
         if expr.could_extract_minus_sign():
             return "-" + self._print(-expr)
-        return " ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in sorted(expr.args, key=_factor_rank))
+        return " ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in sorted(expr.args, key=factor_rank))
 
     def _print_Sum(self, expr):
         signs = " ".join(f"sum_{{{v}={lo}..{hi}}}" for v, lo, hi in reversed(expr.limits))
@@ -87,10 +90,11 @@ class TextPrinter(StrPrinter):
         return f"log sum_{{{self._window(expr.limits)}}} exp({self._print(expr.function)})"
 
     def _print_exp(self, expr):
-        softmax = _softmax_entry(expr.args[0])
+        softmax = softmax_entry(expr.args[0])
         if softmax is None:
             return f"exp({self._print(expr.args[0])})"
         vector, position = softmax
+        vector = self._settings["aliases"].get(vector, vector)
         return f"softmax({entry_text(vector, None)})[{index_latex(position)}]"
 
     def _print_Sigmoid(self, expr):
@@ -100,7 +104,7 @@ class TextPrinter(StrPrinter):
 def formula_text(formula) -> str:
     """One line: ``lhs = rhs``, then the ranges and conventions in parentheses."""
     view = shown(formula)
-    printer = TextPrinter()
+    printer = TextPrinter({"aliases": softmax_aliases(formula.derivation.graph)})
     of = LOSS if view.of is None else printer.doprint(view.of)
     lhs = of if view.wrt is None else f"d{of}/d{printer.doprint(view.wrt)}"
     if view.named is not None:
@@ -124,8 +128,7 @@ def overview(graph, derivation, general, entries: bool | None = None) -> list[st
     lines = ["", "forward pass (general formulas, for every size):"]
     lines += [f"  {general.formula(rule.of)}" for rule in graph.rules]
     if graph.spec.loss is not None:
-        flow = graph.flow
-        named = [name for name in reversed(flow[1:-1]) if general.named(name) or name == flow[-2]]
+        named = named_gradients(graph)
         lines += ["", "backpropagation:"] + [f"  {general.formula('L', name)}" for name in named + graph.parameters]
         lines += ["", "chain rules:"] + [f"  {chain_text(graph, name, derivation.chain_steps(name))}"
                                          for name in graph.parameters]
@@ -141,8 +144,8 @@ def overview(graph, derivation, general, entries: bool | None = None) -> list[st
 
 
 def chain_text(graph, wrt: str, steps) -> str:
-    """``dL/dW1 (3x1) = dZ1/dW1 (3x5) . dA1/dZ1 (5x5) . dL/dA1 (5x1)``, from the shapes alone."""
+    """``dloss/dW1 (3x1) = dZ1/dW1 (3x5) . dA1/dZ1 (5x5) . dloss/dA1 (5x1)``, from the shapes alone."""
     def size(name):
         return 1 if name == "L" else int(np.prod(graph.shape(name)))
-    factors = " . ".join(f"d{of}/d{by} ({size(by)}x{size(of)})" for of, by in steps)
-    return f"dL/d{wrt} ({size(wrt)}x1) = {factors}"
+    factors = " . ".join(f"d{LOSS if of == 'L' else of}/d{by} ({size(by)}x{size(of)})" for of, by in steps)
+    return f"d{LOSS}/d{wrt} ({size(wrt)}x1) = {factors}"

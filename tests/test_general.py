@@ -143,7 +143,8 @@ def test_softmax_cross_entropy_and_the_activations_course_forms():
     net = symcnn.Network({"input": [3], "loss": "cross_entropy", "layers": [
         {"type": "dense", "units": 3, "activation": "sigmoid"}, {"type": "dense", "units": 2, "activation": "tanh"},
         {"type": "dense", "units": 2}]})
-    assert net.formula("L", "A3").latex(ranges=False).endswith(r"= \operatorname{softmax}\left(A^{3}\right)_{k} - y_{k}")
+    # A^3 = Z^3 (no activation): the course's softmax(Z^L)_k - y_k
+    assert net.formula("L", "A3").latex(ranges=False).endswith(r"= \operatorname{softmax}\left(Z^{3}\right)_{k} - y_{k}")
     sigmoid = net.formula("A1", "Z1").latex(ranges=False)
     assert sigmoid.endswith(r"\sigma\left(Z^{1}_{j}\right) \left(1 - \sigma\left(Z^{1}_{j}\right)\right)")
     assert r"1 - \tanh^{2}{\left(Z^{2}_{j} \right)}" in net.formula("A2", "Z2").latex(ranges=False)

@@ -24,7 +24,7 @@ import numpy as np
 import sympy
 
 from ..errors import SymcnnError
-from ..indexed import FirstMax, InRange, WindowMax, base_name, tensor
+from ..indexed import FirstMax, InRange, WindowMax, base_name, index_value, tensor
 
 
 def conv_gather(general, l: int) -> np.ndarray:
@@ -143,10 +143,7 @@ def _grid(ranges: dict, indices) -> dict:
 
 def _evaluate(expression, values: dict) -> np.ndarray:
     """A linear integer index expression over arrays of index values."""
-    total = 0
-    for symbol, coefficient in sympy.sympify(expression).as_coefficients_dict().items():
-        total = total + int(coefficient) * (1 if symbol == 1 else values[symbol])
-    return np.asarray(total)
+    return np.asarray(index_value(expression, values))
 
 
 def _not_the_kernel(of: str, wrt: str, where) -> SymcnnError:

@@ -1,0 +1,142 @@
+"""A derivation as Beamer slides: one idea per frame, in the order of the seed's slides.
+
+The network; each layer's forward rule (as on the slides, then in index form); the worked
+example, a frame per layer; backpropagation with ``delta^l`` named; the chain rule of each
+parameter with each factor's shape; each factor with its general formula, written out where it
+fits the frame at normal size (its structure and the drawing of its nonzero entries otherwise);
+the gradient; and, with values, the backward pass in numbers.  What does not fit one frame is
+spread over several (estimated heights, on the tall side); nothing is scaled down.
+"""
+
+from __future__ import annotations
+
+from .content import (backward_chain_displays, chain_display, corner_block, factor_body, factors, formula_display,
+                      named_gradients, network_rows, network_title, size_note, written_entries)
+from .formulas import LAYER_NAMES, forward_latex, partial, shape_latex, slashed
+from .layout import MACROS, escape_text, estimated_height, estimated_width
+from .matrices import DEFAULT_MAX_SIZE
+from .pieces import gradient_column, is_small, pattern_block, size, structure_words
+from .worked import backward_steps, forward_steps, has_values
+
+WIDTH = 380.0        # points of a 16:9 frame's text width (398), a little to spare
+HEIGHT = 215.0       # points of a frame below its title (252 in all), a little to spare
+PER_LINE = 4         # chain-rule factors on one line
+CORNER = (5, 4)      # the most rows and columns of a large Jacobian's corner
+PATTERN = (360.0, 120.0)       # the most width and height of a sparsity drawing on a frame of its own
+SMALL_PATTERN = (360.0, 56.0)  # ... under a formula, in place of a matrix too wide to write out
+
+PREAMBLE = r"""\documentclass[aspectratio=169,11pt]{beamer}
+\usepackage{amsmath,amssymb,booktabs}
+\setbeamertemplate{navigation symbols}{}
+\setbeamertemplate{footline}[frame number]
+""" + MACROS
+
+
+def slides(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
+    """The complete ``.tex`` source of ``net``'s derivation as Beamer slides."""
+    small = is_small(net, max_size)
+    frames = [network_frame(net), *forward_frames(net)]
+    written = written_entries(net, max_size) if small else None
+    if written is not None:
+        frames.append(frame(written[0], written[1]))
+    if small and has_values(net):
+        frames += [frame(step.title, list(step.slide_blocks or step.blocks))
+                   for step in forward_steps(net, max_size, slide_width=WIDTH)]
+    if net.spec.loss is not None:
+        frames += backprop_frames(net)
+        for of, wrt in factors(net):
+            frames += factor_frames(net, of, wrt, max_size)
+        frames += gradient_frames(net, small, max_size)
+        if small and has_values(net) and "y" in net.spec.values:
+            frames += [frame(step.title, list(step.slide_blocks or step.blocks))
+                       for step in backward_steps(net, max_size)]
+    return "\n\n".join([PREAMBLE, rf"\title{{{escape_text(network_title(net))}}}", r"\date{}", r"\begin{document}",
+                        r"\begin{frame}\titlepage\end{frame}", *frames, r"\end{document}"]) + "\n"
+
+
+def frame(title: str, items: list[str], heights: list[float] | None = None) -> str:
+    """Frames titled ``title`` holding ``items`` (LaTeX blocks), as many as their estimated
+    heights need; continued frames say so in their title."""
+    heights = heights or [estimated_height(item) for item in items]
+    groups, current, used = [], [], 0.0
+    for item, height in zip(items, heights):
+        if current and used + height > HEIGHT:
+            groups.append(current)
+            current, used = [], 0.0
+        current.append(item)
+        used += height
+    groups.append(current)
+    return "\n".join(rf"\begin{{frame}}{{{title}{' (continued)' if i else ''}}}" + "\n" + "\n".join(group)
+                     + "\n" + r"\end{frame}" for i, group in enumerate(groups))
+
+
+def network_frame(net) -> str:
+    rows = [" & ".join(row) + r" \\" for row in network_rows(net)]
+    table = "\n".join([r"\begin{tabular}{llp{5.4cm}rr}", r"\toprule",
+                       r"layer & type & & output size & weights \\", r"\midrule", *rows[:-1], r"\midrule",
+                       rows[-1], r"\bottomrule", r"\end{tabular}\par\smallskip", size_note(net)])
+    return "\n".join([r"\begin{frame}{The network}", table, r"\end{frame}"])
+
+
+def forward_frames(net) -> list[str]:
+    """A frame per layer (and the loss): its rules as on the slides, then in index form."""
+    by_layer = {}
+    for l, equation, note in forward_latex(net):
+        by_layer.setdefault(l, []).append(rf"{equation} && {note}")
+    rules = {}
+    for rule in net.rules:
+        rules.setdefault(net.layer_of(rule.of) if rule.of != "L" else len(net.spec.layers) + 1, []).append(rule.of)
+    frames = []
+    for l, lines in by_layer.items():
+        name = "The loss" if l > len(net.spec.layers) else f"Layer {l}: {LAYER_NAMES[net.spec.layers[l - 1].type]}"
+        slide = r"\begin{align*}" + " \\\\ ".join(lines) + r"\end{align*}"
+        formulas = [formula_display(net.formula(of), WIDTH) for of in rules[l]]
+        frames.append(frame(name, [slide, "In index form:", *formulas],
+                            [16.0 + 26.0 * len(lines), 14.0, *[_formula_height(f) for f in formulas]]))
+    return frames
+
+
+def _formula_height(block: str) -> float:
+    """A formula display and its notes (a line of small type per ``WIDTH`` of them)."""
+    display, _, notes = block.partition("\n")
+    return estimated_height(display) + 14.0 * (1 + int(estimated_width(notes) * 0.8 // WIDTH) if notes else 0)
+
+
+def backprop_frames(net) -> list[str]:
+    gradients = [formula_display(net.formula("L", name), WIDTH) for name in named_gradients(net)]
+    chains = [chain_display(net, name, PER_LINE) for name in net.parameters]
+    backward = backward_chain_displays(net)
+    return [frame(r"Backpropagation: $\delta^l = \partial \operatorname{loss} / \partial Z^l$, for every size",
+                  gradients, [_formula_height(g) for g in gradients]),
+            frame("The chain rule, with shapes", chains),
+            frame("The last factor, through every later layer", backward)]
+
+
+def factor_frames(net, of: str, wrt: str, max_size: int) -> list[str]:
+    """A factor: its general formula, written out where it fits; a large one's structure in
+    words, its first rows and columns, and the drawing of its nonzero entries."""
+    title = rf"${slashed(of, wrt)}$: ${shape_latex((size(net, wrt), size(net, of)))}$"
+    formula = formula_display(net.formula(of, wrt), WIDTH)
+    rows, cols = size(net, wrt), size(net, of)
+    if rows <= max_size and cols <= max_size:
+        body = factor_body(net, of, wrt, max_size, r"0.5\textheight", SMALL_PATTERN)
+        return [frame(title, [formula, body], [_formula_height(formula), HEIGHT - _formula_height(formula)])]
+    words = structure_words(net, of, wrt) + r"\par"
+    corner = corner_block(net, of, wrt, CORNER, r"0.4\textheight")
+    return [frame(title, [formula, words, corner], [_formula_height(formula), 30.0, 100.0]),
+            frame(title, [pattern_block(net, of, wrt, *PATTERN)], [HEIGHT])]
+
+
+def gradient_frames(net, small: bool, max_size: int) -> list[str]:
+    """Every parameter's gradient: its general formula, and (a small network) its column."""
+    frames = []
+    for name in net.parameters:
+        formula = formula_display(net.formula("L", name), WIDTH)
+        items, heights = [formula], [_formula_height(formula)]
+        column = gradient_column(net, name, max_size) if small else None
+        if column is not None:
+            items.append(rf"\bestfit{{0.6\textheight}}{{{partial('L', name)} = {column}}}{{Written out, its entries are "
+                         r"too long for this frame at normal size.\par}")
+            heights.append(HEIGHT - heights[0])
+        frames.append(frame(rf"The gradient ${slashed('L', name)}$", items, heights))
+    return frames

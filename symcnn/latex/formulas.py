@@ -1,0 +1,237 @@
+"""Equations in the course's notation: the forward pass as on the slides, general formulas,
+chain rules with each factor's shape under it.
+
+Nothing here is computed entry by entry: the slide forms come from the spec, the general
+formulas from :class:`~symcnn.derive.general.Formula`, the chain rules from the flow of tensors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import sympy
+
+from ..derive.display import shown
+from .printer import NotationPrinter, entry_latex, factor_rank, index_latex, tensor_latex
+
+ACTIVATION_LATEX = {"none": "", "relu": r"\operatorname{ReLU}", "sigmoid": r"\sigma", "tanh": r"\tanh"}
+LAYER_NAMES = {"conv": "convolution", "maxpool": "max pooling", "dense": "dense"}
+
+
+def partial(of: str, wrt: str) -> str:
+    """``\\frac{\\partial Z^{1}}{\\partial W^{1}}``; the loss is ``\\operatorname{loss}``."""
+    return rf"\frac{{\partial {tensor_latex(of)}}}{{\partial {tensor_latex(wrt)}}}"
+
+
+def slashed(of: str, wrt: str) -> str:
+    """``\\partial Z^{1} / \\partial W^{1}``: a derivative in running text or a heading."""
+    return rf"\partial {tensor_latex(of)} / \partial {tensor_latex(wrt)}"
+
+
+def shape_latex(shape) -> str:
+    return r" \times ".join(map(str, shape))
+
+
+def slide_shape(shape) -> tuple[int, ...]:
+    """How the slides write a size: a column ``5 x 1`` for a vector (one channel of a 1D
+    signal, or a dense layer's units), ``H x W`` for one channel, ``C x H x W`` otherwise."""
+    squeezed = tuple(n for n in shape if n > 1) or (1,)
+    return (*squeezed, 1) if len(squeezed) == 1 else squeezed
+
+
+def softmax_aliases(graph) -> dict:
+    """``{"A<L>": "Z<L>"}`` when the last layer has no activation: the course's ``softmax(Z^L)``."""
+    layers = graph.spec.layers
+    if graph.spec.loss == "cross_entropy" and layers[-1].type != "maxpool" and layers[-1].activation == "none":
+        return {f"A{len(layers)}": f"Z{len(layers)}"}
+    return {}
+
+
+# -- chain rules ------------------------------------------------------------------------------
+
+def _size(graph, name: str) -> int:
+    return 1 if name == "L" else math.prod(graph.shape(name))
+
+
+def factor_latex(graph, of: str, by: str, shapes: bool = True, deltas: bool = False) -> str:
+    """``d(of)/d(by)`` with its shape ``size(by) x size(of)`` under it; with ``deltas``,
+    ``dloss/dZ^l`` is written ``\\delta^l``."""
+    fraction = rf"\delta^{{{by[1:]}}}" if deltas and of == "L" and by.startswith("Z") else partial(of, by)
+    return rf"\underset{{{shape_latex((_size(graph, by), _size(graph, of)))}}}{{{fraction}}}" if shapes else fraction
+
+
+def chain_terms(graph, wrt: str, steps, shapes: bool = True, deltas: bool = False) -> list[str]:
+    """``[lhs, factor, factor, ...]`` of the chain rule ``dloss/d(wrt) = prod of steps``;
+    ``steps`` are the factors ``(of, by)`` (:meth:`Derivation.chain_steps`)."""
+    lhs = factor_latex(graph, "L", wrt, shapes)
+    if deltas and wrt.startswith("Z"):
+        lhs = factor_latex(graph, "L", wrt, shapes, deltas=True) + " = " + lhs
+    return [lhs] + [factor_latex(graph, of, by, shapes, deltas) for of, by in steps]
+
+
+def chain_latex(graph, wrt: str, steps, shapes: bool = True, per_line: int | None = None,
+                deltas: bool = False) -> str:
+    """The chain rule on one line, or broken after every ``per_line`` factors (an ``aligned``)."""
+    lhs, *factors = chain_terms(graph, wrt, steps, shapes, deltas)
+    if per_line is None or len(factors) <= per_line:
+        return f"{lhs} = " + r" \cdot ".join(factors)
+    lines = [r" \cdot ".join(factors[i:i + per_line]) for i in range(0, len(factors), per_line)]
+    return (r"\begin{aligned} " + f"{lhs} &= " + r" \\ &\quad \cdot ".join(lines) + r" \end{aligned}")
+
+
+def backward_steps(graph) -> list[tuple[str, tuple[str, str], tuple[str, str]]]:
+    """From the loss back: ``(T, (reader, T), ("L", reader))`` for every tensor ``T`` of the
+    flow after ``X``: ``dloss/dT = d(reader)/dT . dloss/d(reader)``."""
+    flow = graph.flow
+    return [(flow[i], (flow[i + 1], flow[i]), ("L", flow[i + 1])) for i in range(len(flow) - 3, 0, -1)]
+
+
+# -- general formulas ---------------------------------------------------------------------------
+
+def formula_latex(formula, ranges: bool = True) -> str:
+    """A general formula (:class:`~symcnn.derive.general.Formula`) in the course's notation:
+    ``\\frac{\\partial Z^{1}_{i}}{\\partial W^{1}_{k}} = X_{i+k-2}``, then (with ``ranges``) its
+    index ranges and the tensors that are 0 outside theirs."""
+    equation, notes = formula_parts(formula)
+    return equation + (r" \qquad " + r",\quad ".join(notes) if ranges and notes else "")
+
+
+def formula_parts(formula) -> tuple[str, list[str]]:
+    """``(equation, notes)``: the formula, and its ranges and conventions as separate pieces."""
+    lhs, pieces, notes = formula_pieces(formula)
+    return f"{lhs} = " + " ".join(pieces), notes
+
+
+def formula_pieces(formula) -> tuple[str, list[str], list[str]]:
+    """``(lhs, right-hand side in pieces, notes)``: the pieces are the right-hand side's top-level
+    terms or factors (a sum's signs attached to the first), where a long formula may break."""
+    view = shown(formula)
+    printer = NotationPrinter({"aliases": softmax_aliases(formula.derivation.graph)})
+    of = tensor_latex("L") if view.of is None else printer.doprint(view.of)
+    lhs = of if view.wrt is None else rf"\frac{{\partial {of}}}{{\partial {printer.doprint(view.wrt)}}}"
+    if view.named is not None:
+        lhs = f"{printer.doprint(view.named)} = {lhs}"
+    notes = [_range_note(printer, *group) for group in view.ranges]
+    notes += [_zero_note(*zero) for zero in view.zero_outside]
+    notes += [_flat_note(*flat) for flat in view.flattened]
+    return lhs, _pieces(printer, sympy.factor_terms(view.expression)), notes
+
+
+def _range_note(printer, span, indices) -> str:
+    lo, hi = span
+    names = ", ".join(printer.doprint(i) for i in indices)
+    return rf"{names} = {lo}, \dots, {hi}" if hi - lo > 1 else rf"{names} = {lo}, {hi}"
+
+
+def _zero_note(name, sizes, padding) -> str:
+    what = r"\text{ (zero padding)}" if padding else ""
+    return rf"{entry_latex(name, None)} = 0 \text{{ outside its }} {shape_latex(sizes)} \text{{ entries}}{what}"
+
+
+def _flat_note(name, letters, steps) -> str:
+    position = "+".join(f"{s}({n}-1)" if s > 1 else n for n, s in zip(letters, steps))
+    return rf"{entry_latex(f'vec({name})', position)} = {entry_latex(name, ','.join(letters))}"
+
+
+def _pieces(printer, e) -> list[str]:
+    """``e`` printed in pieces that join (with spaces) to ``printer.doprint(e)`` but for the
+    breaks: a product of tensor expressions into its factors, a sum's signs into its body."""
+    whole = printer.doprint(e)
+    if isinstance(e, sympy.Sum) and not e.function.is_Add:
+        body = _pieces(printer, e.function)
+        prefix = whole[:len(whole) - len(printer.doprint(e.function))]
+        return [prefix + body[0], *body[1:]]
+    if e.is_Mul and not any(f.is_Number or f.is_Add or f.is_Pow for f in e.args) and e.has(sympy.Indexed):
+        factors = sorted(e.args, key=factor_rank)
+        pieces = [p for f in factors for p in _pieces(printer, f)]
+        return pieces if " ".join(pieces) == whole else [whole]
+    return [whole]
+
+
+# -- the forward pass as on the slides ----------------------------------------------------------
+
+def forward_latex(graph) -> list[tuple[int, str, str]]:
+    """The forward pass as ``(layer, equation, shape note)``, as on the slides:
+    ``Z^1_i = (W^1)^T X_[i-1,i,i+1]``, ``A^1 = ReLU(Z^1)``, ``A^2 = (W^2)^T A^1``,
+    ``loss(A^2, y) = (A^2 - y)^2`` (the loss is layer ``L + 1``)."""
+    spec = graph.spec
+    lines, previous = [], "X"
+    for l, layer in enumerate(spec.layers, start=1):
+        Z, A = tensor_latex(f"Z{l}"), tensor_latex(f"A{l}")
+        size = shape_latex(slide_shape(layer.out_shape))
+        if layer.type == "maxpool":
+            lines.append((l, f"{A}_{{{_indices(layer.out_shape, 'c')}}} = " + _pool_rule(previous, layer),
+                          f"{A}: {size}"))
+        elif layer.type == "dense":
+            rule = rf"\left({tensor_latex(f'W{l}')}\right)^\top {tensor_latex(previous)}"
+            rule += f" + {tensor_latex(f'b{l}')}" if layer.bias else ""
+            if layer.activation == "none":
+                lines.append((l, f"{A} = {rule}", f"{A} = {Z}: {size}"))
+            else:
+                lines.append((l, f"{Z} = {rule}", f"{Z}: {size}"))
+        else:
+            lines.append((l, f"{Z}_{{{_indices(layer.out_shape, 'f')}}} = " + _conv_rule(previous, l, layer),
+                          f"{Z}: {size}"))
+        if layer.type != "maxpool" and (layer.type == "conv" or layer.activation != "none"):
+            function = ACTIVATION_LATEX[layer.activation]
+            lines.append((l, f"{A} = {function}\\left({Z}\\right)" if function else f"{A} = {Z}", f"{A}: {size}"))
+        previous = f"A{l}"
+    if spec.loss is not None:
+        lines.append((len(spec.layers) + 1,
+                      rf"{tensor_latex('L')}\left({tensor_latex(previous)}, y\right) = {_loss_rule(graph, previous)}",
+                      rf"{tensor_latex('L')}: 1 \times 1"))
+    return lines
+
+
+def _loss_rule(graph, output: str) -> str:
+    """The loss written out for one output (the seed's ``(A^2 - y)^2``), as a sum otherwise."""
+    A, classes = tensor_latex(output), graph.shape("y")[0]
+    if graph.spec.loss == "cross_entropy":
+        scores = tensor_latex(softmax_aliases(graph).get(output, output))
+        return rf"-\sum_{{k=1}}^{{{classes}}} y_{{k}} \log \operatorname{{softmax}}\left({scores}\right)_{{k}}"
+    if classes == 1:
+        return rf"\left({A} - y\right)^{{2}}"
+    return rf"\sum_{{k=1}}^{{{classes}}} \left({A}_{{k}} - y_{{k}}\right)^{{2}}"
+
+
+def _indices(shape, channel: str) -> str:
+    """The written indices of an activation ``(C, *spatial)``: ``i`` or ``f,i,j``; size-1
+    axes are left out, as in the symbols' names."""
+    names = [channel, "i", "j"][:len(shape)]
+    return ",".join(n for n, size in zip(names, shape) if size > 1) or "1"
+
+
+def _conv_rule(previous: str, l: int, layer) -> str:
+    """The slide's ``(W^l)^T A_{[i-1,i,i+1]}`` for one filter on one channel in 1D; the
+    explicit sum over channels and filter offsets otherwise."""
+    weights, source = tensor_latex(f"W{l}"), tensor_latex(previous)
+    filters, channels = layer.filters, layer.in_shape[0]
+    bias = ""
+    if layer.bias:
+        bias = f" + {weights}_{{0,f}}" if filters > 1 else f" + {weights}_{{0}}"
+    if len(layer.size) == 1 and filters == 1 and channels == 1:
+        (k,), (s,), (p,) = layer.size, layer.stride, layer.padding
+        start = "i" if s == 1 else f"{s}(i-1)+1"
+        window = [start if j == p else f"{start}{j - p:+d}" for j in range(k)]
+        return rf"\left({weights}\right)^\top {source}_{{[{','.join(window)}]}}{bias}"
+    offsets = "ab"[:len(layer.size)]
+    positions = _window_positions(offsets, layer.stride, layer.padding)
+    w_index = ",".join((["f"] if filters > 1 else []) + (["c"] if channels > 1 else []) + list(offsets))
+    a_index = ",".join((["c"] if channels > 1 else []) + positions)
+    sums = (r"\sum_{c=1}^{" + str(channels) + "} " if channels > 1 else "") + "".join(
+        rf"\sum_{{{o}=1}}^{{{k}}} " for o, k in zip(offsets, layer.size))
+    return f"{sums}{weights}_{{{w_index}}} {source}_{{{a_index}}}{bias}"
+
+
+def _window_positions(offsets, stride, padding) -> list[str]:
+    """``s (i - 1) + a - p`` per axis, as the index forms write it: ``i+a-2`` for ``s = 1, p = 1``."""
+    return [index_latex(s * (sympy.Symbol(i) - 1) + sympy.Symbol(o) - p)
+            for i, o, s, p in zip("ij", offsets, stride, padding)]
+
+
+def _pool_rule(previous: str, layer) -> str:
+    offsets = "ab"[:len(layer.size)]
+    positions = _window_positions(offsets, layer.stride, (0,) * len(offsets))
+    ranges = r",\ ".join(f"1 \\le {o} \\le {k}" for o, k in zip(offsets, layer.size))
+    channel = ["c"] if layer.in_shape[0] > 1 else []
+    return rf"\max_{{{ranges}}} {tensor_latex(previous)}_{{{','.join(channel + positions)}}}"

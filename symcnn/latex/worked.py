@@ -1,0 +1,221 @@
+"""Worked numbers: the spec's ``[values]`` through the network, as the seed's slides show them.
+
+Forward, layer by layer: the input (zero padded) with the window of one worked entry in bold,
+the filter, the convolution with that entry in bold and its products written out (the seed's
+``0 * -1 + 0 * 1 + 1 * -1 = -1``), the activation, pooling (the first window and its maximum),
+dense layers, the softmax and the loss.  Backward (with a loss and ``y``): every named gradient
+``delta^l``, ``dloss/dA^l`` and every parameter's gradient in numbers, in the tensors' shapes,
+and, where they fit the page, the chain-rule factors as numeric matrices.
+
+All arithmetic is exact, by substitution into the entry-by-entry network (:meth:`Graph.evaluate`,
+:meth:`Graph.substitute`): rationals print as fractions; what is not rational (a softmax, the
+cross entropy) prints with four significant digits after ``\\approx``.  Small networks only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..functions import PoolMax
+from ..notation import parse_symbol
+from .formulas import ACTIVATION_LATEX, LAYER_NAMES, partial, slashed, softmax_aliases
+from .layout import equation_chain, estimated_width
+from .matrices import DEFAULT_MAX_SIZE, grid_latex, table_latex
+from .printer import tensor_latex, to_latex
+
+DIGITS = 4
+
+
+@dataclass(frozen=True)
+class Step:
+    """One idea of the worked example: a heading and blocks of LaTeX (displays), and the blocks
+    a slide shows instead (``None``: the same)."""
+
+    title: str
+    blocks: tuple[str, ...]
+    slide_blocks: tuple[str, ...] | None = None
+
+
+def number(value) -> str:
+    """An exact number as it is (``\\frac{1}{4}``), anything else to four significant digits."""
+    value = sympy.Integer(int(value)) if isinstance(value, sympy.Float) and float(value).is_integer() else value
+    if sympy.sympify(value).is_Rational:
+        return to_latex(value)
+    return to_latex(sympy.Float(sympy.N(value, 15), DIGITS))
+
+
+def _relation(values) -> str:
+    """``=`` between exact numbers, ``\\approx`` where some are rounded."""
+    return "=" if all(sympy.sympify(v).is_Rational for v in np.asarray(values, dtype=object).flat) else r"\approx"
+
+
+def has_values(net) -> bool:
+    """Whether the spec's ``[values]`` give every input and parameter (``y`` is optional)."""
+    return all(name in net.spec.values for name in net.spec.shapes() if name != "y")
+
+
+ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
+
+
+def forward_steps(net, max_size: int = DEFAULT_MAX_SIZE, fit: bool = True, slide_width: float = 380.0) -> list[Step]:
+    """The worked forward pass, one :class:`Step` per layer (and its activation, and the loss).
+
+    A layer's input, parameters and output stand side by side where they fit the line (TeX
+    decides in a document; on a slide, their estimated width against ``slide_width``), one
+    under the other otherwise; a worked entry is broken at its ``=`` where it does not fit.
+    Without ``fit`` (a self-contained fragment): one under the other, the entry on one line."""
+    values = net.evaluate()
+    substitutions = net.substitutions()
+    steps, previous = [], "X"
+    for l, layer in enumerate(net.spec.layers, start=1):
+        output = f"A{l}" if layer.type == "maxpool" else f"Z{l}"
+        kind = LAYER_NAMES[layer.type]
+        steps.append(_layer_step(net, values, substitutions, previous, output, kind, (max_size, fit, slide_width)))
+        if layer.type != "maxpool" and layer.activation != "none":
+            A, Z = tensor_latex(f"A{l}"), tensor_latex(f"Z{l}")
+            steps.append(Step(f"Layer {l}: {ACTIVATION_NAMES[layer.activation]}", (
+                _display(rf"{A} = {ACTIVATION_LATEX[layer.activation]}\left({Z}\right) = "
+                         rf"{numbers_table(values[f'A{l}'], max_size=max_size)}"),)))
+        previous = f"A{l}"
+    if "L" in values:
+        steps.append(_loss_step(net, values, previous))
+    return steps
+
+
+def numbers_table(array, marked=frozenset(), max_size=DEFAULT_MAX_SIZE) -> str:
+    """A tensor in numbers as the slides draw it (see :func:`~symcnn.latex.matrices.table_latex`)."""
+    return table_latex(array, number, marked, max_size=max_size)
+
+
+def _display(math: str) -> str:
+    return rf"\[ {math} \]"
+
+
+def _layer_step(net, values, substitutions, source: str, output: str, kind: str, layout) -> Step:
+    """A layer in numbers: its input (zero padded) with the window of the first output entry
+    in bold (a conv or pool layer), its parameters, its output with that entry in bold, and
+    the entry worked out (``layout``: the most rows and columns, ``fit``, the slides' width)."""
+    max_size, fit, slide_width = layout
+    l = net.layer_of(output)
+    expression = net.expr_array(output).flat[0]
+    padded = net.symbol_array(source, padded=True)
+    window = expression.free_symbols if kind != "dense" else set()
+    marked = {where for where in np.ndindex(*padded.shape) if padded[where] in window}
+    note = r" \text{ zero padded}" if padded.shape != net.shape(source) else ""
+    tables = [rf"{tensor_latex(source)}{note} = {numbers_table(net.substitute(padded), marked, max_size)}"]
+    tables += [rf"{tensor_latex(p)} = {numbers_table(values[p], max_size=max_size)}"
+               for p in net.parameters if net.layer_of(p) == l]
+    first = {(0,) * values[output].ndim}
+    tables.append(rf"{tensor_latex(output)} = {numbers_table(values[output], first, max_size)}")
+    together, stacked = r" \qquad ".join(tables), [_display(t) for t in tables]
+    lhs, boxed = to_latex(net.symbol_array(output).flat[0]), set(net.padding_symbols())
+    if not fit:
+        return Step(f"Layer {l}: {kind}", (*stacked, _display(" = ".join([lhs, *worked_entry(
+            expression, substitutions, boxed)]))))
+    # a document writes a 3 x 3 filter's products and its bias out; a slide four terms at most
+    blocks = (rf"\bestfit{{0.8\textheight}}{{{together}}}{{{' '.join(stacked)}}}",
+              equation_chain(lhs, worked_entry(expression, substitutions, boxed, 10)))
+    slide_blocks = (*([_display(together)] if estimated_width(together) <= slide_width else stacked),
+                    equation_chain(lhs, worked_entry(expression, substitutions, boxed, 4)))
+    return Step(f"Layer {l}: {kind}", blocks, slide_blocks)
+
+
+def worked_entry(expression, substitutions: dict, boxed=frozenset(), written: int = 8) -> list[str]:
+    """An entry's expression, its numbers, its value: ``[W^1_1 X_0 + ..., (-1) 0 + ..., -1]``
+    for a sum of at most ``written`` products (a longer one elided, and only its value),
+    ``[\\max(...), \\max(0, ...), 1]`` for a pooling window; padding symbols (``boxed``) boxed."""
+    value = expression.xreplace(substitutions)
+    if isinstance(expression, PoolMax):
+        numbers = ", ".join(number(a.xreplace(substitutions)) for a in expression.args)
+        return [to_latex(expression), rf"\max\left({numbers}\right)", number(value)]
+    terms = sorted(sympy.Add.make_args(expression), key=_weight_order)
+    symbolic = [" ".join(to_latex(f, boxed) for f in _factors(t)) for t in terms]
+    if len(terms) > written:
+        return [" + ".join(symbolic[:written - 2]) + r" + \cdots + " + symbolic[-1], number(value)]
+    numeric = " + ".join(r" \cdot ".join(_factor(f.xreplace(substitutions)) for f in _factors(t)) for t in terms)
+    return [" + ".join(symbolic), numeric, number(value)]
+
+
+def _factors(term):
+    coefficient, rest = term.as_coeff_Mul()
+    factors = sorted(sympy.Mul.make_args(rest), key=lambda s: not s.name.startswith("W"))
+    return ([coefficient] if coefficient != 1 else []) + factors
+
+
+def _weight_order(term):
+    """Terms in the order of their weight's index (the filter read left to right); bias last."""
+    for s in sorted(term.free_symbols, key=str):
+        ref = parse_symbol(s.name)
+        if ref is not None and ref.kind == "W":
+            return (0, ref.index)
+    return (1, ())
+
+
+def _factor(value) -> str:
+    text = number(value)
+    return rf"\left({text}\right)" if text.startswith("-") else text
+
+
+def _loss_step(net, values, output: str) -> Step:
+    loss = values["L"][()]
+    y = values["y"]
+    if net.spec.loss == "cross_entropy":
+        scores = softmax_aliases(net).get(output, output)
+        exponentials = np.vectorize(sympy.exp, otypes=[object])(values[output])
+        softmax = exponentials / sum(exponentials.flat)
+        label = int(np.flatnonzero(np.array([v == 1 for v in y.flat]))[0]) + 1 if sum(y.flat) == 1 else None
+        shown = [_display(rf"y = {numbers_table(y)} \qquad \operatorname{{softmax}}\left({tensor_latex(scores)}\right) "
+                          rf"\approx {numbers_table(softmax)}")]
+        rule = rf"-\log \operatorname{{softmax}}\left({tensor_latex(scores)}\right)_{{{label}}}" if label else \
+            rf"-\sum_k y_k \log \operatorname{{softmax}}\left({tensor_latex(scores)}\right)_k"
+        shown.append(_display(rf"{tensor_latex('L')} = {rule} {_relation(loss)} {number(loss)}"))
+    else:
+        prediction = values[output]
+        shown = [_display(rf"{tensor_latex(output)} = {numbers_table(prediction)} \qquad y = {numbers_table(y)}")]
+        squares = " + ".join(rf"\left({number(a)} - {_factor(b)}\right)^{{2}}" for a, b in zip(prediction.flat, y.flat))
+        shown.append(_display(rf"{tensor_latex('L')} = {squares} {_relation(loss)} {number(loss)}"))
+    return Step("The loss", tuple(shown))
+
+
+def backward_values(net) -> dict[str, np.ndarray]:
+    """``dloss/dT`` in numbers, in ``T``'s shape, for every tensor of the flow after ``X`` and
+    every parameter, by exact substitution of the entry-by-entry gradients."""
+    substitutions = net.substitutions()
+    result = {}
+    for name in [*net.flow[1:-1], *net.parameters]:
+        column = net.gradient(name).xreplace(substitutions)
+        result[name] = np.array(list(column), dtype=object).reshape(net.shape(name))
+    return result
+
+
+def backward_steps(net, max_size: int = DEFAULT_MAX_SIZE) -> list[Step]:
+    """The backward pass in numbers: the named gradients from the loss back, then for each
+    parameter its chain-rule factors as numeric matrices (where they fit) and its gradient."""
+    gradients = backward_values(net)
+    named = []
+    for name in reversed(net.flow[1:-1]):
+        if name.startswith("Z") or net.general.named(name) or name == net.flow[-2]:
+            delta = rf"\delta^{{{name[1:]}}} = " if name.startswith("Z") else ""
+            named.append(_display(rf"{delta}{partial('L', name)} {_relation(gradients[name])} "
+                                  rf"{numbers_table(gradients[name], max_size=max_size)}"))
+    steps = [Step(r"From the loss back: $\delta^l$ and $\partial \operatorname{loss} / \partial A^l$", tuple(named))]
+    substitutions = net.substitutions()
+    for parameter in net.parameters:
+        gradient = gradients[parameter]
+        lhs, relation = partial("L", parameter), _relation(gradient)
+        table = _display(f"{lhs} {relation} {numbers_table(gradient, max_size=max_size)}")
+        matrices = [(net.gradient(by) if of == "L" else net.jacobian(of, by)).xreplace(substitutions)
+                    for of, by in net.derivation.chain_steps(parameter)]
+        blocks = (table,)
+        if all(max(m.shape) <= max_size for m in matrices):  # the chain in numbers, where it fits
+            factors = [grid_latex([[number(m[r, c]) for c in range(m.cols)] for r in range(m.rows)]) for m in matrices]
+            column = grid_latex([[number(v)] for v in gradient.flat])
+            chain = (rf"\bestfit{{0.8\textheight}}{{{lhs} = " + r" \cdot ".join(factors) + f" {relation} {column}}}"
+                     f"{{{table}}}")
+            vector = sum(n > 1 for n in gradient.shape) <= 1  # its table is the column the chain ends in
+            blocks = (chain,) if vector else (chain, table)
+        steps.append(Step(rf"The gradient ${slashed('L', parameter)}$ in numbers", blocks, (table,)))
+    return steps
