@@ -53,6 +53,14 @@ def test_seed_forward_pass_reads_like_the_slide_with_one_name_for_the_loss(seed)
     assert not re.search(r"(?<![A-Za-z\\])L(?![a-z])", seed.latex().split(r"\begin{document}")[1])
 
 
+
+@pytest.mark.parametrize("stride, padding, window", [(2, 0, "2i-1,2i,2i+1"), (3, 1, "3i-3,3i-2,3i-1"),
+                                                     (1, 0, "i,i+1,i+2")])
+def test_a_strided_window_is_written_simplified(stride, padding, window):
+    net = symcnn.Network({"input": [9], "layers": [{"type": "conv", "size": 3, "stride": stride,
+                                                    "padding": padding, "bias": False}]})
+    assert forward_latex(net)[0][1] == rf"Z^{{1}}_{{i}} = \left(W^{{1}}\right)^\top X_{{[{window}]}}"
+
 def test_seed_chain_has_shapes_under_factors(seed):
     text = seed.latex()
     assert (r"\underset{3 \times 1}{\frac{\partial \operatorname{loss}}{\partial W^{1}}} = "

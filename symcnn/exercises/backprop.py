@@ -24,15 +24,14 @@ import sympy
 
 from ..derive.display import shown
 from ..indexed import base_name
-from ..latex import (NotationPrinter, chain_latex, formula_parts, forward_latex, jacobian_latex, labels,
-                     matrix_latex, partial)
+from ..latex import NotationPrinter, chain_latex, formula_parts, forward_latex, jacobian_matrix, partial
 from ..errors import SymcnnError
 from ..network import Network
 from ..spec import parse_spec
 from ..verify import verify
 from ..verify.mistakes import chain, mutations, product_of
 from .kind import Kind, Redraw, draw_input, input_words
-from .sheet import heading, math, text
+from .sheet import entry_labels, expressions_latex, heading, math, text
 from .variant import Grading
 
 WRITTEN = 12  # the most rows or columns of a matrix asked for (or shown) entry by entry
@@ -121,7 +120,7 @@ class _Backprop(Kind):
         """The whole matrix (or column), entry by entry."""
         net, of, wrt = variant.network, variant.of, variant.wrt
         matrix = net.jacobian(of, wrt) if of != "L" else net.gradient(wrt)
-        return f"{self.lhs(variant)} = {matrix_latex(matrix, max_size=10 ** 6)}"
+        return f"{self.lhs(variant)} = {expressions_latex(matrix)}"
 
     def lhs(self, variant) -> str:
         return partial(variant.of, variant.wrt)
@@ -138,13 +137,13 @@ class _Backprop(Kind):
             matrix = product_of(mutated).xreplace(zeros if of == "L" else {})
             if mistake.key in found or mistake.key in _no_change(net) or (matrix.shape == expected.shape and (matrix - expected).expand().is_zero_matrix):
                 continue
-            found[mistake.key] = f"{self.lhs(variant)} = {matrix_latex(matrix, max_size=10 ** 6)}"
+            found[mistake.key] = f"{self.lhs(variant)} = {expressions_latex(matrix)}"
         if expected.rows != expected.cols:
-            found["transposed"] = f"{self.lhs(variant)} = {matrix_latex(expected.T, max_size=10 ** 6)}"
+            found["transposed"] = f"{self.lhs(variant)} = {expressions_latex(expected.T)}"
         return list(found.items())
 
     def forward_blocks(self, net) -> list:
-        return [heading("The forward pass")] + [math(rf"{eq} \qquad {note}") for eq, note in forward_latex(net)]
+        return [heading("The forward pass")] + [math(rf"{eq} \qquad {note}") for _, eq, note in forward_latex(net)]
 
     def formula_blocks(self, formulas) -> list:
         blocks = []
@@ -192,11 +191,11 @@ class Jacobian(_Backprop):
     def solution(self, variant):
         net, of, wrt = variant.network, variant.of, variant.wrt
         blocks = [heading("The forward rule")] + self.formula_blocks([net.formula(of)])
-        blocks += [text(f"Differentiating by a weight leaves the input entry that the weight multiplies:")]
+        blocks += [text("Differentiating by a weight leaves the input entry that the weight multiplies:")]
         blocks += self.formula_blocks([net.formula(of, wrt)])
         if _fits(net, [of, wrt]):
             blocks += [text("As a matrix, a row per weight and a column per output (padding boxed):"),
-                       math(f"{partial(of, wrt)} = {jacobian_latex(net, net.jacobian(of, wrt), of, wrt)}")]
+                       math(f"{partial(of, wrt)} = {jacobian_matrix(net, of, wrt)}")]
         return blocks
 
 
@@ -238,7 +237,7 @@ class Delta(_Backprop):
         blocks = self.forward_blocks(net) + [heading("Backpropagation, from the loss down")]
         blocks += self.formula_blocks(definitions(net, formula) + [formula])
         if _fits(net, [variant.wrt]):
-            column = matrix_latex(net.gradient(variant.wrt), row_labels=labels(net, variant.wrt), max_size=WRITTEN)
+            column = expressions_latex(net.gradient(variant.wrt), entry_labels(net, variant.wrt), WRITTEN)
             blocks += [text("Written out:"), math(f"{partial('L', variant.wrt)} = {column}")]
         return blocks
 
@@ -259,7 +258,7 @@ class Gradient(_Backprop):
         if variant.form != "product":
             return self.index_answer(variant) if variant.form == "index" else self.column(variant)
         factors = variant.network.chain(variant.wrt).factors
-        return f"{self.lhs(variant)} = " + r" \cdot ".join(matrix_latex(f.matrix, max_size=WRITTEN) for f in factors)
+        return f"{self.lhs(variant)} = " + r" \cdot ".join(expressions_latex(f.matrix, max_size=WRITTEN) for f in factors)
 
     def question(self, variant):
         net = variant.network
@@ -279,8 +278,8 @@ class Gradient(_Backprop):
         steps = net.derivation.chain_steps(wrt)
         blocks = self.forward_blocks(net) + [heading("The chain rule"), math(chain_latex(net, wrt, steps))]
         if _fits(net, [n for step in steps for n in step]):
-            factors = r" \cdot ".join(jacobian_latex(net, f.matrix, f.of, f.wrt) for f in net.chain(wrt).factors)
-            column = matrix_latex(net.gradient(wrt), row_labels=labels(net, wrt), max_size=WRITTEN)
+            factors = r" \cdot ".join(jacobian_matrix(net, f.of, f.wrt) for f in net.chain(wrt).factors)
+            column = expressions_latex(net.gradient(wrt), entry_labels(net, wrt), WRITTEN)
             blocks += [text("Each factor written out (padding boxed):"), math(f"{partial('L', wrt)} = {factors}"),
                        text("Multiplied, with the padding set to 0:"), math(f"{partial('L', wrt)} = {column}")]
         formula = net.formula("L", wrt)

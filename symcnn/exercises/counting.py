@@ -19,10 +19,10 @@ import math
 import numpy as np
 import sympy
 
-from ..latex import matrix_latex, shape_latex
+from ..latex import shape_latex
 from ..verify.mistakes import Mistake
 from .kind import Kind, Redraw, draw_input, input_words
-from .sheet import heading, math as display, text
+from .sheet import expressions_latex, heading, math as display, text
 
 
 def count(layer, bias=None, channels=None, filters=None) -> int:
@@ -72,7 +72,7 @@ class WeightCount(Kind):
 
     def numbers_latex(self, variant, values):
         values = np.ravel(values)
-        return str(values[0]) if len(values) == 1 else matrix_latex(sympy.Matrix(list(values)))
+        return str(values[0]) if len(values) == 1 else expressions_latex(sympy.Matrix(list(values)))
 
     def answer(self, variant):
         return self.numbers_latex(variant, self.expected(variant))

@@ -15,11 +15,11 @@ import itertools
 import numpy as np
 import sympy
 
-from ..latex import formula_parts, shape_latex, tensor_latex, to_latex, values_latex
+from ..latex import formula_parts, shape_latex, tensor_latex, to_latex
 from ..network import Network
 from ..verify.mistakes import Mistake
 from .kind import Kind, Redraw, draw_input, draw_integers, input_words, maps_latex
-from .sheet import heading, math, number, products, text
+from .sheet import heading, math, number, products, text, values_latex
 from .variant import Variant
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..latex import shape_latex, tensor_latex, values_latex
+from ..latex import shape_latex, tensor_latex
+from .sheet import values_latex
 from .variant import Grading, Variant
 
 

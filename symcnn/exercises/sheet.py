@@ -12,9 +12,11 @@ import html as html_escape
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import sympy
 from sympy import Rational, latex
 
-from ..document import build_pdf
+from ..latex import build_pdf, matrix_latex, to_latex
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper,margin=2.2cm]{geometry}
@@ -92,3 +94,21 @@ def write(folder: Path, name: str, title: str, blocks, pdf: bool) -> list[Path]:
         build_pdf(tex)
         return [tex, tex.with_suffix(".pdf")]
     return [tex]
+
+
+def expressions_latex(matrix, row_labels=None, max_size: int = 10 ** 6) -> str:
+    """A SymPy matrix as a ``bmatrix`` in the course's notation (rows labelled if asked)."""
+    return matrix_latex(matrix.shape, lambda r, c: to_latex(matrix[r, c]), row_labels, None, max_size)
+
+
+def values_latex(array) -> str:
+    """A numeric tensor ``(C, *spatial)`` as one ``bmatrix`` per channel, a row for 1D data (as
+    the exercises ask for it)."""
+    array = np.asarray(array, dtype=object)
+    maps = array.reshape(-1, *array.shape[-2:]) if array.ndim >= 2 else array.reshape(1, 1, -1)
+    return r" \quad ".join(expressions_latex(sympy.Matrix(m.tolist()), max_size=32) for m in maps)
+
+
+def entry_labels(net, name: str) -> list[str]:
+    """The entries of a tensor, ``Z^{1}_{1}, ..., Z^{1}_{5}``, labelling a column's rows."""
+    return [to_latex(s) for s in net.symbol_array(name).flat]

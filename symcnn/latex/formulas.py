@@ -211,8 +211,7 @@ def _conv_rule(previous: str, l: int, layer) -> str:
         bias = f" + {weights}_{{0,f}}" if filters > 1 else f" + {weights}_{{0}}"
     if len(layer.size) == 1 and filters == 1 and channels == 1:
         (k,), (s,), (p,) = layer.size, layer.stride, layer.padding
-        start = "i" if s == 1 else f"{s}(i-1)+1"
-        window = [start if j == p else f"{start}{j - p:+d}" for j in range(k)]
+        window = [index_latex(s * (sympy.Symbol("i") - 1) + 1 + j - p) for j in range(k)]  # 2i-1, 2i, 2i+1
         return rf"\left({weights}\right)^\top {source}_{{[{','.join(window)}]}}{bias}"
     offsets = "ab"[:len(layer.size)]
     positions = _window_positions(offsets, layer.stride, layer.padding)
