@@ -2,6 +2,7 @@
 in many notations, for seven networks; the command line's exit codes, text and JSON."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -272,6 +273,8 @@ def test_a_network_with_relu_before_pooling_is_checked(digits, answer, verdict):
     if verdict == "wrong":
         line = next(l for l in str(report).splitlines() if l.strip().startswith("at X"))
         assert "; 1280 values)" in line and len(line) < 400  # W^3 elided, not 1280 numbers
+        assert re.search(r"expected  \\operatorname\{softmax\}\\left\(Z\^\{3\}\\right\)_\{(\d+)\} - y_\{\1\}",
+                         str(report))  # the course's form
 
 
 def test_only_flat_pooling_ties_are_allowed():

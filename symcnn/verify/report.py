@@ -54,6 +54,7 @@ class Report:
     steps: tuple[StepResult, ...]
     mistake: Mistake | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    printing: dict = field(default_factory=dict)  # the notation printer's settings for this network
 
     @property
     def correct(self) -> bool:
@@ -91,7 +92,7 @@ def text(report: Report, hide_solution: bool = False) -> str:
         if wrong:
             lines.append(f"  wrong: {len(wrong)} of {len(step.entries)} entries differ")
         for entry in wrong[:6]:
-            lines += _entry_lines(entry, hide_solution)
+            lines += _entry_lines(entry, hide_solution, report.printing)
         if len(wrong) > 6:
             lines.append(f"  ... and {len(wrong) - 6} more")
     for note in report.notes:
@@ -106,11 +107,11 @@ def text(report: Report, hide_solution: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _entry_lines(entry: EntryResult, hide_solution: bool) -> list[str]:
+def _entry_lines(entry: EntryResult, hide_solution: bool, printing: dict) -> list[str]:
     lines = [f"  {entry.label}:"]
     if not hide_solution:
-        lines.append(f"    expected  {to_latex(entry.expected)}")
-    lines.append(f"    given     {to_latex(entry.given)}")
+        lines.append(f"    expected  {to_latex(entry.expected, **printing)}")
+    lines.append(f"    given     {to_latex(entry.given, **printing)}")
     if entry.counterexample:
         point = entry.counterexample
         lines.append(f"    at {point_text(point.point)}:")
@@ -148,9 +149,9 @@ def number_text(value) -> str:
 def to_json(report: Report, hide_solution: bool = False) -> str:
     """verdict, each step and entry's status, the named mistake, the counterexample."""
     def entry(e: EntryResult):
-        data = {"entry": e.label, "status": "right" if e.right else "wrong", "given": to_latex(e.given)}
+        data = {"entry": e.label, "status": "right" if e.right else "wrong", "given": to_latex(e.given, **report.printing)}
         if not hide_solution:
-            data["expected"] = to_latex(e.expected)
+            data["expected"] = to_latex(e.expected, **report.printing)
         return data
     first = report.first_wrong
     counterexample = None
