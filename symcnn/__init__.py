@@ -7,18 +7,34 @@ The pipeline, one module per stage: :mod:`~symcnn.spec` (spec files) -> :mod:`~s
 {:mod:`~symcnn.verify`, :mod:`~symcnn.gradcheck` and :mod:`~symcnn.train` (:mod:`~symcnn.runs`)}.
 """
 
-from .derive import Chain, Factor, Formula
-from .errors import LatexError, ShapeError, SpecError, SymcnnError, TensorNameError
-from .functions import LogSumExp, PoolMax, ReLU, Sigmoid
-from .network import Network, load
-from .spec import Sequential, Spec, parse_spec, read_spec
-from .train import TrainingError, TrainingInterrupted, train
-from .runs import load_params
-from .data import load_data
-from .gradcheck import check_gradient
+from importlib import import_module
 
-__all__ = [
-    "Chain", "Factor", "Formula", "LatexError", "LogSumExp", "Network", "PoolMax", "ReLU", "Sequential", "ShapeError",
-    "Sigmoid", "Spec", "SpecError", "SymcnnError", "TensorNameError", "load", "parse_spec",
-    "read_spec", "TrainingError", "TrainingInterrupted", "load_params", "train", "load_data", "check_gradient",
-]
+from .errors import LatexError, ShapeError, SpecError, SymcnnError, TensorNameError
+
+# The rest loads SymPy, NumPy and Numba: it is imported when first used (PEP 562), so that
+# ``import symcnn`` and the command line start at once.
+_EXPORTS = {
+    "derive": ["Chain", "Factor", "Formula"],
+    "functions": ["LogSumExp", "PoolMax", "ReLU", "Sigmoid"],
+    "network": ["Network", "load"],
+    "spec": ["Sequential", "Spec", "parse_spec", "read_spec"],
+    "train": ["TrainingError", "TrainingInterrupted", "train"],
+    "runs": ["load_params"],
+    "data": ["load_data"],
+    "gradcheck": ["check_gradient"],
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = ["LatexError", "ShapeError", "SpecError", "SymcnnError", "TensorNameError", *_MODULE_OF]
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
+    value = getattr(import_module(f".{_MODULE_OF[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_MODULE_OF])

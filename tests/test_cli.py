@@ -10,7 +10,9 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import tomllib
+import types
 from importlib import metadata
 
 import numpy as np
@@ -20,7 +22,7 @@ from hypothesis import strategies as st
 
 import symcnn
 from conftest import DERIVATIONS
-from symcnn import cli
+from symcnn import cli, commands
 
 DIGITS = DERIVATIONS / "digits_cnn.toml"
 SEED = DERIVATIONS / "seed_1d.toml"
@@ -53,7 +55,7 @@ def test_help_describes_the_tool_and_its_exit_codes():
 
 
 def test_every_argument_has_help():
-    parser = cli._parser()
+    parser = commands._parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert set(commands.choices) == {"show", "derive", "verify", "gradcheck", "train", "exercise", "grade"}
     for name, command in [("symcnn", parser), *commands.choices.items()]:
@@ -155,7 +157,7 @@ def test_an_answer_that_is_not_utf8(tmp_path):
 def test_ctrl_c_anywhere_is_one_line_and_exit_130(monkeypatch, argv):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(cli, "load", interrupted)
+    monkeypatch.setattr(commands, "load", interrupted)
     assert run(*argv) == (130, "", "symcnn: interrupted\n")
 
 
@@ -368,3 +370,27 @@ def test_random_command_lines_give_exit_0_or_one_line(tmp_path_factory, case):
 @given(command_lines())
 def test_random_command_lines_at_length(tmp_path_factory, case):
     check_command_line(case, tmp_path_factory.mktemp("case"))
+
+
+def test_ctrl_c_while_sympy_and_numba_load_is_one_line(monkeypatch, capsys):
+    class Loading(types.ModuleType):  # Ctrl-C arrives while symcnn.commands is being imported
+        def __getattr__(self, name):
+            raise KeyboardInterrupt
+    monkeypatch.setitem(sys.modules, "symcnn.commands", Loading("symcnn.commands"))
+    assert cli.main(["show", str(DERIVATIONS / "seed_1d.toml")]) == 130
+    assert capsys.readouterr().err == "symcnn: interrupted\n"
+
+
+def test_ctrl_c_right_after_start_is_one_line():
+    started = subprocess.Popen([sys.executable, "-m", "symcnn", "show", str(DERIVATIONS / "lenet5.toml")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    started.send_signal(signal.SIGINT)
+    err = started.communicate(timeout=60)[1]
+    assert started.returncode == 130 and err == "symcnn: interrupted\n"
+
+
+def test_import_symcnn_loads_no_sympy():
+    code = "import sys, symcnn; print('sympy' in sys.modules, symcnn.load.__module__, 'sympy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "symcnn.network", "True"]
