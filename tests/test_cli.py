@@ -56,9 +56,9 @@ def test_help_describes_the_tool_and_its_exit_codes():
 
 def test_every_argument_has_help():
     parser = commands._parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"show", "derive", "verify", "gradcheck", "train", "exercise", "grade"}
-    for name, command in [("symcnn", parser), *commands.choices.items()]:
+    subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(subcommands.choices) == {"show", "derive", "verify", "gradcheck", "train", "exercise", "grade"}
+    for name, command in [("symcnn", parser), *subcommands.choices.items()]:
         assert command.description, name
         for action in command._actions:
             assert action.help and action.help != argparse.SUPPRESS, f"{name} {action.dest}"
