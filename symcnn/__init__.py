@@ -4,7 +4,7 @@ The pipeline, one module per stage: :mod:`~symcnn.spec` (spec files) -> :mod:`~s
 (the symbolic network, from the index-form rules of :mod:`~symcnn.layers`) -> :mod:`~symcnn.derive`
 (entry by entry and general formulas: Jacobians, chain rule, gradients) ->
 {:mod:`~symcnn.latex` (documents, slides, fragments), :mod:`~symcnn.compile`} ->
-{:mod:`~symcnn.verify`, :mod:`~symcnn.gradcheck` and :mod:`~symcnn.train` (:mod:`~symcnn.runs`)}.
+{:mod:`~symcnn.verify`, :mod:`~symcnn.gradcheck` and :mod:`~symcnn.training` (:mod:`~symcnn.runs`)}.
 """
 
 from importlib import import_module
@@ -18,7 +18,7 @@ _EXPORTS = {
     "functions": ["LogSumExp", "PoolMax", "ReLU", "Sigmoid"],
     "network": ["Network", "load"],
     "spec": ["Sequential", "Spec", "parse_spec", "read_spec"],
-    "train": ["TrainingError", "TrainingInterrupted", "train"],
+    "training": ["TrainingError", "TrainingInterrupted", "train"],
     "runs": ["load_params"],
     "data": ["load_data"],
     "gradcheck": ["check_gradient"],

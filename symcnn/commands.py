@@ -25,7 +25,7 @@ from .network import Network, load
 from .parse.source import MAX_ANSWER_BYTES
 from .runs import check_params, load_run, output_folder
 from .text import ENTRY_LIMIT, overview
-from .train import train
+from .training import train
 from .verify import to_json, verify
 from .verify.report import text as verify_text
 

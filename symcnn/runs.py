@@ -36,7 +36,7 @@ class History:
 
 
 def load_params(path: str | Path) -> dict[str, np.ndarray]:
-    """Parameters saved by :func:`~symcnn.train.train` (``params.npz``), ready for ``model.predict``."""
+    """Parameters saved by :func:`~symcnn.training.train` (``params.npz``), ready for ``model.predict``."""
     return read_npz(path, "saved parameters")
 
 
@@ -52,7 +52,7 @@ def load_run(path: str | Path) -> tuple[dict, History | None, Path]:
 
 
 def load_history(path: str | Path) -> History:
-    """A ``history.json`` written by :func:`~symcnn.train.train`."""
+    """A ``history.json`` written by :func:`~symcnn.training.train`."""
     try:
         data = json.loads(Path(path).read_text())
         names = {f.name for f in fields(History)}

@@ -394,3 +394,15 @@ def test_import_symcnn_loads_no_sympy():
     code = "import sys, symcnn; print('sympy' in sys.modules, symcnn.load.__module__, 'sympy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "symcnn.network", "True"]
+
+
+def test_every_public_name_is_what_it_says_after_every_module_is_loaded():
+    """The package loads lazily; a submodule named like a public function would shadow it."""
+    import importlib
+    import pkgutil
+    for module in pkgutil.walk_packages(symcnn.__path__, "symcnn."):
+        if module.name not in ("symcnn.__main__",):
+            importlib.import_module(module.name)
+    for name in symcnn.__all__:
+        assert not isinstance(getattr(symcnn, name), types.ModuleType), name
+    assert symcnn.train.__module__ == "symcnn.training" and callable(symcnn.load)
