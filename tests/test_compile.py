@@ -218,3 +218,15 @@ def test_index_maps_from_general_formulas_equal_the_entry_by_entry_jacobians(cas
             inputs = {s: k for k, s in enumerate(net.symbol_array(previous).flat)}
             windows = [[inputs[a] for a in e.args] for e in net.expr_array(f"A{l}").flat]
             np.testing.assert_array_equal(pool_windows(net.general, l), windows)
+
+
+def test_a_forward_pass_over_many_chunks_keeps_every_chunk():
+    """The numba backend predicts in chunks of CHUNK samples through reused buffers; each chunk's
+    output must be copied out before the next one overwrites it (it was not: 0.60 of 1347 agreed)."""
+    from symcnn.compile.numba_backend import CHUNK
+    net = symcnn.load(DERIVATIONS / "digits_cnn.toml")
+    fast, reference = net.compile(), net.compile(backend="array")
+    params = fast.init_params(0)
+    X = np.random.default_rng(0).normal(size=(2 * CHUNK + 37, 8, 8))
+    assert np.allclose(fast.forward(params, X), reference.forward(params, X), rtol=0, atol=1e-12)
+    assert (fast.predict(params, X) == reference.predict(params, X)).all()

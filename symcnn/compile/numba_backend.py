@@ -47,9 +47,14 @@ class Engine:
 
     def forward(self, params: dict, X: np.ndarray) -> np.ndarray:
         """``A^L`` as ``(B, outputs)``, in chunks of :data:`CHUNK` samples."""
+        result = None
         with OneBlasThread():
-            outputs = [self._forward(params, X[at:at + CHUNK]).T for at in range(0, len(X), CHUNK)]
-        return np.concatenate(outputs) if len(outputs) != 1 else outputs[0].copy()
+            for at in range(0, len(X), CHUNK):  # each chunk's output lives in a reused buffer: copy it out now
+                chunk = self._forward(params, X[at:at + CHUNK]).T
+                if result is None:
+                    result = np.empty((len(X), chunk.shape[1]), dtype=chunk.dtype)
+                result[at:at + len(chunk)] = chunk
+        return result
 
     def loss_and_grad(self, params: dict, X: np.ndarray, targets: np.ndarray, gradient: bool = True):
         """Mean loss and (if ``gradient``) ``{name: dL/dname}``; ``targets`` are class labels
