@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symcnn
-from conftest import DERIVATIONS
+from conftest import DERIVATIONS, start_symcnn
 from symcnn import cli, commands
 
 DIGITS = DERIVATIONS / "digits_cnn.toml"
@@ -176,8 +176,8 @@ def test_a_run_that_learns_nothing_gets_a_warning(tmp_path):
 
 
 def start_training(out, *more):
-    return subprocess.Popen([sys.executable, "-m", "symcnn", "train", str(DIGITS), "--data", "digits", "--out",
-                             str(out), *more], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return start_symcnn("train", DIGITS, "--data", "digits", "--out", out, *more,
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def test_ctrl_c_saves_the_run_and_resume_continues_it(tmp_path):
@@ -382,8 +382,7 @@ def test_ctrl_c_while_sympy_and_numba_load_is_one_line(monkeypatch, capsys):
 
 
 def test_ctrl_c_right_after_start_is_one_line():
-    started = subprocess.Popen([sys.executable, "-m", "symcnn", "show", str(DERIVATIONS / "lenet5.toml")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    started = start_symcnn("show", DERIVATIONS / "lenet5.toml", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(0.3)
     started.send_signal(signal.SIGINT)
     err = started.communicate(timeout=60)[1]

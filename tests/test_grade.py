@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from conftest import start_symcnn
 from symcnn.exercises import KINDS, Variant, make_key, make_variant, write_exercise, write_key
 from symcnn.grade import Grader
 from symcnn.grade.gradebook import write_gradescope
@@ -279,9 +280,8 @@ def test_ctrl_c_keeps_the_grades_so_far_and_exits_130(tmp_path):
     (answers / "a.tex").write_text(key.answer)
     (answers / "b.tex").write_text(BOMB)
     (answers / "c.tex").write_text(key.answer)
-    process = subprocess.Popen([sys.executable, "-m", "symcnn", "grade", str(tmp_path / "key.json"), str(answers),
-                                "--csv", str(tmp_path / "grades.csv")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = start_symcnn("grade", tmp_path / "key.json", answers, "--csv", tmp_path / "grades.csv",
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout.readline() == "a.tex: 1/1 correct\n"
     time.sleep(1)  # b.tex is being checked (it would take hours)
     os.kill(process.pid, signal.SIGINT)
