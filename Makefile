@@ -34,6 +34,7 @@ demo: setup tex
 	@echo "== 1. derive the seed's network; write and compile its LaTeX"
 	$(BIN)/symcnn show derivations/seed_1d.toml
 	$(BIN)/symcnn derive derivations/seed_1d.toml -o out/seed_1d.tex --pdf
+	$(BIN)/symcnn derive derivations/seed_1d.toml --beamer -o out/seed_1d_slides.tex --pdf
 	@echo "== 2. verify hand derivations of dloss/dW1: a right one (exit 0), one without the ReLU step (exit 1)"
 	$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_correct.tex --wrt W1
 	$(BIN)/symcnn verify derivations/seed_1d.toml derivations/answers/dloss_dW1_no_relu.tex --wrt W1; \
