@@ -1,7 +1,7 @@
 """Derive + compile time and peak memory against input size and depth, through the general formulas.
 
 Each case runs in a fresh process (so peak memory is its own): load the spec, derive the general
-formulas and compile the array backend (``net.compile()``), then time ``net.formula`` for every
+formulas and compile the default (numba) backend (``net.compile()``, its kernels from Numba's disk cache), then time ``net.formula`` for every
 tensor and parameter and ``.latex()`` of each.  Then ``symcnn show`` and ``symcnn derive`` run as
 whole commands on a 1x512x512 input.  Medians of ``--repeat`` runs; run with
 
@@ -25,6 +25,7 @@ CASE = r"""
 import json, resource, sys, time
 start = time.perf_counter()
 import symcnn
+import symcnn.network, symcnn.compile.numba_backend  # symcnn loads lazily: SymPy, NumPy, Numba counted as import
 spec = json.loads(sys.argv[1])
 imported = time.perf_counter()
 net = symcnn.load(spec) if isinstance(spec, str) else symcnn.Network(spec)
