@@ -50,8 +50,13 @@ derivations: setup
 	  $(BIN)/symcnn derive $$spec --beamer -o derivations/slides/$$(basename $${spec%.toml}).tex || exit 1; \
 	done
 
+# Every test under Python 3.11 (the slow property runs included) and, on the second core at the
+# same time, the suite under Python 3.13 where the machine has one (its log follows).
 test: setup tex
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	@log313=$$(mktemp); $(MAKE) --no-print-directory test-313 >"$$log313" 2>&1 & run313=$$!; \
+	  status=0; $(BIN)/python -m pytest -q -m "slow or not slow" || status=$$?; \
+	  wait $$run313 || { code=$$?; [ $$status -ne 0 ] || status=$$code; }; \
+	  echo "== Python 3.13 (make test-313)"; cat "$$log313"; rm -f "$$log313"; exit $$status
 
 # The long property runs (random LaTeX and token soups into `symcnn verify`).
 test-slow: setup
