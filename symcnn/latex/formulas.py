@@ -47,6 +47,12 @@ def softmax_aliases(graph) -> dict:
     return {}
 
 
+def course_printing(graph) -> dict:
+    """The printer settings that write a network's entries as the course does: the softmax
+    gradient as ``softmax(Z^L)_k - y_k``."""
+    return {"softmax_entries": True, "aliases": softmax_aliases(graph)}
+
+
 # -- chain rules ------------------------------------------------------------------------------
 
 def _size(graph, name: str) -> int:

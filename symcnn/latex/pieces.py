@@ -16,7 +16,7 @@ import sympy
 
 from ..derive.pattern import counts, nonzero
 from ..notation import parse_symbol, symbol_name
-from .formulas import partial, shape_latex, slashed, softmax_aliases
+from .formulas import course_printing, partial, shape_latex, slashed
 from .matrices import DEFAULT_MAX_SIZE, kept, matrix_latex, pattern_latex
 from .printer import tensor_latex, to_latex
 
@@ -67,7 +67,7 @@ def show(net, **settings):
     def printed(entry):
         entry = sympy.sympify(entry)
         return to_latex(entry, padding(net, entry.free_symbols), **{
-            "max_terms": MAX_TERMS, "softmax_entries": True, "aliases": softmax_aliases(net), **settings})
+            "max_terms": MAX_TERMS, **course_printing(net), **settings})
     return printed
 
 

@@ -26,7 +26,7 @@ import sympy
 from ..errors import LatexError, SymcnnError
 from ..parse.indexed import instantiate
 from ..latex import tensor_latex
-from ..latex.formulas import softmax_aliases
+from ..latex.formulas import course_printing
 from ..parse import read_answer
 from ..parse.tables import probabilities, written_indices
 from .compare import Deadline, PointChecker
@@ -78,8 +78,7 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
             deadline.doing = "naming the mistake"
             mistake = session.diagnose(results[first], *work[first])
         title = _title(*requested) if requested else results[-1].title
-        printing = {"softmax_entries": True, "aliases": softmax_aliases(net)}  # softmax(Z^L)_k - y_k
-        return Report(title, tuple(results), mistake, tuple(session.notes()), printing)
+        return Report(title, tuple(results), mistake, tuple(session.notes()), course_printing(net))
 
 
 def _quantity(equation, requested, reader):
