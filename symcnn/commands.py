@@ -330,19 +330,23 @@ def _train(args) -> int:
         raise SymcnnError(f"{args.spec}: training needs a loss; the spec has none")
     data = load_data(args.data, net.spec, seed=args.seed)
     out = output_folder(args.out or Path("out") / args.spec.stem)
-    params = history = None
+    params = history = velocity = None
     if args.resume:
-        params, history, path = load_run(args.resume)
+        params, history, velocity, path = load_run(args.resume)
         params = check_params(params, net.spec.parameter_shapes(), str(path))
+        if velocity is not None:
+            velocity = check_params(velocity, net.spec.parameter_shapes(), str(path.parent / "velocity.npz"))
     print(f"data: {data.name}, {len(data.X_train)} train / {len(data.X_test)} test samples")
     if args.resume:
         print(f"resuming from {path}" + (f" after {len(history.epoch_loss)} epoch(s), {len(history.step_loss)} "
-                                         f"step(s)" if history else " (no history.json beside it)"))
+                                         f"step(s)" if history else " (no history.json beside it)")
+              + ("" if velocity is not None else "; no velocity.npz beside it: the momentum starts at zero"))
     start = time.perf_counter()
     model = net.compile(dtype=args.dtype)
     print(f"derived and compiled {args.spec} in {time.perf_counter() - start:.1f} s", flush=True)
     result = train(model, data, epochs=args.epochs, batch=args.batch, lr=args.lr, momentum=args.momentum,
-                   seed=args.seed, out=out, progress=not args.no_progress, params=params, history=history)
+                   seed=args.seed, out=out, progress=not args.no_progress, params=params, history=history,
+                   velocity=velocity)
     history = result.history
     print(f"trained {args.epochs * -(-len(data.X_train) // args.batch)} steps ({args.epochs} epochs of batch "
           f"{args.batch}) in {result.seconds:.1f} s; final loss {history.epoch_loss[-1]:.4f}")

@@ -1,5 +1,6 @@
 """What a training run leaves on disk, and reading it back: ``params.npz`` (the parameters,
-for ``model.predict`` or to resume) and ``history.json`` (losses, scores, how the run ended).
+for ``model.predict`` or to resume), ``velocity.npz`` (the momentum ``v`` of SGD, to resume
+exactly where the run stopped) and ``history.json`` (losses, scores, how the run ended).
 
 Files are written through a temporary file and a rename, with Ctrl-C held back meanwhile, so
 that an interrupted run never leaves a half-written file behind.
@@ -14,6 +15,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,15 +42,27 @@ def load_params(path: str | Path) -> dict[str, np.ndarray]:
     return read_npz(path, "saved parameters")
 
 
-def load_run(path: str | Path) -> tuple[dict, History | None, Path]:
-    """What a run saved, to resume it: ``path`` is its ``params.npz`` or the folder holding it.
-    Returns the parameters, the history beside them (``None`` if there is none) and the path read."""
+class SavedRun(NamedTuple):
+    """A run read back by :func:`load_run`: ``velocity`` and ``history`` are ``None`` where the
+    files beside ``params.npz`` are missing (a ``params.npz`` saved by hand, say)."""
+
+    params: dict
+    history: History | None
+    velocity: dict | None
+    path: Path
+
+
+def load_run(path: str | Path) -> SavedRun:
+    """What a run saved, to resume it: ``path`` is its ``params.npz`` or the folder holding it;
+    ``train(model, data, params=run.params, history=run.history, velocity=run.velocity)`` goes on
+    from there."""
     path = Path(path)
     if path.is_dir():
         path = path / "params.npz"
     params = load_params(path)
-    beside = path.parent / "history.json"
-    return params, (load_history(beside) if beside.exists() else None), path
+    history, velocity = path.parent / "history.json", path.parent / "velocity.npz"
+    return SavedRun(params, load_history(history) if history.exists() else None,
+                    read_npz(velocity, "saved momentum") if velocity.exists() else None, path)
 
 
 def load_history(path: str | Path) -> History:
@@ -101,11 +115,13 @@ def output_folder(out) -> Path | None:
     return out
 
 
-def save_run(out: Path, params: dict, history: History) -> tuple[Path, Path]:
-    """``out/params.npz`` and ``out/history.json``, each whole (old or new) whatever happens."""
+def save_run(out: Path, params: dict, history: History, velocity: dict) -> tuple[Path, Path, Path]:
+    """``out/params.npz``, ``out/history.json`` and ``out/velocity.npz``, each whole (old or new)
+    whatever happens."""
     with _no_interrupts():  # a second Ctrl-C must not leave half-written files
         return (_replace(out / "params.npz", lambda file: np.savez(file, **params)),
-                _replace(out / "history.json", lambda file: file.write(json.dumps(asdict(history)).encode())))
+                _replace(out / "history.json", lambda file: file.write(json.dumps(asdict(history)).encode())),
+                _replace(out / "velocity.npz", lambda file: np.savez(file, **velocity)))
 
 
 def _replace(path: Path, write) -> Path:

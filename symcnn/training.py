@@ -10,9 +10,12 @@ they disagree.  A run ends in one of three ways, recorded as ``status`` in ``his
     ``out`` receives ``params.npz``, ``history.json``, ``curve.png`` (loss and accuracy) and, for
     a first conv layer, ``filters.png``.
 ``"interrupted"``
-    Ctrl-C (``KeyboardInterrupt``) saves ``params.npz`` and ``history.json`` of the steps so far
-    and raises :class:`TrainingInterrupted`; ``train(..., params=..., history=...)`` (the command's
-    ``--resume``, see :func:`~symcnn.runs.load_run`) continues from them.
+    Ctrl-C (``KeyboardInterrupt``) saves ``params.npz``, ``velocity.npz`` and ``history.json``
+    of the steps so far and raises :class:`TrainingInterrupted`; ``train(..., params=...,
+    history=..., velocity=...)`` (the command's ``--resume``, see :func:`~symcnn.runs.load_run`)
+    continues from them.  Epoch ``e`` visits the samples in the order drawn by
+    ``default_rng([seed, e])``, so a run resumed after whole epochs takes exactly the steps the
+    uninterrupted run would have taken.
 ``"diverged"``
     A minibatch loss that is NaN or infinite, or an epoch whose mean loss is more than
     ``DIVERGED`` times the loss at the starting parameters, stops training with a
@@ -80,19 +83,21 @@ def check_settings(epochs, batch, lr, momentum) -> None:
 
 def train(model: CompiledModel, data: Dataset, epochs: int = 15, batch: int = 32, lr: float = 0.05,
           momentum: float = 0.9, seed: int = 0, out: str | Path | None = None, progress: bool = True,
-          params: dict | None = None, history: History | None = None) -> TrainResult:
+          params: dict | None = None, history: History | None = None, velocity: dict | None = None) -> TrainResult:
     """Train ``model`` on ``data`` from seeded initial parameters, or from ``params`` (continuing
-    ``history``) when resuming; see the module doc."""
+    ``history``, with the momentum ``velocity``, zero when not given) when resuming; see the
+    module doc."""
     check_settings(epochs, batch, lr, momentum)
     out = output_folder(out)
     params = model.init_params(seed) if params is None else check_params(params, model.shapes, "params")
     history = History() if history is None else history
+    velocity = ({name: np.zeros_like(value) for name, value in params.items()} if velocity is None
+                else check_params(velocity, model.shapes, "velocity"))
     start_loss = _mean_loss(model, params, data)
     if not np.isfinite(start_loss):
         raise TrainingError(f"{data.name}: the loss at the starting parameters is {start_loss}; are the inputs "
                             f"scaled? (the largest |X| is {np.abs(data.X_train).max():.3g})")
-    rng = np.random.default_rng(seed)
-    check = gradient_check(model, params, data, rng)
+    check = gradient_check(model, params, data, np.random.default_rng(seed))
     if not check.passed:
         raise TrainingError(f"the compiled gradients fail the finite-difference check, not training: "
                             f"{str(check).splitlines()[-1]}")
@@ -102,13 +107,13 @@ def train(model: CompiledModel, data: Dataset, epochs: int = 15, batch: int = 32
               f"{len(check.parameters)} parameters, {check.samples} samples, worst relative error {worst.error:.1e} "
               f"(allowed {worst.allowed:.1e}): passed", flush=True)
     history.start_loss, history.status = start_loss, "running"
-    run = _Run(model, data, params, history, out, lr, momentum)
+    run = _Run(model, data, params, velocity, history, out, lr, momentum)
     start = time.perf_counter()
     bar = _progress(epochs * -(-len(data.X_train) // batch), progress)
     done = len(history.epoch_loss)  # epochs of the run resumed
     try:
         for epoch in range(done + 1, done + epochs + 1):
-            run.epoch(rng.permutation(len(data.X_train)), batch, bar)
+            run.epoch(np.random.default_rng([seed, epoch]).permutation(len(data.X_train)), batch, bar)
             if progress and not sys.stdout.isatty():
                 print(f"epoch {epoch}/{done + epochs}: " + run.summary(time.perf_counter() - start), flush=True)
     except KeyboardInterrupt:
@@ -120,18 +125,19 @@ def train(model: CompiledModel, data: Dataset, epochs: int = 15, batch: int = 32
             else "nothing saved (no output folder)")) from None
     bar.close()
     seconds, history.status = time.perf_counter() - start, "completed"
-    files = _write_outputs(out, run.params, history, model) if out else ()
+    files = _write_outputs(out, run, model) if out else ()
     return TrainResult(run.params, history, history.test_score[-1], seconds, files, check)
 
 
 class _Run:
-    """The state of a run between steps: parameters, velocity, history, the last good parameters."""
+    """The state of a run between steps: parameters and velocity, history, and the parameters
+    and velocity at the end of the last epoch that did not diverge (``good``)."""
 
-    def __init__(self, model, data, params, history, out, lr, momentum):
+    def __init__(self, model, data, params, velocity, history, out, lr, momentum):
         self.model, self.data, self.history, self.out = model, data, history, out
         self.lr, self.momentum = lr, momentum
-        self.params, self.good = params, params
-        self.velocity = {name: np.zeros_like(value) for name, value in params.items()}
+        self.params, self.velocity = params, velocity
+        self.good = params, velocity
 
     def epoch(self, order, batch, bar) -> None:
         """One pass over the training set, then the epoch's scores; divergence stops the run."""
@@ -159,7 +165,7 @@ class _Run:
                            f"more than {DIVERGED:g} x the starting loss {history.start_loss:.4g}")
         history.train_score.append(score(self.model, self.params, self.data.X_train, self.data.y_train))
         history.test_score.append(score(self.model, self.params, self.data.X_test, self.data.y_test))
-        self.good = self.params
+        self.good = self.params, self.velocity
 
     def summary(self, seconds: float) -> str:
         """``loss 0.1234, train accuracy 0.951, test accuracy 0.940 (3.2 s)`` for the last epoch."""
@@ -169,7 +175,7 @@ class _Run:
                 f"{h.test_score[-1]:.3f} ({seconds:.1f} s)")
 
     def stop(self, status: str) -> tuple:
-        """Save the parameters (the last good ones after a divergence) and the history."""
+        """Save the parameters and velocity (the last good ones after a divergence) and the history."""
         h = self.history
         epochs = min(map(len, (h.epoch_loss, h.epoch_steps, h.train_score, h.test_score)))
         for per_epoch in (h.epoch_loss, h.epoch_steps, h.train_score, h.test_score):
@@ -177,7 +183,8 @@ class _Run:
         h.status = status
         if self.out is None:
             return ()
-        return save_run(self.out, self.good if status == "diverged" else self.params, self.history)
+        params, velocity = self.good if status == "diverged" else (self.params, self.velocity)
+        return save_run(self.out, params, self.history, velocity)
 
     def _diverged(self, what: str):
         saved = self.stop("diverged")
@@ -213,11 +220,11 @@ def _progress(steps: int, enabled: bool):
     return tqdm(total=steps, desc="training", unit="step", disable=None if enabled else True, leave=False)
 
 
-def _write_outputs(out: Path, params: dict, history: History, model: CompiledModel) -> tuple:
-    files = list(save_run(out, params, history))
-    files.append(_plot_curve(out / "curve.png", history, model.spec.loss == "cross_entropy"))
+def _write_outputs(out: Path, run: _Run, model: CompiledModel) -> tuple:
+    files = list(save_run(out, run.params, run.history, run.velocity))
+    files.append(_plot_curve(out / "curve.png", run.history, model.spec.loss == "cross_entropy"))
     if model.spec.layers[0].type == "conv":
-        files.append(_plot_filters(out / "filters.png", params["W1"]))
+        files.append(_plot_filters(out / "filters.png", run.params["W1"]))
     return tuple(files)
 
 

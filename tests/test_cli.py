@@ -198,13 +198,14 @@ def test_ctrl_c_saves_the_run_and_resume_continues_it(tmp_path):
     assert len(history["step_loss"]) >= history["epoch_steps"][-1] == 43 * len(history["epoch_loss"])
     saved = symcnn.load_params(first / "params.npz")
     assert set(saved) == {"W1", "b1", "W3", "b3"}
+    assert set(symcnn.runs.load_run(first).velocity) == set(saved)  # the momentum, to go on with
 
     second = tmp_path / "second"
     resumed = start_training(second, "--epochs", "1", "--resume", first)
     out, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     done = len(history["epoch_loss"])
-    assert f"resuming from {first / 'params.npz'} after {done} epoch(s), {len(history['step_loss'])} step(s)" in out
+    assert f"resuming from {first / 'params.npz'} after {done} epoch(s), {len(history['step_loss'])} step(s)\n" in out
     assert f"epoch {done + 1}/{done + 1}: loss " in out
     again = json.loads((second / "history.json").read_text())
     assert again["status"] == "completed" and again["step_loss"][:len(history["step_loss"])] == history["step_loss"]

@@ -174,14 +174,23 @@ def test_interrupted_training_saves_its_work(tmp_path, net, model, monkeypatch):
         symcnn.train(model, data, epochs=1, progress=False)
 
 
-def test_resumed_training_continues_parameters_and_history(tmp_path, net, model):
+def test_resumed_training_takes_the_steps_of_an_uninterrupted_run(tmp_path, net, model):
+    """One epoch, saved, read back and one more epoch: the parameters, momentum and losses of two
+    epochs in one run, bit for bit (the shuffle of epoch e depends on (seed, e) only)."""
     data = symcnn.load_data("digits", net.spec)
     first = symcnn.train(model, data, epochs=1, out=tmp_path, progress=False).history.start_loss
-    params, history, path = symcnn.runs.load_run(tmp_path)
-    assert path == tmp_path / "params.npz" and history.status == "completed"
-    again = symcnn.train(model, data, epochs=1, params=params, history=history, progress=False)
+    run = symcnn.runs.load_run(tmp_path)
+    assert run.path == tmp_path / "params.npz" and run.history.status == "completed"
+    assert set(run.velocity) == set(run.params) and any(np.abs(v).max() > 0 for v in run.velocity.values())
+    again = symcnn.train(model, data, epochs=1, params=run.params, history=run.history, velocity=run.velocity,
+                         progress=False)
     assert again.history.epoch_steps == [43, 86] and len(again.history.step_loss) == 86
     assert again.history.start_loss < first / 2  # started from the trained parameters
+    straight = symcnn.train(model, data, epochs=2, progress=False)
+    assert straight.history.step_loss == again.history.step_loss
+    assert all(np.array_equal(straight.params[name], again.params[name]) for name in straight.params)
+    restarted = symcnn.train(model, data, epochs=1, params=run.params, progress=False)  # momentum from zero
+    assert not np.array_equal(restarted.params["W1"], straight.params["W1"])
 
 
 @pytest.mark.parametrize("params, message", [
@@ -193,7 +202,8 @@ def test_resumed_training_continues_parameters_and_history(tmp_path, net, model)
 ])
 def test_saved_parameters_that_do_not_fit(tmp_path, net, model, params, message):
     np.savez(tmp_path / "saved.npz", **params(model.init_params(0)))
-    loaded, _, path = symcnn.runs.load_run(tmp_path / "saved.npz")
+    loaded, _, velocity, path = symcnn.runs.load_run(tmp_path / "saved.npz")
+    assert velocity is None  # none beside a hand-saved file
     with pytest.raises(symcnn.ShapeError) as error:
         symcnn.runs.check_params(loaded, net.spec.parameter_shapes(), str(path.name))
     assert str(error.value).startswith(message)
