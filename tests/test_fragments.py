@@ -42,7 +42,7 @@ def test_fragments_are_what_they_say(fragments):
         r"\[ \frac{\partial \operatorname{loss}}{\partial W^{1}_{k}} = \sum_{i=1}^{5} X_{i+k-2} \delta^{1}_{i}")
     assert fragments["seed_1d.toml", "chain:W1,full"].count(r"\frac") == 1 + 5  # dZ1/dW1 . dA1/dZ1 . dZ2/dA1 . dA2/dZ2 . dloss/dA2
     assert r"= 1 \cdot 0 + 2 \cdot 1 + \left(-1\right) \cdot 0 = 2" in fragments["seed_1d.toml", "worked:Z1"]
-    assert r"\max\left(1, 0, 1, 0, 0, 0, 0, 0, 0\right) = 1" in fragments["pool_softmax.toml", "worked:A2"]
+    assert r"\max\left(\underline{1}, 0, 1, 0, 0, 0, 0, 0, 0\right) = 1" in fragments["pool_softmax.toml", "worked:A2"]
     # LeNet-5's dZ1/dW1 (150 x 4704): its first rows and columns from the general formula, dots, the last
     lenet = fragments["lenet5.toml", "jacobian:Z1,W1"]
     assert r"\cdots" in lenet and r"\boxed{X_{-1,-1}}" in lenet and r"W^{1}_{6,5,5}" in lenet

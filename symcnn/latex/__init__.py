@@ -12,6 +12,7 @@
 """
 
 from .beamer import slides
+from .content import elided_factors
 from .document import document
 from .formulas import chain_latex, formula_latex, formula_parts, forward_latex, partial, shape_latex
 from .fragments import KINDS as FRAGMENT_KINDS, fragment, parse_fragment
@@ -21,6 +22,6 @@ from .pieces import gradient_column, jacobian_matrix
 from .printer import NotationPrinter, entry_latex, index_latex, tensor_latex, to_latex
 
 __all__ = ["DEFAULT_MAX_SIZE", "FRAGMENT_KINDS", "NotationPrinter", "build_pdf", "chain_latex", "document",
-           "entry_latex", "formula_latex", "formula_parts", "forward_latex", "fragment", "gradient_column",
+           "elided_factors", "entry_latex", "formula_latex", "formula_parts", "forward_latex", "fragment", "gradient_column",
            "index_latex", "jacobian_matrix", "matrix_latex", "parse_fragment", "partial", "pattern_latex",
            "shape_latex", "slides", "tensor_latex", "to_latex"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .content import (backward_chain_displays, chain_display, factor_body, factors, formula_display,
                       named_gradients, network_rows, network_title, size_note, written_entries)
-from .formulas import forward_latex, partial, shape_latex, slashed
+from .formulas import forward_latex, partial, read_flat, shape_latex, slashed
 from .layout import MACROS, escape_text
 from .matrices import DEFAULT_MAX_SIZE
 from .pieces import chain_matrices, chain_padding, gradient_column, is_small, size
@@ -106,7 +106,7 @@ def factors_section(net, max_size: int) -> str:
     parts = [heading("The factors of the chain rule")]
     for of, wrt in factors(net):
         rows, cols = size(net, wrt), size(net, of)
-        shape = rf"${slashed(of, wrt)}$: ${shape_latex((rows, cols))}$"
+        shape = rf"${slashed(of, wrt, read_flat(net, wrt))}$: ${shape_latex((rows, cols))}$"
         # the heading, the formula and the written-out matrix (or the start of its structure) together
         room = f"{min(100 + 16 * rows, 400)}pt" if rows <= max_size and cols <= max_size else "0.35\\textheight"
         parts += [heading(shape, "paragraph", room), formula_display(net.formula(of, wrt), WIDTH),

@@ -68,15 +68,23 @@ def highlighted(text: str) -> str:
     return rf"\mathbf{{{text}}}"
 
 
-def table_latex(array, show, marked=frozenset(), boxed=frozenset(), max_size: int = DEFAULT_MAX_SIZE) -> str:
+def chosen(text: str) -> str:
+    """The entry a max-pooling window takes (its first maximum): underlined."""
+    return rf"\underline{{{text}}}"
+
+
+def table_latex(array, show, marked=frozenset(), boxed=frozenset(), max_size: int = DEFAULT_MAX_SIZE,
+                picked=frozenset()) -> str:
     """A numeric tensor ``(C, *spatial)`` as the slides draw it: a column for a vector, a
     matrix per channel (side by side); entries at the 0-based positions ``marked`` in bold,
-    those at ``boxed`` (the padding) in a box."""
+    those at ``boxed`` (the padding) in a box, those at ``picked`` (a pooling window's
+    maximum) underlined."""
     array = np.asarray(array, dtype=object)
     texts = np.empty(array.shape, dtype=object)
     for where in np.ndindex(*array.shape):
         text = show(array[where])
         text = highlighted(text) if where in marked else text
+        text = chosen(text) if where in picked else text
         texts[where] = rf"\boxed{{{text}}}" if where in boxed else text
     squeezed = texts.reshape([n for n in array.shape if n > 1] or [1])
     if squeezed.ndim == 1:

@@ -16,9 +16,10 @@ import sympy
 
 from ..derive.pattern import counts, nonzero
 from ..notation import parse_symbol, symbol_name
-from .formulas import course_printing, partial, shape_latex, slashed
+from .formulas import document_printing, partial, read_flat, shape_latex, slashed
 from .matrices import DEFAULT_MAX_SIZE, kept, matrix_latex, pattern_latex
 from .printer import tensor_latex, to_latex
+from .softmax import course_entry, softmax_factor
 
 MAX_TERMS = 6  # a sum in a written-out matrix shows at most this many terms; the rest is elided
 MAX_OPS = 60   # an entry with more operations than this is never written out: it cannot fit a page
@@ -67,7 +68,7 @@ def show(net, **settings):
     def printed(entry):
         entry = sympy.sympify(entry)
         return to_latex(entry, padding(net, entry.free_symbols), **{
-            "max_terms": MAX_TERMS, **course_printing(net), **settings})
+            "max_terms": MAX_TERMS, **document_printing(net), **settings})
     return printed
 
 
@@ -76,11 +77,25 @@ def labelled(net, of: str, wrt: str) -> bool:
     return wrt in net.parameters and of != "L"
 
 
+def entry_function(net, of: str, wrt: str):
+    """``(row, column) -> entry`` of ``d(of)/d(wrt)`` (0-based, the course's layout): from
+    the general formula, or in the course's softmax convention (:mod:`~symcnn.latex.softmax`)."""
+    if softmax_factor(net, of, wrt):
+        return lambda r, c: course_entry(net, of, wrt, r, c)
+    formula = net.formula(of, wrt)
+
+    def at(r, c):
+        ((of_index, _),), ((wrt_index, _),) = entries(net, of, [c]), entries(net, wrt, [r])
+        return formula.at(*of_index, *wrt_index)
+    return at
+
+
 def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, labels: bool | None = None) -> str:
     """``d(of)/d(wrt)`` written out in the course's layout (``size(wrt) x size(of)``) from its
     general formula: every entry, or above ``max_size`` rows or columns the first ones, dots,
-    and the last; labelled as the seed's slide labels ``dZ^1/dW^1`` (always when elided)."""
-    formula = net.formula(of, wrt)
+    and the last; labelled as the seed's slide labels ``dZ^1/dW^1`` (always when elided), but
+    for a single column (its label would sit inside the bracket)."""
+    entry = entry_function(net, of, wrt)
     rows, cols = size(net, wrt), size(net, of)
     keep_rows, keep_cols = kept(rows, max_size), kept(cols, max_size)
     row_entries = dict(zip([r for r in keep_rows if r is not None],
@@ -92,10 +107,9 @@ def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, la
     row_labels = col_labels = None
     if labels:
         row_labels = {r: to_latex(s) for r, (_, s) in row_entries.items()}
-        col_labels = {c: to_latex(s) for c, (_, s) in col_entries.items()} if of != "L" else None
+        col_labels = {c: to_latex(s) for c, (_, s) in col_entries.items()} if cols > 1 else None
     printed = show(net)
-    return matrix_latex((rows, cols), lambda r, c: printed(formula.at(*col_entries[c][0], *row_entries[r][0])),
-                        row_labels, col_labels, max_size)
+    return matrix_latex((rows, cols), lambda r, c: printed(entry(r, c)), row_labels, col_labels, max_size)
 
 
 def readable(matrix) -> bool:
@@ -142,10 +156,15 @@ def chain_padding(net, wrt: str) -> bool:
 
 def structure_words(net, of: str, wrt: str) -> str:
     """The structure of ``d(of)/d(wrt)`` in words, counted from its general formula."""
-    formula = net.formula(of, wrt)
     rows, cols = size(net, wrt), size(net, of)
+    shape = rf"${slashed(of, wrt, read_flat(net, wrt))}$ is ${shape_latex((rows, cols))}$"
+    if softmax_factor(net, of, wrt):
+        return f"{shape} and dense: every entry can be nonzero."
+    formula = net.formula(of, wrt)
     total, most, counted = counts(formula)
-    shape = rf"${slashed(of, wrt)}$ is ${shape_latex((rows, cols))}$"
+    if total == rows * counted:
+        return f"{shape} and dense: every entry can be nonzero (each entry of ${tensor_latex(of)}$ depends on " \
+               f"every entry of ${tensor_latex(wrt)}$)."
     sample = min(rows, cols, 64)
     if rows == cols and total == counted and most == 1 and \
             np.array_equal(nonzero(formula, range(sample), range(sample)), np.eye(sample, dtype=bool)):
@@ -160,6 +179,22 @@ def structure_words(net, of: str, wrt: str) -> str:
     return f"{shape}: {total:,} of its {rows * cols:,} entries can be nonzero ({percent}), at most {most} in a column {column}."
 
 
+MIN_DRAWN = 8  # rows and columns a drawing shows at least: fewer make a strip, not a structure
+
+
+def draws(net, of: str, wrt: str, max_width: float, max_height: float) -> bool:
+    """Whether a drawing of ``d(of)/d(wrt)``'s nonzero entries teaches something: a
+    convolution's band (``dZ/dW``, ``dZ/dA`` of a conv layer) or a pooling layer's routing,
+    at least ``MIN_DRAWN`` rows and columns of it in the space given.  A dense Jacobian, a
+    diagonal one or a bias's few rows are said in words instead."""
+    if of == "L" or softmax_factor(net, of, wrt):
+        return False
+    layer = net.spec.layers[net.layer_of(of) - 1]
+    structured = (layer.type == "conv" and of.startswith("Z") and not wrt.startswith("b")) or layer.type == "maxpool"
+    return structured and min(size(net, wrt), int(max_height // 2)) >= MIN_DRAWN and \
+        min(size(net, of), int(max_width // 2)) >= MIN_DRAWN
+
+
 def pattern_block(net, of: str, wrt: str, max_width: float, max_height: float) -> str:
     """A drawing of which entries of ``d(of)/d(wrt)`` can be nonzero, at most ``max_width`` by
     ``max_height`` points (the first rows and columns of a large one; squares of 2 to 4 points),
@@ -171,6 +206,6 @@ def pattern_block(net, of: str, wrt: str, max_width: float, max_height: float) -
     mask = nonzero(formula, range(shown_rows), range(shown_cols))
     what = "all of it" if (shown_rows, shown_cols) == (rows, cols) else \
         f"its first {shown_rows} rows and {shown_cols} columns"
-    return "\n".join([rf"Which entries of ${slashed(of, wrt)}$ can be nonzero ({what}; a row for each entry of "
+    return "\n".join([rf"Which entries of ${slashed(of, wrt, read_flat(net, wrt))}$ can be nonzero ({what}; a row for each entry of "
                       rf"${tensor_latex(wrt)}$, a column for each entry of ${tensor_latex(of)}$):\par",
                       r"{\centering " + pattern_latex(mask, cell) + r"\par}"])
