@@ -209,3 +209,16 @@ def test_gradients_in_numbers_say_how_their_shape_and_the_chain_s_column_agree(g
     assert "Each gradient is in its tensor's shape" in numbers
     assert "chain rule's $18 \\times 1$ column" in numbers  # W^1: 2 x 1 x 3 x 3
     assert "chain rule's $3 \\times 1$" not in numbers  # b^3 is a column already
+
+
+def test_no_corner_shows_only_padding(generated):
+    """LeNet-5's dZ1/dW1 (padding 2): its first 10 columns (Z^1_{1,1,1..10}) meet only padding in its first
+    rows, so its corner starts at Z^1_{1,3,3}, the first output whose 5 x 5 window is inside the image."""
+    from symcnn.latex.pieces import interior_column
+    lenet = generated["lenet5", "document"]
+    assert (r"Its first rows, its columns from $Z^{1}_{1,3,3}$ on (the first hold only zero padding), "
+            r"and the last:") in lenet
+    assert r"\left[\begin{array}{cccccccccccc} \cdots & \overset{Z^{1}_{1,3,3}}{X_{1,1}} & " in lenet
+    net = symcnn.load(DERIVATIONS / "lenet5.toml")
+    assert interior_column(net, "Z1", "W1", 12) == 2 * 28 + 2 and interior_column(net, "Z1", "b1", 12) == 0
+    assert interior_column(net, "Z3", "W3", 12) == 0  # no padding

@@ -13,7 +13,8 @@ from pathlib import Path
 from ..spec import describe
 from .formulas import backward_steps, chain_latex, formula_pieces, partial, read_flat, shape_latex, slide_shape
 from .layout import display, notes_text
-from .pieces import MAX_TERMS, draws, jacobian_matrix, pattern_block, size, structure_words
+from .pieces import (MAX_TERMS, draws, entries, interior_column, jacobian_matrix, pattern_block, size,
+                     structure_words)
 from .printer import to_latex
 from .softmax import softmax_output
 
@@ -130,8 +131,12 @@ def corner_block(net, of: str, wrt: str, sizes, height: str) -> str:
     ``sizes[0]`` rows and columns where that fits, else ``sizes[1]``, else a sentence."""
     lhs, block = partial(of, wrt, read_flat(net, wrt)), r"Its entries are too wide to write out at normal size.\par"
     for n in sorted(set(sizes)):
-        block = (rf"\bestfit[Its first rows and columns, and the last:]{{{height}}}"
-                 rf"{{{lhs} = {jacobian_matrix(net, of, wrt, n)}}}{{{block}}}")
+        start = interior_column(net, of, wrt, n)
+        intro = "Its first rows and columns, and the last:" if not start else \
+            rf"Its first rows, its columns from ${to_latex(entries(net, of, [start])[0][1])}$ on (the first hold only " \
+            "zero padding), and the last:"
+        block = (rf"\bestfit[{intro}]{{{height}}}"
+                 rf"{{{lhs} = {jacobian_matrix(net, of, wrt, n, first_column=start)}}}{{{block}}}")
     return block
 
 

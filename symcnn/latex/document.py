@@ -103,12 +103,14 @@ def chain_section(net) -> str:
 def factors_section(net, max_size: int) -> str:
     """Each local Jacobian of the chain rules once: its shape, general formula, and the matrix
     written out where it fits (its structure where it does not)."""
-    parts = [heading("The factors of the chain rule")]
+    parts = []
     for of, wrt in factors(net):
         rows, cols = size(net, wrt), size(net, of)
         shape = rf"${slashed(of, wrt, read_flat(net, wrt))}$: ${shape_latex((rows, cols))}$"
         # the heading, the formula and the written-out matrix (or the start of its structure) together
         room = f"{min(100 + 16 * rows, 400)}pt" if rows <= max_size and cols <= max_size else "0.35\\textheight"
+        if not parts:  # the section's heading stays with its first factor
+            parts.append(heading("The factors of the chain rule", room=f"\\dimexpr {room} + 40pt\\relax"))
         parts += [heading(shape, "paragraph", room), formula_display(net.formula(of, wrt), WIDTH),
                   factor_body(net, of, wrt, max_size, r"0.8\textheight", PATTERN, page=True)]
     return "\n".join(parts)

@@ -90,14 +90,16 @@ def entry_function(net, of: str, wrt: str):
     return at
 
 
-def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, labels: bool | None = None) -> str:
+def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, labels: bool | None = None,
+                    first_column: int = 0) -> str:
     """``d(of)/d(wrt)`` written out in the course's layout (``size(wrt) x size(of)``) from its
-    general formula: every entry, or above ``max_size`` rows or columns the first ones, dots,
-    and the last; labelled as the seed's slide labels ``dZ^1/dW^1`` (always when elided), but
-    for a single column (its label would sit inside the bracket)."""
+    general formula: every entry, or above ``max_size`` rows or columns the first ones (the
+    columns from ``first_column`` on), dots, and the last; labelled as the seed's slide labels
+    ``dZ^1/dW^1`` (always when elided), but for a single column (its label would sit inside
+    the bracket)."""
     entry = entry_function(net, of, wrt)
     rows, cols = size(net, wrt), size(net, of)
-    keep_rows, keep_cols = kept(rows, max_size), kept(cols, max_size)
+    keep_rows, keep_cols = kept(rows, max_size), kept(cols, max_size, first_column)
     row_entries = dict(zip([r for r in keep_rows if r is not None],
                            entries(net, wrt, [r for r in keep_rows if r is not None])))
     col_entries = dict(zip([c for c in keep_cols if c is not None],
@@ -109,7 +111,26 @@ def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, la
         row_labels = {r: to_latex(s) for r, (_, s) in row_entries.items()}
         col_labels = {c: to_latex(s) for c, (_, s) in col_entries.items()} if cols > 1 else None
     printed = show(net)
-    return matrix_latex((rows, cols), lambda r, c: printed(entry(r, c)), row_labels, col_labels, max_size)
+    return matrix_latex((rows, cols), lambda r, c: printed(entry(r, c)), row_labels, col_labels, max_size,
+                        first_column)
+
+
+def interior_column(net, of: str, wrt: str, max_size: int) -> int:
+    """Where a corner of ``d(of)/d(wrt)`` starts its columns: 0, or, where its first rows and
+    columns hold nothing but zero padding (a padded convolution's first outputs), the first
+    output whose window lies inside the input (``ceil(p / s)`` along each axis)."""
+    rows, cols = size(net, wrt), size(net, of)
+    if cols <= max_size or of == "L" or net.spec.layers[net.layer_of(of) - 1].type != "conv" or \
+            not of.startswith("Z"):
+        return 0
+    entry = entry_function(net, of, wrt)
+    shown = [sympy.sympify(entry(r, c)) for r in kept(rows, max_size) if r is not None
+             for c in kept(cols, max_size)[:-1] if c is not None]
+    if any(not e.free_symbols or e.free_symbols - padding(net, e.free_symbols) for e in shown if e != 0):
+        return 0
+    layer = net.spec.layers[net.layer_of(of) - 1]
+    first = [-(-p // s) for p, s in zip(layer.padding, layer.stride)]
+    return int(np.ravel_multi_index((0, *first), net.shape(of)))
 
 
 def readable(matrix) -> bool:
