@@ -205,15 +205,20 @@ MIN_DRAWN = 8  # rows and columns a drawing shows at least: fewer make a strip, 
 
 def draws(net, of: str, wrt: str, max_width: float, max_height: float) -> bool:
     """Whether a drawing of ``d(of)/d(wrt)``'s nonzero entries teaches something: a
-    convolution's band (``dZ/dW``, ``dZ/dA`` of a conv layer) or a pooling layer's routing,
-    at least ``MIN_DRAWN`` rows and columns of it in the space given.  A dense Jacobian, a
-    diagonal one or a bias's few rows are said in words instead."""
+    convolution's band (``dZ/dA`` of a conv layer: its first rows and columns show it) or
+    its weights' blocks (``dZ/dW``: only the whole of it shows them), or a pooling layer's
+    routing, at least ``MIN_DRAWN`` rows and columns of it in the space given.  A dense
+    Jacobian, a diagonal one or a bias's few rows are said in words instead."""
     if of == "L" or softmax_factor(net, of, wrt):
         return False
+    rows, cols = size(net, wrt), size(net, of)
+    shown_rows, shown_cols = min(rows, int(max_height // 2)), min(cols, int(max_width // 2))
     layer = net.spec.layers[net.layer_of(of) - 1]
-    structured = (layer.type == "conv" and of.startswith("Z") and not wrt.startswith("b")) or layer.type == "maxpool"
-    return structured and min(size(net, wrt), int(max_height // 2)) >= MIN_DRAWN and \
-        min(size(net, of), int(max_width // 2)) >= MIN_DRAWN
+    if layer.type == "conv" and wrt in net.parameters:
+        structured = not wrt.startswith("b") and (shown_rows, shown_cols) == (rows, cols)
+    else:
+        structured = layer.type == "maxpool" or (layer.type == "conv" and of.startswith("Z"))
+    return structured and min(shown_rows, shown_cols) >= MIN_DRAWN
 
 
 def pattern_block(net, of: str, wrt: str, max_width: float, max_height: float) -> str:
