@@ -223,3 +223,25 @@ def test_no_corner_shows_only_padding(generated):
     net = symcnn.load(DERIVATIONS / "lenet5.toml")
     assert interior_column(net, "Z1", "W1", 12) == 2 * 28 + 2 and interior_column(net, "Z1", "b1", 12) == 0
     assert interior_column(net, "Z3", "W3", 12) == 0  # no padding
+
+
+@needs_tex
+@needs_beamer
+def test_column_labels_on_slides_are_at_least_7_pt(tmp_path):
+    """The seed's dZ1/dW1 on a frame: with the slides' label size the labels' indices are 7 pt fonts (pdftotext's
+    boxes are 0.885 of the font size), in script style they are 6 pt."""
+    from symcnn.latex import jacobian_matrix
+    from symcnn.latex.layout import SLIDE_LABELS
+    seed = symcnn.load(DERIVATIONS / "seed_1d.toml")
+    frame = ("\\documentclass[aspectratio=169,11pt]{beamer}\n\\usepackage{amsmath}\n\\begin{document}\n"
+             "\\begin{frame}\\[ %s \\]\\end{frame}\n\\end{document}\n")
+    sizes = {}
+    for name, size in (("slide", SLIDE_LABELS), ("paper", None)):
+        tex = tmp_path / f"{name}.tex"
+        tex.write_text(frame % jacobian_matrix(seed, "Z1", "W1", label_size=size))
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", tex.name], cwd=tmp_path, capture_output=True, check=True)
+        boxes = subprocess.run(["pdftotext", "-bbox", str(tex.with_suffix(".pdf")), "-"], capture_output=True,
+                               text=True, check=True).stdout
+        sizes[name] = min(float(y1) - float(y0) for y0, y1 in re.findall(
+            r'<word xMin="[^"]+" yMin="([^"]+)" xMax="[^"]+" yMax="([^"]+)">[^<]', boxes)) / 0.885
+    assert sizes["slide"] >= 6.95 and sizes["paper"] < 6.5, sizes

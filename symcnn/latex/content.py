@@ -107,12 +107,13 @@ def backward_chain_displays(net) -> list[str]:
 
 
 def factor_body(net, of: str, wrt: str, max_size: int, height: str, pattern_size: tuple[float, float],
-                page: bool = False) -> str:
+                page: bool = False, label_size: str | None = None) -> str:
     """A chain-rule factor beyond its general formula: written out where it fits the page at
     normal size (and is at most ``height`` tall); otherwise, and always past ``max_size``
     entries a side, its structure in words, its first rows and columns (where those fit), and
     a drawing of its nonzero entries (``pattern_size``: the drawing's most width and height),
-    kept on one page with its caption (``page``, in a document)."""
+    kept on one page with its caption (``page``, in a document); column labels at ``label_size``
+    (:data:`~symcnn.latex.layout.SLIDE_LABELS` on slides)."""
     rows, cols = size(net, wrt), size(net, of)
     lhs = partial(of, wrt, read_flat(net, wrt))
     words = structure_words(net, of, wrt) + r"\par"
@@ -121,14 +122,16 @@ def factor_body(net, of: str, wrt: str, max_size: int, height: str, pattern_size
         drawing = (rf"\keepwith{{{pattern_size[1] + 40:g}pt}}" if page else "") + \
             pattern_block(net, of, wrt, *pattern_size)
     if rows <= max_size and cols <= max_size:
-        return rf"\bestfit{{{height}}}{{{lhs} = {jacobian_matrix(net, of, wrt, max_size)}}}{{{words}" + \
-            "\n" + drawing + "}"
-    return "\n".join(filter(None, [words, corner_block(net, of, wrt, (max_size, COMPACT), height), drawing]))
+        matrix = jacobian_matrix(net, of, wrt, max_size, label_size=label_size)
+        return rf"\bestfit{{{height}}}{{{lhs} = {matrix}}}{{{words}" + "\n" + drawing + "}"
+    corner = corner_block(net, of, wrt, (max_size, COMPACT), height, label_size)
+    return "\n".join(filter(None, [words, corner, drawing]))
 
 
-def corner_block(net, of: str, wrt: str, sizes, height: str) -> str:
+def corner_block(net, of: str, wrt: str, sizes, height: str, label_size: str | None = None) -> str:
     """``d(of)/d(wrt)``'s first rows and columns (and the last), written out with at most
-    ``sizes[0]`` rows and columns where that fits, else ``sizes[1]``, else a sentence."""
+    ``sizes[0]`` rows and columns where that fits, else ``sizes[1]``, else a sentence; column
+    labels at ``label_size``."""
     lhs, block = partial(of, wrt, read_flat(net, wrt)), r"Its entries are too wide to write out at normal size.\par"
     for n in sorted(set(sizes)):
         start = interior_column(net, of, wrt, n)
@@ -136,7 +139,8 @@ def corner_block(net, of: str, wrt: str, sizes, height: str) -> str:
             rf"Its first rows, its columns from ${to_latex(entries(net, of, [start])[0][1])}$ on (the first hold only " \
             "zero padding), and the last:"
         block = (rf"\bestfit[{intro}]{{{height}}}"
-                 rf"{{{lhs} = {jacobian_matrix(net, of, wrt, n, first_column=start)}}}{{{block}}}")
+                 rf"{{{lhs} = {jacobian_matrix(net, of, wrt, n, first_column=start, label_size=label_size)}}}"
+                 rf"{{{block}}}")
     return block
 
 

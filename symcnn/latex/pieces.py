@@ -17,6 +17,7 @@ import sympy
 from ..derive.pattern import counts, nonzero
 from ..notation import parse_symbol, symbol_name
 from .formulas import document_printing, partial, read_flat, shape_latex, slashed
+from .layout import label_latex
 from .matrices import DEFAULT_MAX_SIZE, kept, matrix_latex, pattern_latex
 from .printer import tensor_latex, to_latex
 from .softmax import course_entry, softmax_factor
@@ -91,12 +92,12 @@ def entry_function(net, of: str, wrt: str):
 
 
 def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, labels: bool | None = None,
-                    first_column: int = 0) -> str:
+                    first_column: int = 0, label_size: str | None = None) -> str:
     """``d(of)/d(wrt)`` written out in the course's layout (``size(wrt) x size(of)``) from its
     general formula: every entry, or above ``max_size`` rows or columns the first ones (the
     columns from ``first_column`` on), dots, and the last; labelled as the seed's slide labels
     ``dZ^1/dW^1`` (always when elided), but for a single column (its label would sit inside
-    the bracket)."""
+    the bracket); column labels at ``label_size`` (:func:`~symcnn.latex.layout.label_latex`)."""
     entry = entry_function(net, of, wrt)
     rows, cols = size(net, wrt), size(net, of)
     keep_rows, keep_cols = kept(rows, max_size), kept(cols, max_size, first_column)
@@ -109,7 +110,8 @@ def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, la
     row_labels = col_labels = None
     if labels:
         row_labels = {r: to_latex(s) for r, (_, s) in row_entries.items()}
-        col_labels = {c: to_latex(s) for c, (_, s) in col_entries.items()} if cols > 1 else None
+        col_labels = {c: label_latex(to_latex(s), label_size) for c, (_, s) in col_entries.items()} if cols > 1 \
+            else None
     printed = show(net)
     return matrix_latex((rows, cols), lambda r, c: printed(entry(r, c)), row_labels, col_labels, max_size,
                         first_column)
