@@ -182,8 +182,8 @@ def test_drawings_only_where_structure_teaches(generated):
                                                             r"\partial A^{2} / \partial A^{1}"]
     # a weight Jacobian's first rows and columns would be a black block (one filter meets every output)
     assert drawn(generated["digits_cnn", "document"]) == [r"\partial A^{2} / \partial A^{1}"]
-    assert drawn(generated["lenet5", "document"]) == [r"\partial A^{2} / \partial A^{1}", r"\partial Z^{3} / \partial A^{2}",
-                                                      r"\partial A^{4} / \partial A^{3}"]
+    assert drawn(generated["lenet5", "document"]) == [
+        r"\partial A^{2} / \partial A^{1}", r"\partial Z^{3} / \partial A^{2}", r"\partial A^{4} / \partial A^{3}"]
     digits = generated["digits_cnn", "document"]
     assert (r"$\partial Z^{3} / \partial \operatorname{vec}\left(A^{2}\right)$ is $128 \times 10$ and dense: every "
             r"entry can be nonzero") in digits
@@ -239,7 +239,8 @@ def test_column_labels_on_slides_are_at_least_7_pt(tmp_path):
     for name, size in (("slide", SLIDE_LABELS), ("paper", None)):
         tex = tmp_path / f"{name}.tex"
         tex.write_text(frame % jacobian_matrix(seed, "Z1", "W1", label_size=size))
-        subprocess.run(["pdflatex", "-interaction=nonstopmode", tex.name], cwd=tmp_path, capture_output=True, check=True)
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", tex.name], cwd=tmp_path, capture_output=True,
+                       check=True)
         boxes = subprocess.run(["pdftotext", "-bbox", str(tex.with_suffix(".pdf")), "-"], capture_output=True,
                                text=True, check=True).stdout
         sizes[name] = min(float(y1) - float(y0) for y0, y1 in re.findall(

@@ -103,8 +103,8 @@ def test_course_forms_softmax_sigma_and_tanh():
         r"\delta^{3}_{j} = \frac{\partial \operatorname{loss}}{\partial Z^{3}_{j}} = A^{3}_{j} - y_{j}"
     assert net.formula("L", "A3").latex() == \
         r"\frac{\partial \operatorname{loss}}{\partial A^{3}_{k}} = -\frac{y_{k}}{A^{3}_{k}} \qquad k = 1, 2"
-    assert net.formula("A3", "Z3").latex(ranges=False) == \
-        r"\frac{\partial A^{3}_{j}}{\partial Z^{3}_{k}} = A^{3}_{j} \left(\mathbf{1}\left[j = k\right] - A^{3}_{k}\right)"
+    assert net.formula("A3", "Z3").latex(ranges=False) == (r"\frac{\partial A^{3}_{j}}{\partial Z^{3}_{k}} = "
+                                                           r"A^{3}_{j} \left(\mathbf{1}\left[j = k\right] - A^{3}_{k}\right)")
     assert r"\operatorname{diag}\left(A^{3}\right) - A^{3} \left(A^{3}\right)^\top" in net.formula("A3", "Z3").latex()
     assert net.formula("A3").latex(ranges=False).startswith(r"A^{3}_{j} = \operatorname{softmax}\left(Z^{3}\right)_{j}")
     assert net.formula("L").latex() == r"\operatorname{loss} = -\sum_{k=1}^{2} y_{k} \log A^{3}_{k}"
@@ -115,7 +115,8 @@ def test_course_forms_softmax_sigma_and_tanh():
         r"\sigma\left(Z^{1}_{j}\right) \left(1 - \sigma\left(Z^{1}_{j}\right)\right)")
     assert r"1 - \tanh^{2}{\left(Z^{2}_{j} \right)}" in net.formula("A2", "Z2").latex(ranges=False)
     # entry by entry, as a document writes the factors out
-    assert jacobian_matrix(net, "L", "A3") == r"\begin{bmatrix} - \frac{y_{1}}{A^{3}_{1}} \\ - \frac{y_{2}}{A^{3}_{2}} \end{bmatrix}"
+    assert jacobian_matrix(net, "L", "A3") == \
+        r"\begin{bmatrix} - \frac{y_{1}}{A^{3}_{1}} \\ - \frac{y_{2}}{A^{3}_{2}} \end{bmatrix}"
     softmax = jacobian_matrix(net, "A3", "Z3")
     assert r"A^{3}_{1} \left(1 - A^{3}_{1}\right)" in softmax and r"- A^{3}_{1} A^{3}_{2}" in softmax
     column = gradient_column(net, "b3")
@@ -290,7 +291,8 @@ def test_a_pooling_output_of_one_entry_has_no_free_index():
 
 def test_a_dense_layer_reads_its_input_as_vec_where_it_is_flattened(seed):
     net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
-    assert forward_latex(net)[3][1] == r"Z^{3} = \left(W^{3}\right)^\top \operatorname{vec}\left(A^{2}\right) + W^{3}_{0}"
+    assert forward_latex(net)[3][1] == \
+        r"Z^{3} = \left(W^{3}\right)^\top \operatorname{vec}\left(A^{2}\right) + W^{3}_{0}"
     text = net.latex()
     assert r"{\frac{\partial \operatorname{loss}}{\partial \operatorname{vec}\left(A^{2}\right)}} = " \
            r"\underset{8 \times 3}{\frac{\partial Z^{3}}{\partial \operatorname{vec}\left(A^{2}\right)}}" in text
@@ -328,7 +330,8 @@ def test_max_pooling_states_the_tie_rule_and_marks_the_first_maximum():
     and backpropagation routes the gradient there (numpy's argmax also takes the first)."""
     import numpy as np
     net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
-    assert net.formula("A2", "A1").latex().endswith(r"\operatorname*{argmax}\text{: the first maximum (row-major) on a tie}")
+    tie = r"\operatorname*{argmax}\text{: the first maximum (row-major) on a tie}"
+    assert net.formula("A2", "A1").latex().endswith(tie)
     assert r"\text{: the first maximum (row-major) on a tie}" in net.formula("L", "Z1").latex()
     text = net.latex()
     assert r"= \max\left(\underline{1}, 0, 1, 0, 0, 0, 0, 0, 0\right) = 1" in text

@@ -135,9 +135,9 @@ def corner_block(net, of: str, wrt: str, sizes, height: str, label_size: str | N
     lhs, block = partial(of, wrt, read_flat(net, wrt)), r"Its entries are too wide to write out at normal size.\par"
     for n in sorted(set(sizes)):
         start = interior_column(net, of, wrt, n)
+        column = to_latex(entries(net, of, [start])[0][1])
         intro = "Its first rows and columns, and the last:" if not start else \
-            rf"Its first rows, its columns from ${to_latex(entries(net, of, [start])[0][1])}$ on (the first hold only " \
-            "zero padding), and the last:"
+            rf"Its first rows, its columns from ${column}$ on (the first hold only zero padding), and the last:"
         block = (rf"\bestfit[{intro}]{{{height}}}"
                  rf"{{{lhs} = {jacobian_matrix(net, of, wrt, n, first_column=start, label_size=label_size)}}}"
                  rf"{{{block}}}")

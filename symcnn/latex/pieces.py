@@ -234,6 +234,7 @@ def pattern_block(net, of: str, wrt: str, max_width: float, max_height: float) -
     mask = nonzero(formula, range(shown_rows), range(shown_cols))
     what = "all of it" if (shown_rows, shown_cols) == (rows, cols) else \
         f"its first {shown_rows} rows and {shown_cols} columns"
-    return "\n".join([rf"Which entries of ${slashed(of, wrt, read_flat(net, wrt))}$ can be nonzero ({what}; a row for each entry of "
+    name = slashed(of, wrt, read_flat(net, wrt))
+    return "\n".join([rf"Which entries of ${name}$ can be nonzero ({what}; a row for each entry of "
                       rf"${tensor_latex(wrt)}$, a column for each entry of ${tensor_latex(of)}$):\par",
                       r"{\centering " + pattern_latex(mask, cell) + r"\par}"])
