@@ -59,15 +59,18 @@ def course_matrix(graph, of: str, wrt: str) -> sympy.Matrix:
     return sympy.Matrix(rows, columns, lambda r, c: course_entry(graph, of, wrt, r, c))
 
 
+def softmax_numbers(scores) -> np.ndarray:
+    """``softmax`` of an array of exact numbers, exactly (``e^{s_k} / sum_j e^{s_j}``), in its shape."""
+    exponentials = np.vectorize(sympy.exp, otypes=[object])(np.asarray(scores, dtype=object))
+    return exponentials / sum(exponentials.flat)
+
+
 def course_values(graph, values: dict) -> dict:
     """``{A^L_k symbol: softmax(Z^L)_k, y_k symbol: y_k}`` from the derivation's exact values
     (its ``A^L`` is ``Z^L``), to put numbers into :func:`course_entry`."""
     output = softmax_output(graph)
-    scores = np.asarray(values[output], dtype=object).ravel()
-    exponentials = [sympy.exp(s) for s in scores]
-    total = sum(exponentials)
-    result = {_symbol(output, k): e / total for k, e in enumerate(exponentials, 1)}
-    result.update({_symbol("y", k): v for k, v in enumerate(np.asarray(values["y"], dtype=object).ravel(), 1)})
+    result = {_symbol(output, k): p for k, p in enumerate(softmax_numbers(values[output]).flat, 1)}
+    result.update({_symbol("y", k): v for k, v in enumerate(np.asarray(values["y"], dtype=object).flat, 1)})
     return result
 
 

@@ -25,7 +25,7 @@ from .formulas import ACTIVATION_LATEX, LAYER_NAMES, partial, shape_latex, slash
 from .layout import equation_chain, estimated_width
 from .matrices import DEFAULT_MAX_SIZE, chosen, grid_latex, table_latex
 from .printer import entry_latex, tensor_latex, to_latex
-from .softmax import course_matrix, course_values, softmax_factor, softmax_output
+from .softmax import course_matrix, course_values, softmax_factor, softmax_numbers, softmax_output
 
 DIGITS = 4
 
@@ -180,8 +180,7 @@ def _loss_step(net, values, output: str) -> Step:
     y = values["y"]
     if net.spec.loss == "cross_entropy":
         scores = softmax_aliases(net).get(output, output)
-        exponentials = np.vectorize(sympy.exp, otypes=[object])(values[output])
-        softmax = exponentials / sum(exponentials.flat)
+        softmax = softmax_numbers(values[output])
         label = int(np.flatnonzero(np.array([v == 1 for v in y.flat]))[0]) + 1 if sum(y.flat) == 1 else None
         function = rf"\operatorname{{softmax}}\left({tensor_latex(scores)}\right)"
         # the course names the softmax A^L; after another activation it stays softmax(A^L)
