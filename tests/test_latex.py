@@ -308,6 +308,7 @@ def test_one_letter_one_range_on_a_line():
     net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
     assert net.formula("L", "A2").latex().endswith(
         r"i = 1, \dots, 8,\quad \operatorname{vec}\left(A^{2}\right)_{4(c-1)+2(p-1)+q} = A^{2}_{c,p,q}")
+    checked = 0
     for spec in ("pool_softmax.toml", "digits_cnn.toml", "lenet5.toml"):
         net = symcnn.load(DERIVATIONS / spec)
         for of, wrt in [*((rule.of, None) for rule in net.rules), *((f, w) for f in net.flow[1:]
@@ -323,6 +324,8 @@ def test_one_letter_one_range_on_a_line():
                     others = " ".join([equation, *[n for n in notes if n != note]])
                     used = set(re.findall(r"(?<![a-zA-Z\\])([a-z])(?![a-zA-Z])", others))
                     assert not letters & used, (spec, of, wrt, letters & used)
+                    checked += 1
+    assert checked >= 12, checked  # dZ/dvec(A), dZ/dW, dloss/dvec(A), dloss/dW of each network's dense layer
 
 
 def test_max_pooling_states_the_tie_rule_and_marks_the_first_maximum():
