@@ -20,7 +20,7 @@ from .gradcheck import check_gradient
 from .exercises import KINDS
 from .grade.commands import exercise_command, grade_command
 from .errors import SymcnnError
-from .latex import DEFAULT_MAX_SIZE, FRAGMENT_KINDS, build_pdf
+from .latex import DEFAULT_MAX_SIZE, FRAGMENT_KINDS, build_pdf, elided_factors
 from .network import Network, load
 from .parse.source import MAX_ANSWER_BYTES
 from .runs import check_params, load_run, output_folder
@@ -261,6 +261,11 @@ def _derive(args) -> int:
         text = net.fragment(args.fragment, max_size=args.max_size)
     else:
         text = (net.slides if args.beamer else net.latex)(max_size=args.max_size)
+        elided = elided_factors(net, args.max_size)
+        if elided:  # for the one deriving, not in the students' document
+            print(f"symcnn: {len(elided)} chain-rule factor{'s are' if len(elided) > 1 else ' is'} larger than "
+                  f"--max-size {args.max_size} and shown by first rows and columns; symcnn derive --max-size N "
+                  "writes up to N where they fit", file=sys.stderr)
     if args.output is None:
         sys.stdout.write(text)
         return 0

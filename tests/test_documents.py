@@ -156,3 +156,93 @@ def test_derive_rejects_bad_requests_in_one_line(arguments, message, capsys):
     assert main(["derive", str(DERIVATIONS / "seed_1d.toml"), *arguments]) == 2
     error = capsys.readouterr().err
     assert error.startswith("symcnn: error: ") and message in error and error.count("\n") == 1, error
+
+
+def test_no_text_for_the_tool_user_in_students_documents(generated, tmp_path, capsys):
+    """How to ask for more of a factor is said on stderr, to the one deriving, not in the .tex."""
+    for (stem, kind), text in generated.items():
+        body = text.split(r"\begin{document}")[1]
+        assert "symcnn" not in body and "--max-size" not in body, (stem, kind)
+        if kind == "document":
+            assert "for this frame" not in body, stem
+    assert main(["derive", str(DERIVATIONS / "digits_cnn.toml"), "-o", str(tmp_path / "digits.tex")]) == 0
+    streams = capsys.readouterr()
+    assert streams.out == f"wrote {tmp_path / 'digits.tex'}\n"
+    assert streams.err == ("symcnn: 6 chain-rule factors are larger than --max-size 12 and shown by first rows and "
+                           "columns; symcnn derive --max-size N writes up to N where they fit\n")
+    assert main(["derive", str(DERIVATIONS / "seed_1d.toml"), "--beamer", "-o", str(tmp_path / "seed.tex")]) == 0
+    assert capsys.readouterr().err == ""  # everything written out
+
+
+def test_drawings_only_where_structure_teaches(generated):
+    """A convolution's band and a pooling's routing are drawn; a dense, diagonal or bias Jacobian is said
+    in words (no black rectangle, no strip a few points high)."""
+    drawn = lambda text: re.findall(r"Which entries of \$(.*?)\$ can be nonzero", text)
+    assert drawn(generated["pool_softmax", "document"]) == [r"\partial Z^{1} / \partial W^{1}",  # 18 x 50: all of it
+                                                            r"\partial A^{2} / \partial A^{1}"]
+    # a weight Jacobian's first rows and columns would be a black block (one filter meets every output)
+    assert drawn(generated["digits_cnn", "document"]) == [r"\partial A^{2} / \partial A^{1}"]
+    assert drawn(generated["lenet5", "document"]) == [
+        r"\partial A^{2} / \partial A^{1}", r"\partial Z^{3} / \partial A^{2}", r"\partial A^{4} / \partial A^{3}"]
+    digits = generated["digits_cnn", "document"]
+    assert (r"$\partial Z^{3} / \partial \operatorname{vec}\left(A^{2}\right)$ is $128 \times 10$ and dense: every "
+            r"entry can be nonzero") in digits
+    assert r"$\partial A^{1} / \partial Z^{1}$ is $512 \times 512$ and diagonal" in digits
+
+
+def test_a_single_column_has_no_label_inside_its_bracket_and_the_total_is_labelled():
+    from symcnn.latex import jacobian_matrix
+    from symcnn.latex.content import network_rows
+    seed = symcnn.load(DERIVATIONS / "seed_1d.toml")
+    column = jacobian_matrix(seed, "Z2", "W2")  # 5 x 1, its rows labelled W^2_1 ... W^2_5
+    assert r"\overset" not in column and column.count("W^{2}_{") == 5
+    assert r"\overset{Z^{1}_{1}}" in jacobian_matrix(seed, "Z1", "W1")
+    # pool_softmax: W1 2 x 1 x 3 x 3 and b1 2, W3 8 x 3 and b3 3
+    assert network_rows(symcnn.load(DERIVATIONS / "pool_softmax.toml"))[-2:] == [
+        ("loss", "cross entropy", "", "", ""), ("", "", "", "in total", f"{18 + 2 + 24 + 3}")]
+
+
+def test_gradients_in_numbers_say_how_their_shape_and_the_chain_s_column_agree(generated):
+    text = generated["pool_softmax", "document"]
+    numbers = text[text.index(r"\subsection*{Backpropagation in numbers}"):]
+    assert ("It is in its tensor's shape; the chain rule's $24 \\times 1$ column lists the same entries in "
+            "row-major order (channel, row, column).") in numbers
+    assert "Each gradient is in its tensor's shape" in numbers
+    assert "chain rule's $18 \\times 1$ column" in numbers  # W^1: 2 x 1 x 3 x 3
+    assert "chain rule's $3 \\times 1$" not in numbers  # b^3 is a column already
+
+
+def test_no_corner_shows_only_padding(generated):
+    """LeNet-5's dZ1/dW1 (padding 2): its first 10 columns (Z^1_{1,1,1..10}) meet only padding in its first
+    rows, so its corner starts at Z^1_{1,3,3}, the first output whose 5 x 5 window is inside the image."""
+    from symcnn.latex.pieces import interior_column
+    lenet = generated["lenet5", "document"]
+    assert (r"Its first rows, its columns from $Z^{1}_{1,3,3}$ on (the first hold only zero padding), "
+            r"and the last:") in lenet
+    assert r"\left[\begin{array}{cccccccccccc} \cdots & \overset{Z^{1}_{1,3,3}}{X_{1,1}} & " in lenet
+    net = symcnn.load(DERIVATIONS / "lenet5.toml")
+    assert interior_column(net, "Z1", "W1", 12) == 2 * 28 + 2 and interior_column(net, "Z1", "b1", 12) == 0
+    assert interior_column(net, "Z3", "W3", 12) == 0  # no padding
+
+
+@needs_tex
+@needs_beamer
+def test_column_labels_on_slides_are_at_least_7_pt(tmp_path):
+    """The seed's dZ1/dW1 on a frame: with the slides' label size the labels' indices are 7 pt fonts (pdftotext's
+    boxes are 0.885 of the font size), in script style they are 6 pt."""
+    from symcnn.latex import jacobian_matrix
+    from symcnn.latex.layout import SLIDE_LABELS
+    seed = symcnn.load(DERIVATIONS / "seed_1d.toml")
+    frame = ("\\documentclass[aspectratio=169,11pt]{beamer}\n\\usepackage{amsmath}\n\\begin{document}\n"
+             "\\begin{frame}\\[ %s \\]\\end{frame}\n\\end{document}\n")
+    sizes = {}
+    for name, size in (("slide", SLIDE_LABELS), ("paper", None)):
+        tex = tmp_path / f"{name}.tex"
+        tex.write_text(frame % jacobian_matrix(seed, "Z1", "W1", label_size=size))
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", tex.name], cwd=tmp_path, capture_output=True,
+                       check=True)
+        boxes = subprocess.run(["pdftotext", "-bbox", str(tex.with_suffix(".pdf")), "-"], capture_output=True,
+                               text=True, check=True).stdout
+        sizes[name] = min(float(y1) - float(y0) for y0, y1 in re.findall(
+            r'<word xMin="[^"]+" yMin="([^"]+)" xMax="[^"]+" yMax="([^"]+)">[^<]', boxes)) / 0.885
+    assert sizes["slide"] >= 6.95 and sizes["paper"] < 6.5, sizes

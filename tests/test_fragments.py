@@ -15,7 +15,8 @@ BARE = "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n%s\n
 REQUESTS = {
     "seed_1d.toml": ["jacobian:Z1,W1", "chain:W1", "chain:W1,full", "formula:L,W1", "formula:Z1", "gradient:W1",
                      "pattern:Z1,W1", "forward", "table:Z1", "worked:Z1"],
-    "pool_softmax.toml": ["jacobian:A2,A1", "worked:Z1", "worked:A2", "table:L", "pattern:A2,A1"],
+    "pool_softmax.toml": ["jacobian:A2,A1", "worked:Z1", "worked:A2", "table:L", "pattern:A2,A1", "table:A3",
+                          "formula:L,A3", "jacobian:A3,Z3"],
     "lenet5.toml": ["jacobian:Z1,W1", "chain:W3,full", "formula:L,Z1", "pattern:Z3,W3"],
 }
 
@@ -42,7 +43,12 @@ def test_fragments_are_what_they_say(fragments):
         r"\[ \frac{\partial \operatorname{loss}}{\partial W^{1}_{k}} = \sum_{i=1}^{5} X_{i+k-2} \delta^{1}_{i}")
     assert fragments["seed_1d.toml", "chain:W1,full"].count(r"\frac") == 1 + 5  # dZ1/dW1 . dA1/dZ1 . dZ2/dA1 . dA2/dZ2 . dloss/dA2
     assert r"= 1 \cdot 0 + 2 \cdot 1 + \left(-1\right) \cdot 0 = 2" in fragments["seed_1d.toml", "worked:Z1"]
-    assert r"\max\left(1, 0, 1, 0, 0, 0, 0, 0, 0\right) = 1" in fragments["pool_softmax.toml", "worked:A2"]
+    assert r"\max\left(\underline{1}, 0, 1, 0, 0, 0, 0, 0, 0\right) = 1" in fragments["pool_softmax.toml", "worked:A2"]
+    # the course's A^3 = softmax(Z^3) (Z^3 = (3, 3, 0)): e^3 / (2 e^3 + 1) = 0.4879, 1 / (2 e^3 + 1) = 0.02429
+    assert fragments["pool_softmax.toml", "table:A3"] == \
+        "\\[ A^{3} = \\begin{bmatrix} 0.4879 \\\\ 0.4879 \\\\ 0.02429 \\end{bmatrix} \\]\n"
+    assert r"= -\frac{y_{k}}{A^{3}_{k}}" in fragments["pool_softmax.toml", "formula:L,A3"]
+    assert r"A^{3}_{1} \left(1 - A^{3}_{1}\right) & - A^{3}_{1} A^{3}_{2}" in fragments["pool_softmax.toml", "jacobian:A3,Z3"]
     # LeNet-5's dZ1/dW1 (150 x 4704): its first rows and columns from the general formula, dots, the last
     lenet = fragments["lenet5.toml", "jacobian:Z1,W1"]
     assert r"\cdots" in lenet and r"\boxed{X_{-1,-1}}" in lenet and r"W^{1}_{6,5,5}" in lenet

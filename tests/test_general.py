@@ -143,8 +143,8 @@ def test_softmax_cross_entropy_and_the_activations_course_forms():
     net = symcnn.Network({"input": [3], "loss": "cross_entropy", "layers": [
         {"type": "dense", "units": 3, "activation": "sigmoid"}, {"type": "dense", "units": 2, "activation": "tanh"},
         {"type": "dense", "units": 2}]})
-    # A^3 = Z^3 (no activation): the course's softmax(Z^L)_k - y_k
-    assert net.formula("L", "A3").latex(ranges=False).endswith(r"= \operatorname{softmax}\left(Z^{3}\right)_{k} - y_{k}")
+    # no activation: the course's A^3 = softmax(Z^3), so dloss/dA^3_k = -y_k / A^3_k (symcnn.latex.softmax)
+    assert net.formula("L", "A3").latex(ranges=False).endswith(r"= -\frac{y_{k}}{A^{3}_{k}}")
     sigmoid = net.formula("A1", "Z1").latex(ranges=False)
     assert sigmoid.endswith(r"\sigma\left(Z^{1}_{j}\right) \left(1 - \sigma\left(Z^{1}_{j}\right)\right)")
     assert r"1 - \tanh^{2}{\left(Z^{2}_{j} \right)}" in net.formula("A2", "Z2").latex(ranges=False)
@@ -156,7 +156,8 @@ def test_pooling_routes_to_the_first_maximum_of_its_window():
     assert r"\operatorname*{argmax}_{1 \le a, b \le 2} A^{1}_{f,2m+a-2,2n+b-2}" in text
     assert text.endswith(r"\frac{\partial \operatorname{loss}}{\partial A^{2}_{f,m,n}}")
     flattened = net.formula("L", "A2").latex()
-    assert r"\operatorname{vec}\left(A^{2}\right)_{16(c-1)+4(i-1)+j} = A^{2}_{c,i,j}" in flattened
+    # its own i is vec(A^2)'s position: the ordering names the entry with other letters
+    assert r"\operatorname{vec}\left(A^{2}\right)_{16(c-1)+4(p-1)+q} = A^{2}_{c,p,q}" in flattened
 
 
 def test_at_takes_the_written_indices(seed):

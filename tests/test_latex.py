@@ -8,7 +8,8 @@ import pytest
 import sympy
 
 import symcnn
-from symcnn.latex import build_pdf, forward_latex, jacobian_matrix, partial, to_latex
+from symcnn.latex import (build_pdf, formula_parts, forward_latex, gradient_column, jacobian_matrix, partial,
+                          to_latex)
 from symcnn.latex.layout import escape_text, estimated_width
 from symcnn.latex.matrices import grid_latex
 from symcnn.latex.worked import backward_values, number
@@ -84,26 +85,67 @@ def test_the_full_chain_goes_through_pooling_and_the_dense_layer():
     text = net.latex()
     full = re.search(r"In full, for the first parameter:\n\\\[ (.*?) \\\]", text, re.S).group(1)
     steps = [("L", "W1"), ("Z1", "W1"), ("A1", "Z1"), ("A2", "A1"), ("Z3", "A2"), ("A3", "Z3"), ("L", "A3")]
-    at = [full.find(partial(of, wrt)) for of, wrt in steps]
+    at = [full.find(partial(of, wrt, flat=wrt == "A2")) for of, wrt in steps]
     assert -1 not in at and at == sorted(at), at
     assert r"\underset{512 \times 128}{\frac{\partial A^{2}}{\partial A^{1}}}" in full
-    assert r"\underset{128 \times 10}{\frac{\partial Z^{3}}{\partial A^{2}}}" in full
+    # the dense layer reads A^2 (8 x 4 x 4) flattened: its factor is by vec(A^2)
+    assert r"\underset{128 \times 10}{\frac{\partial Z^{3}}{\partial \operatorname{vec}\left(A^{2}\right)}}" in full
     assert r"\paragraph{$\partial A^{2} / \partial A^{1}$: $512 \times 128$}" in text
 
 
-def test_course_forms_softmax_of_Z_sigma_and_tanh():
+def test_course_forms_softmax_sigma_and_tanh():
+    """The course's softmax: A^L = softmax(Z^L), dloss/dA^L = -y / A^L, dA^L/dZ^L = diag(A^L) - A^L (A^L)^T,
+    delta^L = A^L - y (the derivation's own A^L = Z^L never shows)."""
     net = symcnn.Network({"input": [3], "loss": "cross_entropy", "layers": [
         {"type": "dense", "units": 3, "activation": "sigmoid"}, {"type": "dense", "units": 2, "activation": "tanh"},
         {"type": "dense", "units": 2}]})
-    assert net.formula("L", "Z3").latex(ranges=False).endswith(
-        r"= \operatorname{softmax}\left(Z^{3}\right)_{j} - y_{j}")
-    assert "softmax(Z3)[j] - y[j]" in str(net.formula("L", "Z3"))
+    assert net.formula("L", "Z3").latex(ranges=False) == \
+        r"\delta^{3}_{j} = \frac{\partial \operatorname{loss}}{\partial Z^{3}_{j}} = A^{3}_{j} - y_{j}"
+    assert net.formula("L", "A3").latex() == \
+        r"\frac{\partial \operatorname{loss}}{\partial A^{3}_{k}} = -\frac{y_{k}}{A^{3}_{k}} \qquad k = 1, 2"
+    assert net.formula("A3", "Z3").latex(ranges=False) == (r"\frac{\partial A^{3}_{j}}{\partial Z^{3}_{k}} = "
+                                                           r"A^{3}_{j} \left(\mathbf{1}\left[j = k\right] - A^{3}_{k}\right)")
+    assert r"\operatorname{diag}\left(A^{3}\right) - A^{3} \left(A^{3}\right)^\top" in net.formula("A3", "Z3").latex()
+    assert net.formula("A3").latex(ranges=False).startswith(r"A^{3}_{j} = \operatorname{softmax}\left(Z^{3}\right)_{j}")
+    assert net.formula("L").latex() == r"\operatorname{loss} = -\sum_{k=1}^{2} y_{k} \log A^{3}_{k}"
+    assert [equation for _, equation, _ in forward_latex(net)][-3:] == [
+        r"Z^{3} = \left(W^{3}\right)^\top A^{2} + W^{3}_{0}", r"A^{3} = \operatorname{softmax}\left(Z^{3}\right)",
+        r"\operatorname{loss}\left(A^{3}, y\right) = -\sum_{k=1}^{2} y_{k} \log A^{3}_{k}"]
     assert net.formula("A1", "Z1").latex(ranges=False).endswith(
         r"\sigma\left(Z^{1}_{j}\right) \left(1 - \sigma\left(Z^{1}_{j}\right)\right)")
     assert r"1 - \tanh^{2}{\left(Z^{2}_{j} \right)}" in net.formula("A2", "Z2").latex(ranges=False)
-    # entry by entry, as a document writes dloss/dA^3 out: softmax(Z^3)_k - y_k, not -y_k + e^{...}
-    text = jacobian_matrix(net, "L", "A3")
-    assert r"\operatorname{softmax}\left(Z^{3}\right)_{1} - y_{1}" in text and "logsumexp" not in text
+    # entry by entry, as a document writes the factors out
+    assert jacobian_matrix(net, "L", "A3") == \
+        r"\begin{bmatrix} - \frac{y_{1}}{A^{3}_{1}} \\ - \frac{y_{2}}{A^{3}_{2}} \end{bmatrix}"
+    softmax = jacobian_matrix(net, "A3", "Z3")
+    assert r"A^{3}_{1} \left(1 - A^{3}_{1}\right)" in softmax and r"- A^{3}_{1} A^{3}_{2}" in softmax
+    column = gradient_column(net, "b3")
+    assert r"A^{3}_{1} - y_{1}" in column and "softmax" not in column and "logsumexp" not in column
+
+
+def test_softmax_numbers_are_the_course_formulas_in_numpy():
+    """The worked numbers of pool_softmax against numpy: A^3 = softmax(Z^3), dloss/dA^3 = -y / A^3,
+    dA^3/dZ^3 = diag(A^3) - A^3 (A^3)^T, and their product delta^3 = A^3 - y."""
+    import numpy as np
+    from symcnn.latex.worked import factor_numbers
+    net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
+    z = np.array(net.evaluate()["Z3"], dtype=float).ravel()
+    a, y = np.exp(z) / np.exp(z).sum(), np.array([0.0, 1.0, 0.0])
+    gradients = backward_values(net)
+    as_float = lambda m: np.array(m, dtype=float)
+    assert np.allclose(as_float(gradients["A3"]), -y / a)
+    assert np.allclose(as_float(gradients["Z3"]), a - y)
+    jacobian = as_float(factor_numbers(net, "A3", "Z3"))
+    assert np.allclose(jacobian, np.diag(a) - np.outer(a, a))
+    assert np.allclose(jacobian @ as_float(factor_numbers(net, "L", "A3")).ravel(), a - y)
+    text = net.latex()
+    shown = re.search(r"A\^\{3\} = \\operatorname\{softmax\}\\left\(Z\^\{3\}\\right\) \\approx "
+                      r"\\begin\{bmatrix\} (\S+) \\\\ (\S+) \\\\ (\S+) \\end\{bmatrix\}", text).groups()
+    assert np.allclose([float(v) for v in shown], a, rtol=5e-4)
+    derivative = re.search(r"\\frac\{\\partial \\operatorname\{loss\}\}\{\\partial A\^\{3\}\} \\approx "
+                           r"\\begin\{bmatrix\} (\S+) \\\\ (\S+) \\\\ (\S+) \\end\{bmatrix\}", text).groups()
+    assert np.allclose([float(v) for v in derivative], -y / a, rtol=5e-4)
+    assert r"\frac{\partial \operatorname{loss}}{\partial A^{3}_{k}} = \operatorname{softmax}" not in text
 
 
 def test_long_sums_are_elided_term_by_term():
@@ -121,8 +163,7 @@ def test_numbers_are_exact_or_four_digits():
 def test_the_cross_entropy_is_a_number():
     net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
     text = net.latex()
-    loss = re.search(r"\\operatorname\{loss\} = -\\log \\operatorname\{softmax\}\\left\(Z\^\{3\}\\right\)_\{2\} "
-                     r"\\approx (\S+)", text).group(1)
+    loss = re.search(r"\\operatorname\{loss\} = -\\log A\^\{3\}_\{2\} \\approx (\S+)", text).group(1)
     value = net.evaluate()["L"][()]
     assert abs(float(loss) - float(value)) < 5e-4 * abs(float(value)) and len(loss) <= 7
     assert not re.search(r"\d\.\d{6,}", text), "no long decimals"
@@ -237,12 +278,75 @@ def test_latex_errors_are_reported_in_one_line(tmp_path):
         build_pdf(broken)
 
 
-def test_a_factor_too_large_to_write_out_says_how_to_ask_for_more():
-    """Past ``--max-size``, a document shows a factor's corner and says how to get more of it
-    (the shipped documents are up to date, see test_documents)."""
-    document = (DERIVATIONS / "digits_cnn.tex").read_text()
-    assert r"and the last (\texttt{symcnn derive --max-size N} writes up to $N$ where they fit):" in document
-    assert "--max-size" not in (DERIVATIONS / "seed_1d.tex").read_text()  # everything written out in full
+def test_a_pooling_output_of_one_entry_has_no_free_index():
+    """Axes of size 1 are left out of an entry's name, so their position is 1 in the window."""
+    net = symcnn.Network({"input": [4, 4], "layers": [{"type": "conv", "filters": 2, "size": 3, "padding": 1},
+                                                       {"type": "maxpool", "size": 4}]})
+    assert forward_latex(net)[2][1] == r"A^{2}_{c} = \max_{1 \le a \le 4,\ 1 \le b \le 4} A^{1}_{c,a,b}"
+    single = symcnn.Network({"input": [3], "layers": [{"type": "conv", "size": 3, "bias": False}]})
+    assert forward_latex(single)[0][1] == r"Z^{1}_{1} = \left(W^{1}\right)^\top X_{[1,2,3]}"
+    wide = symcnn.Network({"input": [4, 6], "layers": [{"type": "maxpool", "size": [4, 2]}]})
+    assert forward_latex(wide)[0][1] == r"A^{1}_{j} = \max_{1 \le a \le 4,\ 1 \le b \le 2} X_{a,2j+b-2}"
+
+
+def test_a_dense_layer_reads_its_input_as_vec_where_it_is_flattened(seed):
+    net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
+    assert forward_latex(net)[3][1] == \
+        r"Z^{3} = \left(W^{3}\right)^\top \operatorname{vec}\left(A^{2}\right) + W^{3}_{0}"
+    text = net.latex()
+    assert r"{\frac{\partial \operatorname{loss}}{\partial \operatorname{vec}\left(A^{2}\right)}} = " \
+           r"\underset{8 \times 3}{\frac{\partial Z^{3}}{\partial \operatorname{vec}\left(A^{2}\right)}}" in text
+    assert r"\paragraph{$\partial Z^{3} / \partial \operatorname{vec}\left(A^{2}\right)$: $8 \times 3$}" in text
+    assert r"\frac{\partial Z^{3}}{\partial A^{2}}" not in text and r"\top A^{2}" not in text
+    # a vector (the seed's 5 x 1 A^1) is read as it is
+    assert forward_latex(seed)[2][1] == r"A^{2} = \left(W^{2}\right)^\top A^{1}"
+    assert r"\operatorname{vec}" not in seed.latex()
+
+
+def test_one_letter_one_range_on_a_line():
+    """The vec ordering note never reuses a letter of the formula beside it (i = 1..8 and vec(A^2)_{..i..})."""
+    net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
+    assert net.formula("L", "A2").latex().endswith(
+        r"i = 1, \dots, 8,\quad \operatorname{vec}\left(A^{2}\right)_{4(c-1)+2(p-1)+q} = A^{2}_{c,p,q}")
+    checked = 0
+    for spec in ("pool_softmax.toml", "digits_cnn.toml", "lenet5.toml"):
+        net = symcnn.load(DERIVATIONS / spec)
+        for of, wrt in [*((rule.of, None) for rule in net.rules), *((f, w) for f in net.flow[1:]
+                                                                    for w in [*net.flow[:-1], *net.parameters])]:
+            try:
+                equation, notes = formula_parts(net.formula(of, wrt))
+            except symcnn.SymcnnError:
+                continue  # no such derivative
+            for note in notes:
+                flat = re.fullmatch(r".*= A\^\{\d\}_\{([a-z,]+)\}", note)
+                if flat:
+                    letters = set(flat.group(1).split(","))
+                    others = " ".join([equation, *[n for n in notes if n != note]])
+                    used = set(re.findall(r"(?<![a-zA-Z\\])([a-z])(?![a-zA-Z])", others))
+                    assert not letters & used, (spec, of, wrt, letters & used)
+                    checked += 1
+    assert checked >= 12, checked  # dZ/dvec(A), dZ/dW, dloss/dvec(A), dloss/dW of each network's dense layer
+
+
+def test_max_pooling_states_the_tie_rule_and_marks_the_first_maximum():
+    """pool_softmax's first window holds two 1s (A^1_{1,1,1} and A^1_{1,1,3}): the first is underlined,
+    and backpropagation routes the gradient there (numpy's argmax also takes the first)."""
+    import numpy as np
+    net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
+    tie = r"\operatorname*{argmax}\text{: the first maximum (row-major) on a tie}"
+    assert net.formula("A2", "A1").latex().endswith(tie)
+    assert r"\text{: the first maximum (row-major) on a tie}" in net.formula("L", "Z1").latex()
+    text = net.latex()
+    assert r"= \max\left(\underline{1}, 0, 1, 0, 0, 0, 0, 0, 0\right) = 1" in text
+    assert "on a tie, max pooling takes (and backpropagation routes the gradient to) the first maximum" in text
+    pooling = text[text.index(r"\paragraph{Layer 2: max pooling}"):text.index(r"\paragraph{Layer 3: dense}")]
+    table = re.search(r"A\^\{1\} = (\\begin\{bmatrix\}.*?\\end\{bmatrix\})", pooling).group(1)
+    assert table.count(r"\underline{") == 1
+    assert table.startswith(r"\begin{bmatrix} \underline{\mathbf{1}} & \mathbf{0} & \mathbf{1}")
+    window = np.array(net.evaluate()["A1"], dtype=float)[0, :3, :3]
+    assert np.unravel_index(np.argmax(window), window.shape) == (0, 0)
+    delta = np.array(backward_values(net)["A1"], dtype=float)[0]
+    assert delta[0, 0] != 0 and delta[0, 2] == 0
 
 
 def test_a_huge_factor_is_counted_on_columns_spread_over_it():

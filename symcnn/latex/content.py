@@ -11,10 +11,12 @@ import math
 from pathlib import Path
 
 from ..spec import describe
-from .formulas import backward_steps, chain_latex, formula_pieces, partial, shape_latex, slide_shape
+from .formulas import backward_steps, chain_latex, formula_pieces, partial, read_flat, shape_latex, slide_shape
 from .layout import display, notes_text
-from .pieces import MAX_TERMS, jacobian_matrix, pattern_block, size, structure_words
+from .pieces import (MAX_TERMS, draws, entries, interior_column, jacobian_matrix, pattern_block, size,
+                     structure_words)
 from .printer import to_latex
+from .softmax import softmax_output
 
 COMPACT = 6  # rows and columns of a Jacobian's corner when the written-out one does not fit
 
@@ -60,17 +62,20 @@ def factors(net) -> list[tuple[str, str]]:
 
 def network_rows(net, math=lambda text: f"${text}$") -> list[tuple[str, str, str, str, str]]:
     """The network table: ``(layer, type, details, output size, weights)`` per row, sizes as
-    the slides write them (``Z^1: 5 x 1``), the loss last."""
+    the slides write them (``Z^1: 5 x 1``), the loss, and last the weights in total."""
     spec = net.spec
     rows = [("input", math("X"), "", math(shape_latex(slide_shape(spec.input_shape))), "")]
     counts = spec.parameter_counts()
     for l, layer in enumerate(spec.layers, start=1):
         names = f"A^{{{l}}}" if layer.type == "maxpool" else f"Z^{{{l}}}, A^{{{l}}}"
         details = describe(layer, lambda sizes: math(shape_latex(sizes)))
+        if softmax_output(net) == f"A{l}":  # the course's A^L = softmax(Z^L)
+            details = details.replace("no activation", "softmax")
         rows.append((str(l), f"{layer.type} {math(names)}", details, math(shape_latex(slide_shape(layer.out_shape))),
                      f"{counts[l]:,}"))
     loss = spec.loss.replace("_", " ") if spec.loss else "none"
-    rows.append(("loss", loss, "" if spec.loss else "a forward pass only", "", f"{net.parameter_count():,}"))
+    rows.append(("loss", loss, "" if spec.loss else "a forward pass only", "", ""))
+    rows.append(("", "", "", "in total", f"{net.parameter_count():,}"))
     return rows
 
 
@@ -102,28 +107,44 @@ def backward_chain_displays(net) -> list[str]:
 
 
 def factor_body(net, of: str, wrt: str, max_size: int, height: str, pattern_size: tuple[float, float],
-                page: bool = False) -> str:
+                page: bool = False, label_size: str | None = None) -> str:
     """A chain-rule factor beyond its general formula: written out where it fits the page at
     normal size (and is at most ``height`` tall); otherwise, and always past ``max_size``
     entries a side, its structure in words, its first rows and columns (where those fit), and
     a drawing of its nonzero entries (``pattern_size``: the drawing's most width and height),
-    kept on one page with its caption (``page``, in a document)."""
+    kept on one page with its caption (``page``, in a document); column labels at ``label_size``
+    (:data:`~symcnn.latex.layout.SLIDE_LABELS` on slides)."""
     rows, cols = size(net, wrt), size(net, of)
-    lhs = partial(of, wrt)
+    lhs = partial(of, wrt, read_flat(net, wrt))
     words = structure_words(net, of, wrt) + r"\par"
-    drawing = (rf"\keepwith{{{pattern_size[1] + 40:g}pt}}" if page else "") + pattern_block(net, of, wrt, *pattern_size)
+    drawing = ""
+    if draws(net, of, wrt, *pattern_size):
+        drawing = (rf"\keepwith{{{pattern_size[1] + 40:g}pt}}" if page else "") + \
+            pattern_block(net, of, wrt, *pattern_size)
     if rows <= max_size and cols <= max_size:
-        return rf"\bestfit{{{height}}}{{{lhs} = {jacobian_matrix(net, of, wrt, max_size)}}}{{{words}" + "\n" + drawing + "}"
-    return "\n".join([words, corner_block(net, of, wrt, (max_size, COMPACT), height, hint=page), drawing])
+        matrix = jacobian_matrix(net, of, wrt, max_size, label_size=label_size)
+        return rf"\bestfit{{{height}}}{{{lhs} = {matrix}}}{{{words}" + "\n" + drawing + "}"
+    corner = corner_block(net, of, wrt, (max_size, COMPACT), height, label_size)
+    return "\n".join(filter(None, [words, corner, drawing]))
 
 
-def corner_block(net, of: str, wrt: str, sizes, height: str, hint: bool = False) -> str:
+def corner_block(net, of: str, wrt: str, sizes, height: str, label_size: str | None = None) -> str:
     """``d(of)/d(wrt)``'s first rows and columns (and the last), written out with at most
-    ``sizes[0]`` rows and columns where that fits, else ``sizes[1]``, else a sentence; with
-    ``hint`` (a document has room for it), how to ask for more of them."""
-    lhs, block = partial(of, wrt), r"Its entries are too wide to write out at normal size.\par"
-    more = r" (\texttt{symcnn derive --max-size N} writes up to $N$ where they fit)" if hint else ""
+    ``sizes[0]`` rows and columns where that fits, else ``sizes[1]``, else a sentence; column
+    labels at ``label_size``."""
+    lhs, block = partial(of, wrt, read_flat(net, wrt)), r"Its entries are too wide to write out at normal size.\par"
     for n in sorted(set(sizes)):
-        block = (rf"\bestfit[Its first rows and columns, and the last{more}:]{{{height}}}"
-                 rf"{{{lhs} = {jacobian_matrix(net, of, wrt, n)}}}{{{block}}}")
+        start = interior_column(net, of, wrt, n)
+        column = to_latex(entries(net, of, [start])[0][1])
+        intro = "Its first rows and columns, and the last:" if not start else \
+            rf"Its first rows, its columns from ${column}$ on (the first hold only zero padding), and the last:"
+        block = (rf"\bestfit[{intro}]{{{height}}}"
+                 rf"{{{lhs} = {jacobian_matrix(net, of, wrt, n, first_column=start, label_size=label_size)}}}"
+                 rf"{{{block}}}")
     return block
+
+
+def elided_factors(net, max_size: int) -> list[tuple[str, str]]:
+    """The chain-rule factors a document shows only by their first rows and columns (more
+    than ``max_size`` of either): the command says on stderr how to ask for more of them."""
+    return [(of, wrt) for of, wrt in factors(net) if max(size(net, wrt), size(net, of)) > max_size]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from .content import (backward_chain_displays, chain_display, factor_body, factors, formula_display,
                       named_gradients, network_rows, network_title, size_note, written_entries)
-from .formulas import forward_latex, partial, shape_latex, slashed
+from .formulas import forward_latex, partial, read_flat, shape_latex, slashed
 from .layout import MACROS, escape_text
 from .matrices import DEFAULT_MAX_SIZE
 from .pieces import chain_matrices, chain_padding, gradient_column, is_small, size
@@ -103,12 +103,14 @@ def chain_section(net) -> str:
 def factors_section(net, max_size: int) -> str:
     """Each local Jacobian of the chain rules once: its shape, general formula, and the matrix
     written out where it fits (its structure where it does not)."""
-    parts = [heading("The factors of the chain rule")]
+    parts = []
     for of, wrt in factors(net):
         rows, cols = size(net, wrt), size(net, of)
-        shape = rf"${slashed(of, wrt)}$: ${shape_latex((rows, cols))}$"
+        shape = rf"${slashed(of, wrt, read_flat(net, wrt))}$: ${shape_latex((rows, cols))}$"
         # the heading, the formula and the written-out matrix (or the start of its structure) together
         room = f"{min(100 + 16 * rows, 400)}pt" if rows <= max_size and cols <= max_size else "0.35\\textheight"
+        if not parts:  # the section's heading stays with its first factor
+            parts.append(heading("The factors of the chain rule", room=f"\\dimexpr {room} + 40pt\\relax"))
         parts += [heading(shape, "paragraph", room), formula_display(net.formula(of, wrt), WIDTH),
                   factor_body(net, of, wrt, max_size, r"0.8\textheight", PATTERN, page=True)]
     return "\n".join(parts)

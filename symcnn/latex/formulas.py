@@ -12,20 +12,36 @@ import math
 import sympy
 
 from ..derive.display import shown
+from ..indexed import FirstMax
 from .printer import NotationPrinter, entry_latex, factor_rank, index_latex, tensor_latex
+from .softmax import softmax_output, softmax_pieces
 
 ACTIVATION_LATEX = {"none": "", "relu": r"\operatorname{ReLU}", "sigmoid": r"\sigma", "tanh": r"\tanh"}
 LAYER_NAMES = {"conv": "convolution", "maxpool": "max pooling", "dense": "dense"}
 
 
-def partial(of: str, wrt: str) -> str:
-    """``\\frac{\\partial Z^{1}}{\\partial W^{1}}``; the loss is ``\\operatorname{loss}``."""
-    return rf"\frac{{\partial {tensor_latex(of)}}}{{\partial {tensor_latex(wrt)}}}"
+def partial(of: str, wrt: str, flat: bool = False) -> str:
+    """``\\frac{\\partial Z^{1}}{\\partial W^{1}}``; the loss is ``\\operatorname{loss}``; with
+    ``flat``, ``wrt`` is read flattened: ``\\partial \\operatorname{vec}(A^{2})``."""
+    return rf"\frac{{\partial {tensor_latex(of)}}}{{\partial {_read(wrt, flat)}}}"
 
 
-def slashed(of: str, wrt: str) -> str:
+def slashed(of: str, wrt: str, flat: bool = False) -> str:
     """``\\partial Z^{1} / \\partial W^{1}``: a derivative in running text or a heading."""
-    return rf"\partial {tensor_latex(of)} / \partial {tensor_latex(wrt)}"
+    return rf"\partial {tensor_latex(of)} / \partial {_read(wrt, flat)}"
+
+
+def _read(name: str, flat: bool) -> str:
+    return entry_latex(f"vec({name})", None) if flat else tensor_latex(name)
+
+
+def read_flat(graph, name: str) -> bool:
+    """Whether a dense layer reads ``name`` flattened, as ``vec(name)`` (row-major: channel,
+    row, column), because more than one of its axes is written."""
+    for l, layer in enumerate(graph.spec.layers, start=1):
+        if layer.type == "dense" and name == ("X" if l == 1 else f"A{l - 1}"):
+            return sum(graph.general.kept(name)) > 1
+    return False
 
 
 def shape_latex(shape) -> str:
@@ -41,16 +57,21 @@ def slide_shape(shape) -> tuple[int, ...]:
 
 def softmax_aliases(graph) -> dict:
     """``{"A<L>": "Z<L>"}`` when the last layer has no activation: the course's ``softmax(Z^L)``."""
-    layers = graph.spec.layers
-    if graph.spec.loss == "cross_entropy" and layers[-1].type != "maxpool" and layers[-1].activation == "none":
-        return {f"A{len(layers)}": f"Z{len(layers)}"}
-    return {}
+    output = softmax_output(graph)
+    return {output: "Z" + output[1:]} if output else {}
 
 
 def course_printing(graph) -> dict:
     """The printer settings that write a network's entries as the course does: the softmax
     gradient as ``softmax(Z^L)_k - y_k``."""
     return {"softmax_entries": True, "aliases": softmax_aliases(graph)}
+
+
+def document_printing(graph) -> dict:
+    """:func:`course_printing` with the softmax as the last activation, as documents print
+    it (:mod:`~symcnn.latex.softmax`): ``delta^L_k = A^L_k - y_k``."""
+    output = softmax_output(graph)
+    return {**course_printing(graph), "softmax_outputs": frozenset([output] if output else [])}
 
 
 # -- chain rules ------------------------------------------------------------------------------
@@ -60,9 +81,10 @@ def _size(graph, name: str) -> int:
 
 
 def factor_latex(graph, of: str, by: str, shapes: bool = True, deltas: bool = False) -> str:
-    """``d(of)/d(by)`` with its shape ``size(by) x size(of)`` under it; with ``deltas``,
-    ``dloss/dZ^l`` is written ``\\delta^l``."""
-    fraction = rf"\delta^{{{by[1:]}}}" if deltas and of == "L" and by.startswith("Z") else partial(of, by)
+    """``d(of)/d(by)`` with its shape ``size(by) x size(of)`` under it (``vec(by)`` where a
+    dense layer reads ``by`` flattened); with ``deltas``, ``dloss/dZ^l`` is written ``\\delta^l``."""
+    fraction = rf"\delta^{{{by[1:]}}}" if deltas and of == "L" and by.startswith("Z") else \
+        partial(of, by, read_flat(graph, by))
     return rf"\underset{{{shape_latex((_size(graph, by), _size(graph, of)))}}}{{{fraction}}}" if shapes else fraction
 
 
@@ -108,19 +130,37 @@ def formula_parts(formula) -> tuple[str, list[str]]:
     return f"{lhs} = " + " ".join(pieces), notes
 
 
+TIE_NOTE = r"\operatorname*{argmax}\text{: the first maximum (row-major) on a tie}"
+
+
 def formula_pieces(formula) -> tuple[str, list[str], list[str]]:
     """``(lhs, right-hand side in pieces, notes)``: the pieces are the right-hand side's top-level
-    terms or factors (a sum's signs attached to the first), where a long formula may break."""
+    terms or factors (a sum's signs attached to the first), where a long formula may break.
+    The course's softmax convention replaces the formulas it changes (:mod:`~symcnn.latex.softmax`);
+    a max-pooling route states the tie rule."""
+    course = softmax_pieces(formula)
+    if course is not None:
+        return course
     view = shown(formula)
-    printer = NotationPrinter({"aliases": softmax_aliases(formula.derivation.graph)})
+    printer = NotationPrinter(document_printing(formula.derivation.graph))
     of = tensor_latex("L") if view.of is None else printer.doprint(view.of)
     lhs = of if view.wrt is None else rf"\frac{{\partial {of}}}{{\partial {printer.doprint(view.wrt)}}}"
     if view.named is not None:
         lhs = f"{printer.doprint(view.named)} = {lhs}"
     notes = [_range_note(printer, *group) for group in view.ranges]
     notes += [_zero_note(*zero) for zero in view.zero_outside]
-    notes += [_flat_note(*flat) for flat in view.flattened]
+    taken = {s.name for e in (view.expression, view.of, view.wrt) if e is not None for s in e.atoms(sympy.Symbol)}
+    notes += [_flat_note(name, _fresh(letters, taken), steps) for name, letters, steps in view.flattened]
+    if view.expression.has(FirstMax):
+        notes.append(TIE_NOTE)
     return lhs, _pieces(printer, sympy.factor_terms(view.expression)), notes
+
+
+def _fresh(letters, taken: set) -> tuple[str, ...]:
+    """``letters`` with those the formula already uses for another range replaced (``i, j``
+    of ``vec(A^2)``'s ordering beside a formula's ``i = 1..8``): one letter, one range."""
+    spare = [n for n in "cpqrstuvw" if n not in taken and n not in letters]
+    return tuple(spare.pop(0) if n in taken else n for n in letters)
 
 
 def _range_note(printer, span, indices) -> str:
@@ -159,9 +199,12 @@ def _pieces(printer, e) -> list[str]:
 def forward_latex(graph) -> list[tuple[int, str, str]]:
     """The forward pass as ``(layer, equation, shape note)``, as on the slides:
     ``Z^1_i = (W^1)^T X_[i-1,i,i+1]``, ``A^1 = ReLU(Z^1)``, ``A^2 = (W^2)^T A^1``,
-    ``loss(A^2, y) = (A^2 - y)^2`` (the loss is layer ``L + 1``)."""
+    ``loss(A^2, y) = (A^2 - y)^2`` (the loss is layer ``L + 1``).  A dense layer reads a
+    tensor of several axes as ``vec(A^l)``; a classifier ends in ``A^L = softmax(Z^L)`` and
+    ``loss = -sum_k y_k log A^L_k``."""
     spec = graph.spec
     lines, previous = [], "X"
+    softmax = softmax_output(graph)
     for l, layer in enumerate(spec.layers, start=1):
         Z, A = tensor_latex(f"Z{l}"), tensor_latex(f"A{l}")
         size = shape_latex(slide_shape(layer.out_shape))
@@ -169,16 +212,18 @@ def forward_latex(graph) -> list[tuple[int, str, str]]:
             lines.append((l, f"{A}_{{{_indices(layer.out_shape, 'c')}}} = " + _pool_rule(previous, layer),
                           f"{A}: {size}"))
         elif layer.type == "dense":
-            rule = rf"\left({tensor_latex(f'W{l}')}\right)^\top {tensor_latex(previous)}"
+            rule = rf"\left({tensor_latex(f'W{l}')}\right)^\top {_read(previous, read_flat(graph, previous))}"
             rule += f" + {tensor_latex(f'b{l}')}" if layer.bias else ""
-            if layer.activation == "none":
+            if layer.activation == "none" and softmax != f"A{l}":
                 lines.append((l, f"{A} = {rule}", f"{A} = {Z}: {size}"))
             else:
                 lines.append((l, f"{Z} = {rule}", f"{Z}: {size}"))
         else:
             lines.append((l, f"{Z}_{{{_indices(layer.out_shape, 'f')}}} = " + _conv_rule(previous, l, layer),
                           f"{Z}: {size}"))
-        if layer.type != "maxpool" and (layer.type == "conv" or layer.activation != "none"):
+        if softmax == f"A{l}":
+            lines.append((l, rf"{A} = \operatorname{{softmax}}\left({Z}\right)", f"{A}: {size}"))
+        elif layer.type != "maxpool" and (layer.type == "conv" or layer.activation != "none"):
             function = ACTIVATION_LATEX[layer.activation]
             lines.append((l, f"{A} = {function}\\left({Z}\\right)" if function else f"{A} = {Z}", f"{A}: {size}"))
         previous = f"A{l}"
@@ -190,11 +235,14 @@ def forward_latex(graph) -> list[tuple[int, str, str]]:
 
 
 def _loss_rule(graph, output: str) -> str:
-    """The loss written out for one output (the seed's ``(A^2 - y)^2``), as a sum otherwise."""
+    """The loss written out for one output (the seed's ``(A^2 - y)^2``), as a sum otherwise;
+    the cross entropy of the course's ``A^L = softmax(Z^L)``, or of ``softmax(A^L)`` after
+    another activation."""
     A, classes = tensor_latex(output), graph.shape("y")[0]
     if graph.spec.loss == "cross_entropy":
-        scores = tensor_latex(softmax_aliases(graph).get(output, output))
-        return rf"-\sum_{{k=1}}^{{{classes}}} y_{{k}} \log \operatorname{{softmax}}\left({scores}\right)_{{k}}"
+        probability = entry_latex(output, "k") if softmax_output(graph) == output else \
+            rf"\operatorname{{softmax}}\left({A}\right)_{{k}}"
+        return rf"-\sum_{{k=1}}^{{{classes}}} y_{{k}} \log {probability}"
     if classes == 1:
         return rf"\left({A} - y\right)^{{2}}"
     return rf"\sum_{{k=1}}^{{{classes}}} \left({A}_{{k}} - y_{{k}}\right)^{{2}}"
@@ -217,10 +265,11 @@ def _conv_rule(previous: str, l: int, layer) -> str:
         bias = f" + {weights}_{{0,f}}" if filters > 1 else f" + {weights}_{{0}}"
     if len(layer.size) == 1 and filters == 1 and channels == 1:
         (k,), (s,), (p,) = layer.size, layer.stride, layer.padding
-        window = [index_latex(s * (sympy.Symbol("i") - 1) + 1 + j - p) for j in range(k)]  # 2i-1, 2i, 2i+1
+        i = _position("i", layer.out_shape[-1])
+        window = [index_latex(s * (i - 1) + 1 + j - p) for j in range(k)]  # 2i-1, 2i, 2i+1
         return rf"\left({weights}\right)^\top {source}_{{[{','.join(window)}]}}{bias}"
     offsets = "ab"[:len(layer.size)]
-    positions = _window_positions(offsets, layer.stride, layer.padding)
+    positions = _window_positions(offsets, layer.stride, layer.padding, layer.out_shape[1:])
     w_index = ",".join((["f"] if filters > 1 else []) + (["c"] if channels > 1 else []) + list(offsets))
     a_index = ",".join((["c"] if channels > 1 else []) + positions)
     sums = (r"\sum_{c=1}^{" + str(channels) + "} " if channels > 1 else "") + "".join(
@@ -228,15 +277,21 @@ def _conv_rule(previous: str, l: int, layer) -> str:
     return f"{sums}{weights}_{{{w_index}}} {source}_{{{a_index}}}{bias}"
 
 
-def _window_positions(offsets, stride, padding) -> list[str]:
-    """``s (i - 1) + a - p`` per axis, as the index forms write it: ``i+a-2`` for ``s = 1, p = 1``."""
-    return [index_latex(s * (sympy.Symbol(i) - 1) + sympy.Symbol(o) - p)
-            for i, o, s, p in zip("ij", offsets, stride, padding)]
+def _window_positions(offsets, stride, padding, sizes) -> list[str]:
+    """``s (i - 1) + a - p`` per axis, as the index forms write it: ``i+a-2`` for ``s = 1, p = 1``;
+    an output axis of size 1 (``sizes``) is left out of the entry's name, so its position is 1."""
+    return [index_latex(s * (_position(i, n) - 1) + sympy.Symbol(o) - p)
+            for i, o, s, p, n in zip("ij", offsets, stride, padding, sizes)]
+
+
+def _position(name: str, size: int):
+    """The output position ``i`` along an axis, 1 where the axis has a single entry."""
+    return sympy.Symbol(name) if size > 1 else sympy.S.One
 
 
 def _pool_rule(previous: str, layer) -> str:
     offsets = "ab"[:len(layer.size)]
-    positions = _window_positions(offsets, layer.stride, (0,) * len(offsets))
+    positions = _window_positions(offsets, layer.stride, (0,) * len(offsets), layer.out_shape[1:])
     ranges = r",\ ".join(f"1 \\le {o} \\le {k}" for o, k in zip(offsets, layer.size))
     channel = ["c"] if layer.in_shape[0] > 1 else []
     return rf"\max_{{{ranges}}} {tensor_latex(previous)}_{{{','.join(channel + positions)}}}"

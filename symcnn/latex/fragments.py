@@ -22,6 +22,7 @@ from .formulas import chain_latex, forward_latex, formula_latex, partial
 from .matrices import DEFAULT_MAX_SIZE
 from .pieces import gradient_column, is_small, jacobian_matrix, pattern_block
 from .printer import tensor_latex
+from .softmax import softmax_numbers, softmax_output
 from .worked import forward_steps, has_values, numbers_table
 
 KINDS = ("jacobian", "chain", "formula", "gradient", "pattern", "forward", "table", "worked")
@@ -96,7 +97,10 @@ def _table_fragment(net, names, max_size):
     values = net.evaluate()
     if names[0] not in values:
         raise SymcnnError(f"fragment table:{names[0]}: {names[0]} has no value (it needs y in [values])")
-    return rf"\[ {tensor_latex(names[0])} = {numbers_table(values[names[0]], max_size=max_size)} \]"
+    array = values[names[0]]
+    if names[0] == softmax_output(net):  # the course's A^L = softmax(Z^L), not the derivation's A^L = Z^L
+        array = softmax_numbers(array)
+    return rf"\[ {tensor_latex(names[0])} = {numbers_table(array, max_size=max_size)} \]"
 
 
 def _worked(net, names, max_size):

@@ -31,6 +31,9 @@ MACROS = r"""% \bestfit[intro]{height}{math}{otherwise}: the intro and the math,
 """
 
 EM = 11.0  # points per em at the documents' 11pt
+# A matrix's column labels (the seed's Z^1_i over dZ^1/dW^1) sit in script style: on paper their
+# indices are 6 pt.  Slides set them in \small text, so that the indices are 7 pt, readable projected.
+SLIDE_LABELS = r"\small"
 _COMMAND = re.compile(r"\\([A-Za-z]+)\*?|\\(.)")
 _WIDE_COMMANDS = {"sum": 1.4, "max": 1.8, "log": 1.5, "cdots": 1.2, "ldots": 1.2, "dots": 1.2, "quad": 1.0,
                   "qquad": 2.0, "le": 1.3, "geq": 1.3, "leq": 1.3, "ge": 1.3, "times": 1.0, "cdot": 0.8,
@@ -182,6 +185,12 @@ def equation_chain(lhs: str, parts: list[str]) -> str:
     one = " = ".join([lhs, *parts])
     broken = r"\begin{aligned} " + f"{lhs} &= " + r" \\ &= ".join(parts) + r" \end{aligned}"
     return rf"\bestfit{{\textheight}}{{{one}}}{{\[ {broken} \]}}"
+
+
+def label_latex(math: str, size: str | None = None) -> str:
+    """A column label as it is (script style over its column), or at a text ``size``
+    (:data:`SLIDE_LABELS` on slides)."""
+    return rf"\mbox{{{size}${math}$}}" if size else math
 
 
 def notes_text(notes: list[str]) -> str:

@@ -12,10 +12,13 @@ DEFAULT_MAX_SIZE = 12
 BMATRIX_COLUMNS = 10  # amsmath's MaxMatrixCols: wider matrices are an array, which has no limit
 
 
-def kept(n: int, max_size: int) -> list[int | None]:
-    """Indices shown of ``n``: all, or the first ``max_size - 2``, ``None`` (dots), the last."""
+def kept(n: int, max_size: int, start: int = 0) -> list[int | None]:
+    """Indices shown of ``n``: all, or the first ``max_size - 2``, ``None`` (dots), the last;
+    from ``start`` on (dots before it) when the first ones are not worth showing."""
     if n <= max_size:
         return list(range(n))
+    if start:
+        return [None] + list(range(start, min(start + max_size - 3, n - 1))) + [None, n - 1]
     return list(range(max_size - 2)) + [None, n - 1]
 
 
@@ -52,12 +55,14 @@ def grid_latex(cells, row_labels=None, col_labels=None, brackets: bool = True) -
     return text
 
 
-def matrix_latex(shape, entry, row_labels=None, col_labels=None, max_size: int = DEFAULT_MAX_SIZE) -> str:
+def matrix_latex(shape, entry, row_labels=None, col_labels=None, max_size: int = DEFAULT_MAX_SIZE,
+                 first_column: int = 0) -> str:
     """A ``rows x cols`` matrix whose printed entries are ``entry(r, c)``, asked for only where
     shown: above ``max_size`` rows or columns the middle is elided with dots (the first rows
-    and columns, dots, the last one).  Labels are indexed by row and column (lists or dicts)."""
+    and columns, dots, the last one; the columns from ``first_column`` on, dots before).
+    Labels are indexed by row and column (lists or dicts)."""
     rows, cols = shape
-    keep_rows, keep_cols = kept(rows, max_size), kept(cols, max_size)
+    keep_rows, keep_cols = kept(rows, max_size), kept(cols, max_size, first_column)
     cells = [[None if r is None or c is None else entry(r, c) for c in keep_cols] for r in keep_rows]
     pick = lambda labels, keep: None if labels is None else [None if i is None else labels[i] for i in keep]
     return grid_latex(cells, pick(row_labels, keep_rows), pick(col_labels, keep_cols))
@@ -68,15 +73,23 @@ def highlighted(text: str) -> str:
     return rf"\mathbf{{{text}}}"
 
 
-def table_latex(array, show, marked=frozenset(), boxed=frozenset(), max_size: int = DEFAULT_MAX_SIZE) -> str:
+def chosen(text: str) -> str:
+    """The entry a max-pooling window takes (its first maximum): underlined."""
+    return rf"\underline{{{text}}}"
+
+
+def table_latex(array, show, marked=frozenset(), boxed=frozenset(), max_size: int = DEFAULT_MAX_SIZE,
+                picked=frozenset()) -> str:
     """A numeric tensor ``(C, *spatial)`` as the slides draw it: a column for a vector, a
     matrix per channel (side by side); entries at the 0-based positions ``marked`` in bold,
-    those at ``boxed`` (the padding) in a box."""
+    those at ``boxed`` (the padding) in a box, those at ``picked`` (a pooling window's
+    maximum) underlined."""
     array = np.asarray(array, dtype=object)
     texts = np.empty(array.shape, dtype=object)
     for where in np.ndindex(*array.shape):
         text = show(array[where])
         text = highlighted(text) if where in marked else text
+        text = chosen(text) if where in picked else text
         texts[where] = rf"\boxed{{{text}}}" if where in boxed else text
     squeezed = texts.reshape([n for n in array.shape if n > 1] or [1])
     if squeezed.ndim == 1:

@@ -16,9 +16,11 @@ import sympy
 
 from ..derive.pattern import counts, nonzero
 from ..notation import parse_symbol, symbol_name
-from .formulas import course_printing, partial, shape_latex, slashed
+from .formulas import document_printing, partial, read_flat, shape_latex, slashed
+from .layout import label_latex
 from .matrices import DEFAULT_MAX_SIZE, kept, matrix_latex, pattern_latex
 from .printer import tensor_latex, to_latex
+from .softmax import course_entry, softmax_factor
 
 MAX_TERMS = 6  # a sum in a written-out matrix shows at most this many terms; the rest is elided
 MAX_OPS = 60   # an entry with more operations than this is never written out: it cannot fit a page
@@ -67,7 +69,7 @@ def show(net, **settings):
     def printed(entry):
         entry = sympy.sympify(entry)
         return to_latex(entry, padding(net, entry.free_symbols), **{
-            "max_terms": MAX_TERMS, **course_printing(net), **settings})
+            "max_terms": MAX_TERMS, **document_printing(net), **settings})
     return printed
 
 
@@ -76,13 +78,29 @@ def labelled(net, of: str, wrt: str) -> bool:
     return wrt in net.parameters and of != "L"
 
 
-def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, labels: bool | None = None) -> str:
-    """``d(of)/d(wrt)`` written out in the course's layout (``size(wrt) x size(of)``) from its
-    general formula: every entry, or above ``max_size`` rows or columns the first ones, dots,
-    and the last; labelled as the seed's slide labels ``dZ^1/dW^1`` (always when elided)."""
+def entry_function(net, of: str, wrt: str):
+    """``(row, column) -> entry`` of ``d(of)/d(wrt)`` (0-based, the course's layout): from
+    the general formula, or in the course's softmax convention (:mod:`~symcnn.latex.softmax`)."""
+    if softmax_factor(net, of, wrt):
+        return lambda r, c: course_entry(net, of, wrt, r, c)
     formula = net.formula(of, wrt)
+
+    def at(r, c):
+        ((of_index, _),), ((wrt_index, _),) = entries(net, of, [c]), entries(net, wrt, [r])
+        return formula.at(*of_index, *wrt_index)
+    return at
+
+
+def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, labels: bool | None = None,
+                    first_column: int = 0, label_size: str | None = None) -> str:
+    """``d(of)/d(wrt)`` written out in the course's layout (``size(wrt) x size(of)``) from its
+    general formula: every entry, or above ``max_size`` rows or columns the first ones (the
+    columns from ``first_column`` on), dots, and the last; labelled as the seed's slide labels
+    ``dZ^1/dW^1`` (always when elided), but for a single column (its label would sit inside
+    the bracket); column labels at ``label_size`` (:func:`~symcnn.latex.layout.label_latex`)."""
+    entry = entry_function(net, of, wrt)
     rows, cols = size(net, wrt), size(net, of)
-    keep_rows, keep_cols = kept(rows, max_size), kept(cols, max_size)
+    keep_rows, keep_cols = kept(rows, max_size), kept(cols, max_size, first_column)
     row_entries = dict(zip([r for r in keep_rows if r is not None],
                            entries(net, wrt, [r for r in keep_rows if r is not None])))
     col_entries = dict(zip([c for c in keep_cols if c is not None],
@@ -92,10 +110,29 @@ def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, la
     row_labels = col_labels = None
     if labels:
         row_labels = {r: to_latex(s) for r, (_, s) in row_entries.items()}
-        col_labels = {c: to_latex(s) for c, (_, s) in col_entries.items()} if of != "L" else None
+        col_labels = {c: label_latex(to_latex(s), label_size) for c, (_, s) in col_entries.items()} if cols > 1 \
+            else None
     printed = show(net)
-    return matrix_latex((rows, cols), lambda r, c: printed(formula.at(*col_entries[c][0], *row_entries[r][0])),
-                        row_labels, col_labels, max_size)
+    return matrix_latex((rows, cols), lambda r, c: printed(entry(r, c)), row_labels, col_labels, max_size,
+                        first_column)
+
+
+def interior_column(net, of: str, wrt: str, max_size: int) -> int:
+    """Where a corner of ``d(of)/d(wrt)`` starts its columns: 0, or, where its first rows and
+    columns hold nothing but zero padding (a padded convolution's first outputs), the first
+    output whose window lies inside the input (``ceil(p / s)`` along each axis)."""
+    rows, cols = size(net, wrt), size(net, of)
+    if cols <= max_size or of == "L" or net.spec.layers[net.layer_of(of) - 1].type != "conv" or \
+            not of.startswith("Z"):
+        return 0
+    entry = entry_function(net, of, wrt)
+    shown = [sympy.sympify(entry(r, c)) for r in kept(rows, max_size) if r is not None
+             for c in kept(cols, max_size)[:-1] if c is not None]
+    if any(not e.free_symbols or e.free_symbols - padding(net, e.free_symbols) for e in shown if e != 0):
+        return 0
+    layer = net.spec.layers[net.layer_of(of) - 1]
+    first = [-(-p // s) for p, s in zip(layer.padding, layer.stride)]
+    return int(np.ravel_multi_index((0, *first), net.shape(of)))
 
 
 def readable(matrix) -> bool:
@@ -142,10 +179,15 @@ def chain_padding(net, wrt: str) -> bool:
 
 def structure_words(net, of: str, wrt: str) -> str:
     """The structure of ``d(of)/d(wrt)`` in words, counted from its general formula."""
-    formula = net.formula(of, wrt)
     rows, cols = size(net, wrt), size(net, of)
+    shape = rf"${slashed(of, wrt, read_flat(net, wrt))}$ is ${shape_latex((rows, cols))}$"
+    if softmax_factor(net, of, wrt):
+        return f"{shape} and dense: every entry can be nonzero."
+    formula = net.formula(of, wrt)
     total, most, counted = counts(formula)
-    shape = rf"${slashed(of, wrt)}$ is ${shape_latex((rows, cols))}$"
+    if total == rows * counted:
+        return f"{shape} and dense: every entry can be nonzero (each entry of ${tensor_latex(of)}$ depends on " \
+               f"every entry of ${tensor_latex(wrt)}$)."
     sample = min(rows, cols, 64)
     if rows == cols and total == counted and most == 1 and \
             np.array_equal(nonzero(formula, range(sample), range(sample)), np.eye(sample, dtype=bool)):
@@ -160,6 +202,27 @@ def structure_words(net, of: str, wrt: str) -> str:
     return f"{shape}: {total:,} of its {rows * cols:,} entries can be nonzero ({percent}), at most {most} in a column {column}."
 
 
+MIN_DRAWN = 8  # rows and columns a drawing shows at least: fewer make a strip, not a structure
+
+
+def draws(net, of: str, wrt: str, max_width: float, max_height: float) -> bool:
+    """Whether a drawing of ``d(of)/d(wrt)``'s nonzero entries teaches something: a
+    convolution's band (``dZ/dA`` of a conv layer: its first rows and columns show it) or
+    its weights' blocks (``dZ/dW``: only the whole of it shows them), or a pooling layer's
+    routing, at least ``MIN_DRAWN`` rows and columns of it in the space given.  A dense
+    Jacobian, a diagonal one or a bias's few rows are said in words instead."""
+    if of == "L" or softmax_factor(net, of, wrt):
+        return False
+    rows, cols = size(net, wrt), size(net, of)
+    shown_rows, shown_cols = min(rows, int(max_height // 2)), min(cols, int(max_width // 2))
+    layer = net.spec.layers[net.layer_of(of) - 1]
+    if layer.type == "conv" and wrt in net.parameters:
+        structured = not wrt.startswith("b") and (shown_rows, shown_cols) == (rows, cols)
+    else:
+        structured = layer.type == "maxpool" or (layer.type == "conv" and of.startswith("Z"))
+    return structured and min(shown_rows, shown_cols) >= MIN_DRAWN
+
+
 def pattern_block(net, of: str, wrt: str, max_width: float, max_height: float) -> str:
     """A drawing of which entries of ``d(of)/d(wrt)`` can be nonzero, at most ``max_width`` by
     ``max_height`` points (the first rows and columns of a large one; squares of 2 to 4 points),
@@ -171,6 +234,7 @@ def pattern_block(net, of: str, wrt: str, max_width: float, max_height: float) -
     mask = nonzero(formula, range(shown_rows), range(shown_cols))
     what = "all of it" if (shown_rows, shown_cols) == (rows, cols) else \
         f"its first {shown_rows} rows and {shown_cols} columns"
-    return "\n".join([rf"Which entries of ${slashed(of, wrt)}$ can be nonzero ({what}; a row for each entry of "
+    name = slashed(of, wrt, read_flat(net, wrt))
+    return "\n".join([rf"Which entries of ${name}$ can be nonzero ({what}; a row for each entry of "
                       rf"${tensor_latex(wrt)}$, a column for each entry of ${tensor_latex(of)}$):\par",
                       r"{\centering " + pattern_latex(mask, cell) + r"\par}"])

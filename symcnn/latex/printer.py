@@ -29,11 +29,14 @@ class NotationPrinter(LatexPrinter):
       ``softmax(A)_k`` (index forms always are); off by default, as the parser reads ``e^{...}``;
     - ``aliases``: tensors shown under another name in a softmax, ``{"A3": "Z3"}`` when the last
       layer has no activation (``A^L = Z^L``): the course writes ``softmax(Z^L)_k - y_k``;
+    - ``softmax_outputs``: tensors whose softmax is the course's last activation ``A^L``
+      (:mod:`symcnn.latex.softmax`): ``softmax(A3)_k`` is written ``A^{3}_{k}``;
     - ``digits``: significant digits of a float (``None``: SymPy's); exact numbers stay exact.
     """
 
     _default_settings = {**LatexPrinter._default_settings, "boxed": frozenset(), "max_terms": None,
-                         "softmax_entries": False, "aliases": {}, "digits": None,
+                         "softmax_entries": False, "aliases": {}, "softmax_outputs": frozenset(),
+                         "digits": None,
                          "parenthesize_super": True, "mul_symbol": None}
 
     def _print_Add(self, expr, order=None):
@@ -123,6 +126,9 @@ class NotationPrinter(LatexPrinter):
         if softmax is None:
             return super()._print_ExpBase(expr, exp)
         vector, position = softmax
+        if vector in self._settings["softmax_outputs"]:
+            text = entry_latex(vector, index_latex(position))
+            return rf"\left({text}\right)^{{{exp}}}" if exp else text
         vector = self._settings["aliases"].get(vector, vector)
         text = rf"\operatorname{{softmax}}\left({entry_latex(vector, None)}\right)_{{{index_latex(position)}}}"
         return rf"{text}^{{{exp}}}" if exp else text

@@ -21,10 +21,11 @@ import sympy
 
 from ..functions import PoolMax
 from ..notation import parse_symbol
-from .formulas import ACTIVATION_LATEX, LAYER_NAMES, partial, slashed, softmax_aliases
+from .formulas import ACTIVATION_LATEX, LAYER_NAMES, partial, shape_latex, slashed, softmax_aliases
 from .layout import equation_chain, estimated_width
-from .matrices import DEFAULT_MAX_SIZE, grid_latex, table_latex
-from .printer import tensor_latex, to_latex
+from .matrices import DEFAULT_MAX_SIZE, chosen, grid_latex, table_latex
+from .printer import entry_latex, tensor_latex, to_latex
+from .softmax import course_matrix, course_values, softmax_factor, softmax_numbers, softmax_output
 
 DIGITS = 4
 
@@ -85,9 +86,13 @@ def forward_steps(net, max_size: int = DEFAULT_MAX_SIZE, fit: bool = True, slide
     return steps
 
 
-def numbers_table(array, marked=frozenset(), max_size=DEFAULT_MAX_SIZE) -> str:
+def numbers_table(array, marked=frozenset(), max_size=DEFAULT_MAX_SIZE, picked=frozenset()) -> str:
     """A tensor in numbers as the slides draw it (see :func:`~symcnn.latex.matrices.table_latex`)."""
-    return table_latex(array, number, marked, max_size=max_size)
+    return table_latex(array, number, marked, max_size=max_size, picked=picked)
+
+
+TIE_RULE = (r"The window's maximum is underlined; on a tie, max pooling takes (and backpropagation routes "
+            r"the gradient to) the first maximum in row-major order.\par")
 
 
 def _display(math: str) -> str:
@@ -104,23 +109,33 @@ def _layer_step(net, values, substitutions, source: str, output: str, kind: str,
     padded = net.symbol_array(source, padded=True)
     window = expression.free_symbols if kind != "dense" else set()
     marked = {where for where in np.ndindex(*padded.shape) if padded[where] in window}
+    taken = first_maximum(expression, substitutions) if isinstance(expression, PoolMax) else None
+    picked = {where for where in marked if padded[where] == taken}
     note = r" \text{ zero padded}" if padded.shape != net.shape(source) else ""
-    tables = [rf"{tensor_latex(source)}{note} = {numbers_table(net.substitute(padded), marked, max_size)}"]
+    tables = [rf"{tensor_latex(source)}{note} = {numbers_table(net.substitute(padded), marked, max_size, picked)}"]
     tables += [rf"{tensor_latex(p)} = {numbers_table(values[p], max_size=max_size)}"
                for p in net.parameters if net.layer_of(p) == l]
     first = {(0,) * values[output].ndim}
     tables.append(rf"{tensor_latex(output)} = {numbers_table(values[output], first, max_size)}")
     together, stacked = r" \qquad ".join(tables), [_display(t) for t in tables]
     lhs, boxed = to_latex(net.symbol_array(output).flat[0]), set(net.padding_symbols())
+    rule = (TIE_RULE,) if taken is not None else ()
     if not fit:
         return Step(f"Layer {l}: {kind}", (*stacked, _display(" = ".join([lhs, *worked_entry(
-            expression, substitutions, boxed)]))))
+            expression, substitutions, boxed)])), *rule))
     # a document writes a 3 x 3 filter's products and its bias out; a slide four terms at most
     blocks = (rf"\bestfit{{0.8\textheight}}{{{together}}}{{{' '.join(stacked)}}}",
-              equation_chain(lhs, worked_entry(expression, substitutions, boxed, 10)))
+              equation_chain(lhs, worked_entry(expression, substitutions, boxed, 10)), *rule)
     slide_blocks = (*([_display(together)] if estimated_width(together) <= slide_width else stacked),
-                    equation_chain(lhs, worked_entry(expression, substitutions, boxed, 4)))
+                    equation_chain(lhs, worked_entry(expression, substitutions, boxed, 4)), *rule)
     return Step(f"Layer {l}: {kind}", blocks, slide_blocks)
+
+
+def first_maximum(window: PoolMax, substitutions: dict):
+    """The entry a max-pooling window takes: its first maximal argument (row-major order), the
+    one backpropagation routes the gradient to, as PyTorch does."""
+    numbers = [a.xreplace(substitutions) for a in window.args]
+    return window.args[next(i for i, v in enumerate(numbers) if all(v >= w for w in numbers))]
 
 
 def worked_entry(expression, substitutions: dict, boxed=frozenset(), written: int = 8) -> list[str]:
@@ -129,7 +144,8 @@ def worked_entry(expression, substitutions: dict, boxed=frozenset(), written: in
     ``[\\max(...), \\max(0, ...), 1]`` for a pooling window; padding symbols (``boxed``) boxed."""
     value = expression.xreplace(substitutions)
     if isinstance(expression, PoolMax):
-        numbers = ", ".join(number(a.xreplace(substitutions)) for a in expression.args)
+        first = first_maximum(expression, substitutions)
+        numbers = ", ".join((chosen if a == first else str)(number(a.xreplace(substitutions))) for a in expression.args)
         return [to_latex(expression), rf"\max\left({numbers}\right)", number(value)]
     terms = sorted(sympy.Add.make_args(expression), key=_weight_order)
     symbolic = [" ".join(to_latex(f, boxed) for f in _factors(t)) for t in terms]
@@ -164,13 +180,15 @@ def _loss_step(net, values, output: str) -> Step:
     y = values["y"]
     if net.spec.loss == "cross_entropy":
         scores = softmax_aliases(net).get(output, output)
-        exponentials = np.vectorize(sympy.exp, otypes=[object])(values[output])
-        softmax = exponentials / sum(exponentials.flat)
+        softmax = softmax_numbers(values[output])
         label = int(np.flatnonzero(np.array([v == 1 for v in y.flat]))[0]) + 1 if sum(y.flat) == 1 else None
-        shown = [_display(rf"y = {numbers_table(y)} \qquad \operatorname{{softmax}}\left({tensor_latex(scores)}\right) "
-                          rf"\approx {numbers_table(softmax)}")]
-        rule = rf"-\log \operatorname{{softmax}}\left({tensor_latex(scores)}\right)_{{{label}}}" if label else \
-            rf"-\sum_k y_k \log \operatorname{{softmax}}\left({tensor_latex(scores)}\right)_k"
+        function = rf"\operatorname{{softmax}}\left({tensor_latex(scores)}\right)"
+        # the course names the softmax A^L; after another activation it stays softmax(A^L)
+        name = tensor_latex(output) if softmax_output(net) == output else function
+        probabilities = rf"{name} = {function}" if name != function else function
+        shown = [_display(rf"y = {numbers_table(y)} \qquad {probabilities} \approx {numbers_table(softmax)}")]
+        entry = (lambda k: entry_latex(output, k)) if name != function else (lambda k: f"{function}_{{{k}}}")
+        rule = rf"-\log {entry(label)}" if label else rf"-\sum_k y_k \log {entry('k')}"
         shown.append(_display(rf"{tensor_latex('L')} = {rule} {_relation(loss)} {number(loss)}"))
     else:
         prediction = values[output]
@@ -183,12 +201,28 @@ def _loss_step(net, values, output: str) -> Step:
 def backward_values(net) -> dict[str, np.ndarray]:
     """``dloss/dT`` in numbers, in ``T``'s shape, for every tensor of the flow after ``X`` and
     every parameter, by exact substitution of the entry-by-entry gradients."""
-    substitutions = net.substitutions()
     result = {}
     for name in [*net.flow[1:-1], *net.parameters]:
-        column = net.gradient(name).xreplace(substitutions)
+        column = factor_numbers(net, "L", name)  # dloss/dA^L in the course's convention: -y_k / A^L_k
         result[name] = np.array(list(column), dtype=object).reshape(net.shape(name))
     return result
+
+
+def factor_numbers(net, of: str, by: str) -> sympy.Matrix:
+    """A chain-rule factor in numbers: a local Jacobian (the course's softmax factors in its
+    convention, :mod:`~symcnn.latex.softmax`), or ``dloss/d(by)`` back-propagated entry by entry."""
+    if softmax_factor(net, of, by):
+        return course_matrix(net, of, by).xreplace(course_values(net, net.evaluate()))
+    return (net.gradient(by) if of == "L" else net.jacobian(of, by)).xreplace(net.substitutions())
+
+
+def _order_note(shape=None) -> str:
+    """How gradients in their tensors' shapes and the chain rule's columns agree (``shape``:
+    of one gradient, else of all)."""
+    what, column = ("Each gradient is", "column") if shape is None else \
+        ("It is", rf"${shape_latex((int(np.prod(shape)), 1))}$ column")
+    return (rf"{what} in its tensor's shape; the chain rule's {column} lists the same entries in row-major "
+            r"order (channel, row, column).\par")
 
 
 def backward_steps(net, max_size: int = DEFAULT_MAX_SIZE) -> list[Step]:
@@ -201,21 +235,26 @@ def backward_steps(net, max_size: int = DEFAULT_MAX_SIZE) -> list[Step]:
             delta = rf"\delta^{{{name[1:]}}} = " if name.startswith("Z") else ""
             named.append(_display(rf"{delta}{partial('L', name)} {_relation(gradients[name])} "
                                   rf"{numbers_table(gradients[name], max_size=max_size)}"))
+    if any(_tensor(gradients[name]) for name in gradients):
+        named.append(_order_note())
     steps = [Step(r"From the loss back: $\delta^l$ and $\partial \operatorname{loss} / \partial A^l$", tuple(named))]
-    substitutions = net.substitutions()
     for parameter in net.parameters:
         gradient = gradients[parameter]
         lhs, relation = partial("L", parameter), _relation(gradient)
         table = _display(f"{lhs} {relation} {numbers_table(gradient, max_size=max_size)}")
-        matrices = [(net.gradient(by) if of == "L" else net.jacobian(of, by)).xreplace(substitutions)
-                    for of, by in net.derivation.chain_steps(parameter)]
-        blocks = (table,)
+        shaped = (table, _order_note(gradient.shape)) if _tensor(gradient) else (table,)
+        matrices = [factor_numbers(net, of, by) for of, by in net.derivation.chain_steps(parameter)]
+        blocks = shaped
         if all(max(m.shape) <= max_size for m in matrices):  # the chain in numbers, where it fits
             factors = [grid_latex([[number(m[r, c]) for c in range(m.cols)] for r in range(m.rows)]) for m in matrices]
             column = grid_latex([[number(v)] for v in gradient.flat])
             chain = (rf"\bestfit{{0.8\textheight}}{{{lhs} = " + r" \cdot ".join(factors) + f" {relation} {column}}}"
                      f"{{{table}}}")
-            vector = sum(n > 1 for n in gradient.shape) <= 1  # its table is the column the chain ends in
-            blocks = (chain,) if vector else (chain, table)
-        steps.append(Step(rf"The gradient ${slashed('L', parameter)}$ in numbers", blocks, (table,)))
+            blocks = (chain, *shaped[1:], table) if _tensor(gradient) else (chain,)  # a vector's table is the column
+        steps.append(Step(rf"The gradient ${slashed('L', parameter)}$ in numbers", blocks, shaped))
     return steps
+
+
+def _tensor(array) -> bool:
+    """Whether ``array`` has more than one axis of more than one entry (it is not a column)."""
+    return sum(n > 1 for n in np.shape(array)) > 1
