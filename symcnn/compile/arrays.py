@@ -98,8 +98,8 @@ def _activation(general: GeneralDerivation, l: int):
     """``f`` and ``f'`` of layer ``l`` lambdified from its general formulas ``A^l_t = f(Z^l_t)``
     and ``dA^l_t/dZ^l_u = f'(Z^l_t) 1[t = u]``, with ``Z^l_t`` standing for the whole array."""
     z = sympy.Symbol("z", real=True)
-    forward = general.formula(f"A{l}")
-    derivative = general.formula(f"A{l}", f"Z{l}")
+    forward = general.own(f"A{l}")
+    derivative = general.own(f"A{l}", f"Z{l}")
     entry = sympy.Indexed(sympy.IndexedBase(sympy.Symbol(f"Z{l}")), *forward.indices)
     diagonal = sympy.Mul(*[sympy.KroneckerDelta(t, u) for t, u in zip(derivative.of_indices, derivative.wrt_indices)])
     slope = sympy.cancel(derivative.expression / diagonal)

@@ -79,8 +79,8 @@ def general_loss(general: GeneralDerivation):
             raise SymcnnError(f"loss: the formula {expression} is not elementwise in the outputs")
         return expression
 
-    loss = vectorized(general.formula("L").expression)
-    gradient = vectorized(general.formula("L", output).expression)
+    loss = vectorized(general.own("L").expression)
+    gradient = vectorized(general.own("L", output).expression)
     modules = [{"row_logsumexp": _row_logsumexp}, "numpy"]
     printer = ModelPrinter({"fully_qualified_modules": True})
     loss_function = sympy.lambdify([a, t], loss, modules=modules, printer=printer)

@@ -15,6 +15,17 @@ layer); every other gradient is written in terms of the next named one, as the c
     delta^l_t  = f'(Z^l_t) dloss/dA^l_t
     dloss/dW^l_t = sum_u (dZ^l_u/dW^l_t) delta^l_u
 
+A classifier's last layer has no activation and the loss is the cross entropy of its softmax
+(``A^L = Z^L``, loss ``log sum_k e^{A^L_k} - sum_k y_k A^L_k``): that is how the network is
+derived and compiled.  The course writes the softmax as the last activation instead, and
+:meth:`GeneralDerivation.formula` answers in the course's convention (:func:`softmax_output`)
+for the forward rule of ``A^L`` and the two factors that differ, derived from the derivation's
+own ``dloss/dA^L = s - y`` (``s = softmax(A^L)``, the course's ``A^L``):
+
+    A^L_j = s_j(Z^L)      dloss/dA^L_k = -y_k / s_k      dA^L_j/dZ^L_k = s_j (1[j = k] - s_k)
+
+whose product is the same ``delta^L = s - y`` (for a one-hot ``y``).
+
 A :class:`Formula` keeps its expression with full-rank subscripts (one per axis); it is shown
 with the axes of size 1 left out, as the symbols are named, and :meth:`Formula.at` gives its
 value at one entry in the network's symbols, equal to the entry-by-entry derivation.
@@ -94,6 +105,15 @@ class Formula:
         return f"<Formula {self}>"
 
 
+def softmax_output(graph) -> str | None:
+    """``"A<L>"`` when the course's ``A^L = softmax(Z^L)`` applies: a cross entropy after a last
+    layer without activation; else None."""
+    layers = graph.spec.layers
+    if graph.spec.loss == "cross_entropy" and layers[-1].type != "maxpool" and layers[-1].activation == "none":
+        return f"A{len(layers)}"
+    return None
+
+
 class GeneralDerivation:
     """The general formulas of one network, each derived once when first asked for."""
 
@@ -107,10 +127,21 @@ class GeneralDerivation:
 
     def formula(self, of: str, wrt: str | None = None) -> Formula:
         """``of`` alone: its forward rule; ``(of, wrt)``: a local Jacobian entry (``wrt`` read by
-        ``of``'s layer) or, with ``of = "L"``, the loss gradient ``dloss/d(wrt)``."""
+        ``of``'s layer) or, with ``of = "L"``, the loss gradient ``dloss/d(wrt)``; in the course's
+        softmax convention where it differs (see the module doc)."""
         graph = self.graph
         of = graph.tensor(of)
         wrt = graph.tensor(wrt) if wrt is not None else None
+        key = ("course", of, wrt)
+        if key not in self._formulas:
+            self._formulas[key] = self._course_softmax(of, wrt) or self.own(of, wrt)
+        return self._formulas[key]
+
+    def own(self, of: str, wrt: str | None = None) -> Formula:
+        """The derivation's own formula, as :meth:`formula` but with a classifier's ``A^L = Z^L``
+        (the loss the cross entropy of its softmax): what the other formulas build on and what is
+        compiled."""
+        graph = self.graph
         key = (of, wrt)
         if key not in self._formulas:
             if wrt is None:
@@ -133,6 +164,31 @@ class GeneralDerivation:
         return None
 
     # -- derivations -------------------------------------------------------------------------
+
+    def _course_softmax(self, of: str, wrt: str | None) -> Formula | None:
+        """The course's ``A^L_j = s_j``, ``dloss/dA^L_k = -y_k / s_k`` and ``dA^L_j/dZ^L_k =
+        s_j (1[j = k] - s_k)``, with ``s_k = dloss/dA^L_k + y_k`` the derivation's softmax; None
+        for every other formula, and for a network whose last activation is not the softmax."""
+        output = softmax_output(self.graph)
+        scores = f"Z{output[1:]}" if output else None
+        if output is None or of != output and (of, wrt) != ("L", output):
+            return None
+        if of == output and wrt not in (None, scores):
+            raise TensorNameError(f"formula({of!r}, {wrt!r}): in the course's convention {output} = "
+                                  f"softmax({scores}) reads all of {scores}; its formulas are "
+                                  f"formula({output!r}, {scores!r}) and formula({scores!r}, {wrt!r})")
+        own = self.own("L", output)
+        (k,), flat = own.wrt_indices, own.flat
+        softmax = lambda at: (own.expression + tensor("y")[k]).xreplace({k: at})
+        if wrt is None:  # the forward rule, in Z^L: s(Z^L) = s(A^L) as A^L = Z^L
+            (j,) = self.letters(of)
+            named = {tensor(f"vec({output})" if flat[1] else output): tensor(scores)}
+            return Formula(self, of, None, (j,), (), softmax(j).replace(lambda e: e in named, lambda e: named[e]))
+        if of == "L":
+            return Formula(self, "L", output, (), (k,), -tensor("y")[k] / softmax(k), flat)
+        j, other = self.letters(of)[0], index("k")
+        return Formula(self, of, scores, (j,), (other,),
+                       softmax(j) * (sympy.KroneckerDelta(j, other) - softmax(other)))
 
     def _forward(self, of: str) -> Formula:
         if of not in self.rules:
@@ -181,7 +237,7 @@ class GeneralDerivation:
         name = self.named(reader)
         if name is not None:
             return tensor(name)[at]
-        gradient = self.formula("L", reader)
+        gradient = self.own("L", reader)
         if gradient.flat[1]:  # written at the flattened position of ``at``
             position = sum((i - 1) * step for i, step in zip(at, _steps(self.graph.shape(reader)))) + 1
             return gradient.expression.xreplace({gradient.wrt_indices[0]: position})
@@ -333,7 +389,7 @@ class GeneralDerivation:
         key = (name, at, zero_padding)
         if key not in self._values:
             tensor_name = "Z" + name[5:] if name.startswith("delta") else "A" + name[2:]
-            formula = self.formula("L", tensor_name)
+            formula = self.own("L", tensor_name)
             if formula.flat[1]:
                 at = (sum((i - 1) * s for i, s in zip(at, _steps(self.graph.shape(tensor_name)))) + 1,)
             self._values[key] = self.value(formula.expression, dict(zip(formula.wrt_indices, at)), zero_padding)

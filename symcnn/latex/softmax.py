@@ -20,16 +20,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from ..derive.general import softmax_output
 from .printer import entry_latex, tensor_latex
-
-
-def softmax_output(graph) -> str | None:
-    """``"A<L>"`` when the course's ``A^L = softmax(Z^L)`` applies: a cross entropy after a
-    last layer without activation; else None."""
-    layers = graph.spec.layers
-    if graph.spec.loss == "cross_entropy" and layers[-1].type != "maxpool" and layers[-1].activation == "none":
-        return f"A{len(layers)}"
-    return None
 
 
 def softmax_factor(graph, of: str, wrt: str) -> bool:
