@@ -1,4 +1,4 @@
-"""A derivation as Beamer slides: one idea per frame, in the order of the seed's slides.
+r"""A derivation as Beamer slides: one idea per frame, in the order of the seed's slides.
 
 The main part, a ``\section`` each and an outline first: the network; each layer's forward
 rule (as on the slides, then in index form); the worked example, a frame per layer; then the
@@ -15,25 +15,28 @@ nothing is scaled down, and a sub- or superscript is never smaller than 7 pt.
 from __future__ import annotations
 
 from .beamer_backprop import central_blocks, central_parameter, chain_blocks, numbers_blocks, summary_items
-from .content import (backward_chain_displays, corner_block, factor_body, factors, formula_display,
+from .content import (backward_chain_displays, factor_body, factors, formula_display,
                       named_gradients, network_rows, network_title, size_note, written_entries)
 from .formulas import LAYER_NAMES, forward_latex, partial, shape_latex, slashed
 from .layout import MACROS, escape_text, estimated_height, estimated_width
 from .matrices import DEFAULT_MAX_SIZE
-from .pieces import gradient_column, is_small, pattern_block, size, structure_words
+from .pieces import gradient_column, is_small, jacobian_matrix, pattern_block, size, structure_words
 from .worked import backward_steps, forward_steps, has_values
 
 WIDTH = 400.0        # points of a 16:9 frame's text width (420 with margins of 6 mm), a little to spare
 HEIGHT = 215.0       # points of a frame below its title (252 in all), a little to spare
-CORNER = (5, 4)      # the most rows and columns of a large Jacobian's corner
+CHAIN_HEIGHT = 46.0  # points of a chain rule with shapes under its factors, on one line
+CORNER = 4           # the rows and columns of a large Jacobian's corner (where they fit the frame)
 PATTERN = (360.0, 120.0)       # the most width and height of a sparsity drawing on a frame of its own
 SMALL_PATTERN = (360.0, 56.0)  # ... under a formula, in place of a matrix too wide to write out
 
-# Scripts at 8 pt and scripts of scripts at 7 pt (LaTeX's 6 and 5 are too small to read projected)
+# Scripts at 8 pt and scripts of scripts (and the frame numbers) at 7 pt at least: LaTeX's 6 and 5 are
+# too small to read projected
 PREAMBLE = r"""\documentclass[aspectratio=169,11pt]{beamer}
 \usepackage{amsmath,amssymb,booktabs}
 \setbeamertemplate{navigation symbols}{}
 \setbeamertemplate{footline}[frame number]
+\setbeamerfont{footline}{size=\footnotesize}
 \setbeamersize{text margin left=6mm,text margin right=6mm}
 \DeclareMathSizes{10.95}{10.95}{8}{7}
 \DeclareMathSizes{11}{11}{8}{7}
@@ -123,7 +126,8 @@ def backprop_frames(net, small: bool, max_size: int) -> list[str]:
     """The main part's backpropagation: the chain rules built factor by factor, the seed's
     central slide for each parameter whose chain fits it (written out, then in numbers), and
     a summary frame per layer from the loss back, in the course's matrix form."""
-    frames = [frame("The chain rule, with shapes", chain_blocks(net))]
+    chains = chain_blocks(net)
+    frames = [frame("The chain rule, with shapes", chains, [CHAIN_HEIGHT] * len(chains))]
     name = central_parameter(net, max_size) if small else None
     if name is not None:
         frames.append(frame(rf"${slashed('L', name)}$ written out", central_blocks(net, name, max_size),
@@ -155,7 +159,8 @@ def factor_frames(net, of: str, wrt: str, max_size: int) -> list[str]:
         body = factor_body(net, of, wrt, max_size, r"0.5\textheight", SMALL_PATTERN)
         return [frame(title, [formula, body], [_formula_height(formula), HEIGHT - _formula_height(formula)])]
     words = structure_words(net, of, wrt) + r"\par"
-    corner = corner_block(net, of, wrt, CORNER, r"0.4\textheight")
+    corner = rf"{partial(of, wrt)} = {jacobian_matrix(net, of, wrt, CORNER)}"
+    corner = rf"\bestfit[Its first rows and columns, and the last:]{{0.4\textheight}}{{{corner}}}{{}}"
     return [frame(title, [formula, words, corner], [_formula_height(formula), 30.0, 100.0]),
             frame(title, [pattern_block(net, of, wrt, *PATTERN)], [HEIGHT])]
 

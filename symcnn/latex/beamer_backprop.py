@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy
 
-from .formulas import LAYER_NAMES, chain_terms, slashed
+from .formulas import LAYER_NAMES, chain_terms
 from .matrices import grid_latex
 from .matrix_form import layer_rules
 from .pieces import chain_factor_matrices, size

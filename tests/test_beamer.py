@@ -1,0 +1,239 @@
+"""Beamer slides: the seed's central slide, overlays, sections and an outline, a summary frame
+per layer in the course's matrix form (checked in numbers against the derivation), the factor
+frames in an appendix, nothing meant for the tool's user, scripts readable when projected.
+
+The shipped decks are checked as they are in ``derivations/slides`` (test_documents keeps them
+up to date); the seed's deck is compiled once here (twice through pdfLaTeX, for its outline).
+"""
+
+import re
+import shutil
+import subprocess
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import symcnn
+from symcnn.latex.matrix_form import gradient_key, layer_rules
+from symcnn.latex.pieces import chain_factor_matrices, entries
+from conftest import DERIVATIONS
+
+SLIDES = DERIVATIONS / "slides"
+needs_beamer = pytest.mark.skipif(
+    not shutil.which("pdflatex") or not shutil.which("pdftotext") or not shutil.which("kpsewhich")
+    or subprocess.run(["kpsewhich", "beamer.cls", "pgf.sty"], capture_output=True, text=True).stdout.count("\n") != 2,
+    reason="pdfLaTeX with Beamer (and pgf) is not installed (make tex)")
+
+
+def deck(stem: str) -> str:
+    return (SLIDES / f"{stem}.tex").read_text()
+
+
+def frames(tex: str) -> list[str]:
+    return re.findall(r"\\begin\{frame\}.*?\\end\{frame\}", tex, re.S)
+
+
+def titled(tex: str, title: str) -> list[str]:
+    return [f for f in frames(tex) if f.startswith(rf"\begin{{frame}}{{{title}")]
+
+
+@pytest.fixture(scope="module")
+def seed_pdf(tmp_path_factory):
+    """The shipped seed deck compiled (twice, for its outline): its frames' pages' text and words' heights."""
+    folder = tmp_path_factory.mktemp("seed_slides")
+    (folder / "seed.tex").write_text(deck("seed_1d"))
+    for _ in range(2):
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "seed.tex"], cwd=folder,
+                       capture_output=True, check=True)
+    pdf = str(folder / "seed.pdf")
+    pages = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    boxes = subprocess.run(["pdftotext", "-bbox", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    heights = [float(y1) - float(y0) for y0, y1 in
+               re.findall(r'<word xMin="[^"]+" yMin="([^"]+)" xMax="[^"]+" yMax="([^"]+)">', boxes)]
+    return {"pages": [p for p in pages if p.strip()], "heights": heights}
+
+
+# -- 1. the seed's central slide -----------------------------------------------------------------
+
+def seed_by_hand():
+    """The seed's chain in numbers with NumPy, from the spec's values: the 3x5 matrix of
+    padded inputs ``X_{i+k-2}``, ``diag(ReLU'(Z^1))``, ``dloss/dA^1 = W^2 2 (A^2 - y)``, and the product."""
+    X = np.array([0, 1, 0, 2, 1, 0, 0], dtype=object)  # [values] X = [1, 0, 2, 1, 0], padded by X_0 = X_6 = 0
+    X[1:6] = [1, 0, 2, 1, 0]
+    W1, W2, y = [1, 2, -1], [1, -1, Fraction(1, 2), 0, 2], 5
+    windows = np.array([[X[i + k] for i in range(5)] for k in range(3)], dtype=object)  # row k, column i
+    Z1 = [sum(W1[k] * windows[k, i] for k in range(3)) for i in range(5)]
+    A2 = sum(w * max(z, 0) for w, z in zip(W2, Z1))
+    relu = np.diag([1 if z > 0 else 0 for z in Z1])
+    upstream = np.array([[w * 2 * (A2 - y)] for w in W2], dtype=object)
+    return windows, relu, upstream, windows.dot(relu).dot(upstream)
+
+
+def bmatrix(rows) -> str:
+    show = lambda v: rf"\frac{{{v.numerator}}}{{{v.denominator}}}" if isinstance(v, Fraction) and v.denominator > 1 \
+        else str(int(v))
+    return r"\begin{bmatrix} " + r" \\ ".join(" & ".join(show(v) for v in row) for row in rows) + r" \end{bmatrix}"
+
+
+def test_the_seed_deck_has_the_seeds_central_slide_written_out_then_in_numbers():
+    tex, net = deck("seed_1d"), symcnn.load(DERIVATIONS / "seed_1d.toml")
+    [written] = titled(tex, r"$\partial \operatorname{loss} / \partial W^{1}$ written out")
+    shapes = (r"\underset{3 \times 1}{\frac{\partial \operatorname{loss}}{\partial W^{1}}} = "
+              r"\underset{3 \times 5}{\frac{\partial Z^{1}}{\partial W^{1}}} \cdot "
+              r"\underset{5 \times 5}{\frac{\partial A^{1}}{\partial Z^{1}}} \cdot "
+              r"\underset{5 \times 1}{\frac{\partial \operatorname{loss}}{\partial A^{1}}}")
+    assert shapes in written
+    first, relu, column = chain_factor_matrices(net, "W1")
+    assert first.startswith(r"\begin{bmatrix} \overset{Z^{1}_{1}}{\boxed{X_{0}}} & \overset{Z^{1}_{2}}{X_{1}}")
+    assert r"\boxed{X_{6}} \end{bmatrix}" in first and r"\mathbf{1}\left[Z^{1}_{3} > 0\right]" in relu
+    assert r"2 W^{2}_{5} \left(A^{2} - y\right)" in column
+    for k, (dot, factor) in enumerate(zip(["", r"\cdot ", r"\cdot "], [first, relu, column]), start=2):
+        assert rf"\onslide<{k}->{{{dot}{factor}}}" in written
+
+    [numbers] = titled(tex, r"$\partial \operatorname{loss} / \partial W^{1}$ in numbers")
+    windows, relu, upstream, gradient = seed_by_hand()
+    assert [list(r) for r in gradient] == [[2], [2], [Fraction(1, 2)]]
+    assert rf"\onslide<2->{{{bmatrix(windows)}}}" in numbers
+    assert rf"\onslide<3->{{\cdot {bmatrix(relu)}}}" in numbers
+    assert rf"\onslide<4->{{\cdot {bmatrix(upstream)} \onslide<5->{{= {bmatrix(gradient)}}}}}" in numbers
+
+
+# -- 2. overlays, 3. sections and the outline --------------------------------------------------------
+
+def test_chain_rules_are_built_factor_by_factor():
+    for stem in ("seed_1d", "pool_softmax", "lenet5"):
+        [chains, *_] = titled(deck(stem), "The chain rule, with shapes")
+        # lhs = dZ/dW (overlay 2) . dA/dZ (3) . dloss/dA (4), the k-th factors of every parameter together
+        assert re.search(r"= \\onslide<2->\{\\underset\{[^}]*\}\{\\frac\{\\partial Z\^\{1\}\}\{\\partial W\^\{1\}\}\}\} "
+                         r"\\onslide<3->\{\\cdot \\underset\{[^}]*\}\{\\frac\{\\partial A\^\{1\}\}", chains), stem
+        assert r"\onslide<4->{\cdot \underset" in chains, stem
+
+
+@needs_beamer
+def test_overlays_make_pages_and_the_outline_lists_the_sections(seed_pdf):
+    tex = deck("seed_1d")
+    sections = re.findall(r"\\section\{([^}]*)\}", tex)
+    assert sections[:3] == ["The network and its forward pass", "Worked example", "Backpropagation"]
+    assert r"\begin{frame}{Outline}\tableofcontents\end{frame}" in tex
+    pages = seed_pdf["pages"]
+    assert len(pages) > len(frames(tex)) + 2 * 3, "the overlays make no pages of their own"  # title page: no \frame{}
+    outline = pages[1]
+    assert "Outline" in outline and all(name in outline for name in sections[:4])
+    # the written-out chain on four pages: the shapes alone, then one factor more on each
+    built = [p for p in pages if "∂W 1 written out" in p]
+    assert len(built) == 4 and built[0].count("X") == 0 and "X 6" in built[1].replace("X6", "X 6")
+
+
+# -- 4. a summary frame per layer in the course's matrix form ------------------------------------------
+
+NETWORKS = {
+    "strided 1D, tanh and sigmoid, pooling": {
+        "input": [2, 7], "dims": 1, "loss": "squared", "layers": [
+            {"type": "conv", "filters": 3, "size": 3, "stride": 2, "padding": 1, "activation": "tanh"},
+            {"type": "conv", "filters": 2, "size": 2, "padding": 1, "activation": "sigmoid"},
+            {"type": "maxpool", "size": 2}, {"type": "dense", "units": 2}]},
+    "2D conv into conv, dense into dense, softmax": {
+        "input": [1, 5, 5], "loss": "cross_entropy", "layers": [
+            {"type": "conv", "filters": 2, "size": 2, "activation": "relu"},
+            {"type": "conv", "filters": 2, "size": 3, "padding": 1, "activation": "relu"},
+            {"type": "dense", "units": 3, "activation": "relu"}, {"type": "dense", "units": 2}]},
+}
+
+
+def networks():
+    return [pytest.param(symcnn.load(DERIVATIONS / "seed_1d.toml"), id="seed"),
+            pytest.param(symcnn.load(DERIVATIONS / "pool_softmax.toml"), id="pool_softmax"),
+            *[pytest.param(symcnn.Network(spec), id=name) for name, spec in NETWORKS.items()]]
+
+
+@pytest.mark.parametrize("net", networks())
+def test_the_matrix_form_agrees_with_the_derivation_at_random_numbers(net, rng):
+    """The backward pass run from the printed rules alone (each layer's rules in NumPy, from the
+    loss back, each from the gradients the rules before it gave) equals the entry-by-entry
+    derivation at random numbers, and the general formulas there too."""
+    shapes = net.spec.shapes()
+    values = {name: rng.uniform(-1, 1, shape).round(3) for name, shape in shapes.items() if name != "y"}
+    values["y"] = 1 if net.spec.loss == "cross_entropy" else rng.uniform(-1, 1, shapes["y"]).round(3)
+    known = {name: np.array(array, dtype=float) for name, array in net.evaluate(values).items()}
+    substitutions = net.substitutions(values)
+    stated = []
+    for l in range(len(net.spec.layers), 0, -1):
+        for rule in layer_rules(net, l)[0]:
+            known[gradient_key(rule.wrt)] = rule.value(known)
+            derived = np.array(list(net.gradient(rule.wrt).xreplace(substitutions)), dtype=float)
+            assert np.allclose(known[gradient_key(rule.wrt)].ravel(), derived), (l, rule.latex)
+            formula = net.formula("L", rule.wrt)
+            for position in rng.choice(derived.size, min(3, derived.size), replace=False):
+                (index, _), = entries(net, rule.wrt, [position])
+                at = float(formula.at(*index).xreplace(substitutions))
+                assert np.isclose(at, known[gradient_key(rule.wrt)].flat[position]), (l, rule.latex, index)
+            stated.append(rule.wrt)
+    assert set(net.parameters) <= set(stated)
+    assert {f"Z{l}" for l, layer in enumerate(net.spec.layers, 1) if layer.type != "maxpool"} <= set(stated)
+
+
+def rules_latex(net, l):
+    return [rule.latex for rule in layer_rules(net, l)[0]]
+
+
+def test_the_matrix_form_is_the_courses():
+    seed = symcnn.load(DERIVATIONS / "seed_1d.toml")
+    delta, dloss = r"\frac{\partial \operatorname{loss}}", r"\operatorname{loss}"
+    assert rules_latex(seed, 2) == [rf"\delta^{{2}} = {delta}{{\partial Z^{{2}}}} = 2\left(A^{{2}} - y\right)",
+                                    rf"{delta}{{\partial W^{{2}}}} = A^{{1}} \left(\delta^{{2}}\right)^\top"]
+    assert rules_latex(seed, 1) == [
+        rf"\delta^{{1}} = {delta}{{\partial Z^{{1}}}} = \operatorname{{ReLU}}'\left(Z^{{1}}\right) \odot W^{{2}} \delta^{{2}}",
+        rf"{delta}{{\partial W^{{1}}}} = \operatorname{{pad}}_{{1}}\left(X\right) \star \delta^{{1}}"]
+    pool = symcnn.load(DERIVATIONS / "pool_softmax.toml")
+    assert rules_latex(pool, 3) == [rf"\delta^{{3}} = {delta}{{\partial Z^{{3}}}} = A^{{3}} - y",
+                                    rf"{delta}{{\partial W^{{3}}}} = \operatorname{{vec}}\left(A^{{2}}\right) "
+                                    r"\left(\delta^{3}\right)^\top", rf"{delta}{{\partial W^{{3}}_{{0}}}} = \delta^{{3}}"]
+    assert r"A^{3} = \operatorname{softmax}\left(Z^{3}\right)" in layer_rules(pool, 3)[1]
+    routed = rules_latex(pool, 2)
+    assert routed[0] == rf"\operatorname{{vec}}\left({delta}{{\partial A^{{2}}}}\right) = W^{{3}} \delta^{{3}}"
+    assert r"\text{maximum is } A^{1}_{c,i,j}" in routed[1] and routed[1].endswith(rf"{delta}{{\partial A^{{2}}_{{c,m,n}}}}")
+    assert rules_latex(pool, 1)[2] == rf"{delta}{{\partial W^{{1}}_{{0,f}}}} = \sum_{{i,j}} \delta^{{1}}_{{f,i,j}}"
+    conv = symcnn.Network(NETWORKS["2D conv into conv, dense into dense, softmax"])
+    assert rules_latex(conv, 1)[0] == (rf"{delta}{{\partial A^{{1}}_{{c}}}} = \sum_{{f=1}}^{{2}} \operatorname{{pad}}_{{1}}"
+                                       r"\left(\delta^{2}_{f}\right) \star \operatorname{flip}\left(W^{2}_{f,c}\right)")
+    assert rules_latex(conv, 3)[0].endswith(r"\operatorname{ReLU}'\left(Z^{3}\right) \odot W^{4} \delta^{4}")
+    assert dloss in rules_latex(conv, 4)[0]
+
+
+def test_each_layer_has_its_summary_frame_in_the_main_part():
+    for stem in ("seed_1d", "pool_softmax", "lenet5"):
+        tex, net = deck(stem), symcnn.load(DERIVATIONS / f"{stem}.toml")
+        main = tex.split(r"\appendix")[0]
+        for l in range(1, len(net.spec.layers) + 1):
+            summary = [f for f in frames(main) if rf"{{Layer {l} backwards: " in f]
+            assert summary and all(rule in "".join(summary) for rule in rules_latex(net, l)), (stem, l)
+
+
+# -- 5. factor frames in the appendix; LeNet-5's main part ---------------------------------------
+
+def test_factor_frames_are_in_the_appendix_and_lenets_main_part_is_short():
+    for stem in ("seed_1d", "pool_softmax", "lenet5"):
+        main, appendix = deck(stem).split(r"\appendix")
+        factor = re.compile(r"\\begin\{frame\}\{\$\\partial [^$]*\$: \$\d+ \\times \d+\$\}")
+        assert not factor.search(main) and factor.search(appendix), stem
+        assert r"and the gradients, in index form" in appendix, stem
+    assert len(frames(deck("lenet5").split(r"\appendix")[0])) <= 25
+
+
+# -- 6. nothing for the tool's user; readable when projected ------------------------------------------
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in SLIDES.glob("*.tex")))
+def test_no_text_for_the_tools_user_on_slides(stem):
+    tex = deck(stem).split(r"\begin{document}")[1]
+    for text in ("symcnn derive", "--max-size", "too long for this frame", "at normal size"):
+        assert text not in tex, (stem, text)
+
+
+@needs_beamer
+def test_no_word_on_the_seeds_slides_is_under_7_pt(seed_pdf):
+    """Column labels (``\\overset``), shapes under factors and every index, frame numbers too:
+    pdftotext's word boxes are 0.885 of the font size in Computer Modern Sans."""
+    small = [h for h in seed_pdf["heights"] if h < 0.885 * 7 - 0.01]
+    assert seed_pdf["heights"] and not small, small
