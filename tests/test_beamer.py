@@ -135,10 +135,15 @@ NETWORKS = {
             {"type": "conv", "filters": 2, "size": 2, "padding": 1, "activation": "sigmoid"},
             {"type": "maxpool", "size": 2}, {"type": "dense", "units": 2}]},
     "2D conv into conv, dense into dense, softmax": {
-        "input": [1, 5, 5], "loss": "cross_entropy", "layers": [
+        "input": [1, 4, 4], "loss": "cross_entropy", "layers": [
             {"type": "conv", "filters": 2, "size": 2, "activation": "relu"},
             {"type": "conv", "filters": 2, "size": 3, "padding": 1, "activation": "relu"},
             {"type": "dense", "units": 3, "activation": "relu"}, {"type": "dense", "units": 2}]},
+    "padding wider than the filter": {
+        "input": [6], "loss": "squared", "layers": [
+            {"type": "conv", "size": 2, "padding": 1, "activation": "relu"},
+            {"type": "conv", "filters": 2, "size": 2, "padding": 2, "activation": "tanh"},
+            {"type": "dense", "units": 1}]},
 }
 
 
@@ -200,6 +205,10 @@ def test_the_matrix_form_is_the_courses():
                                        r"\left(\delta^{2}_{f}\right) \star \operatorname{flip}\left(W^{2}_{f,c}\right)")
     assert rules_latex(conv, 3)[0].endswith(r"\operatorname{ReLU}'\left(Z^{3}\right) \odot W^{4} \delta^{4}")
     assert dloss in rules_latex(conv, 4)[0]
+    wide = symcnn.Network(NETWORKS["padding wider than the filter"])
+    assert rules_latex(wide, 1)[0] == (rf"{delta}{{\partial A^{{1}}}} = \operatorname{{crop}}_{{1}}\left(\sum_{{f=1}}^{{2}} "
+                                       r"\delta^{2}_{f} \star \operatorname{flip}\left(W^{2}_{f}\right)\right)")
+    assert layer_rules(wide, 1)[1][0] == r"k - 1 - p = -1 \text{ (a full convolution, cropped)}"
 
 
 def test_each_layer_has_its_summary_frame_in_the_main_part():

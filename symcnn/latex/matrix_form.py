@@ -33,21 +33,28 @@ from .printer import entry_latex, tensor_latex
 PRIME = {"relu": (r"\operatorname{ReLU}'", lambda z: (z > 0).astype(float)),
          "sigmoid": (r"\sigma'", lambda z: 1 / (1 + np.exp(-z)) * (1 - 1 / (1 + np.exp(-z)))),
          "tanh": (r"\tanh'", lambda z: 1 - np.tanh(z) ** 2)}
-PRIME_NOTES = {"relu": r"\operatorname{ReLU}'(z) = \mathbf{1}\left[z > 0\right]",
-               "sigmoid": r"\sigma'(z) = \sigma(z)\left(1 - \sigma(z)\right)", "tanh": r"\tanh'(z) = 1 - \tanh^{2}(z)"}
-STAR_NOTE = (r"\star:\ \text{the layers' convolution (cross-correlation)},\quad \operatorname{pad}_{q}:\ q "
-             r"\text{ zeros on each side},\quad \operatorname{flip}:\ \text{the filter reversed along each axis}")
+# what each operator of the rules means, said under the rules that use it
+OPERATORS = {r"\operatorname{ReLU}'": r"\operatorname{ReLU}'(z) = \mathbf{1}\left[z > 0\right]",
+             r"\sigma'": r"\sigma'(z) = \sigma(z)\left(1 - \sigma(z)\right)",
+             r"\tanh'": r"\tanh'(z) = 1 - \tanh^{2}(z)",
+             r"\star": r"\star:\ \text{the layers' convolution (cross-correlation)}",
+             r"\operatorname{pad}": r"\operatorname{pad}_{q}:\ q \text{ zeros on each side}",
+             r"\operatorname{crop}": r"\operatorname{crop}_{q}:\ q \text{ entries dropped on each side}",
+             r"\operatorname{dilate}": r"\operatorname{dilate}_{s}:\ s - 1 \text{ zeros between neighbouring entries}",
+             r"\operatorname{flip}": r"\operatorname{flip}:\ \text{the filter reversed along each axis}"}
 
 
 @dataclass(frozen=True)
 class Rule:
-    """``dloss/d(wrt) = ...`` in matrix form: its LaTeX, and ``value(known)``: the same in numbers,
-    from ``known`` (forward values and the gradients ``"dL/T"`` of later tensors, NumPy arrays in
-    the tensors' shapes) to ``dloss/d(wrt)`` in ``wrt``'s shape."""
+    """``dloss/d(wrt) = ...`` in matrix form: its LaTeX (and a note on it), and
+    ``value(known)``: the same in numbers, from ``known`` (forward values and the gradients
+    ``gradient_key(T)`` of later tensors, NumPy arrays in the tensors' shapes) to
+    ``dloss/d(wrt)`` in ``wrt``'s shape."""
 
     wrt: str
     latex: str
     value: Callable[[dict], np.ndarray]
+    note: str = ""
 
 
 def gradient_key(name: str) -> str:
@@ -56,14 +63,16 @@ def gradient_key(name: str) -> str:
 
 
 def layer_rules(net, l: int) -> tuple[list[Rule], list[str]]:
-    """Layer ``l``'s rules, from what reaches its output to its input and parameters, and their
-    notes (what ``f'``, ``⋆`` and ``pad`` mean)."""
-    notes: list[str] = []
-    incoming = _incoming(net, l, notes)
+    """Layer ``l``'s rules, from what reaches its output to its input and parameters, and the
+    notes under them (what ``f'``, ``⋆``, ``pad``, ... mean)."""
+    incoming = _incoming(net, l)
     rules = [incoming] if incoming is not None else []
     if net.spec.layers[l - 1].type == "maxpool":
-        return rules + [_routing(net, l)], notes
-    return rules + [_delta(net, l, incoming is not None, notes), *_weight_rules(net, l, notes)], notes
+        rules.append(_routing(net, l))
+    else:
+        rules += [_delta(net, l, incoming is not None), *_weight_rules(net, l)]
+    notes = [rule.note for rule in rules if rule.note]
+    return rules, notes + [note for operator, note in OPERATORS.items() if any(operator in r.latex for r in rules)]
 
 
 def _source(l: int) -> str:
@@ -92,7 +101,7 @@ def _dilated(latex: str, stride) -> str:
     return latex if all(s == 1 for s in stride) else rf"\operatorname{{dilate}}_{{{_amount(stride)}}}\left({latex}\right)"
 
 
-def _incoming(net, l: int, notes: list[str]) -> Rule | None:
+def _incoming(net, l: int) -> Rule | None:
     """``dloss/dA^l`` from what reads ``A^l``: the squared loss, a conv layer (the full
     convolution), a dense layer where ``A^l`` is read flattened or is a pooling output; None
     where ``delta^l`` says it (a dense reader of a conv or dense layer, the softmax) or the
@@ -104,7 +113,7 @@ def _incoming(net, l: int, notes: list[str]) -> Rule | None:
     if reader.type == "maxpool":
         return None
     if reader.type == "conv":
-        return _full_convolution(net, l, notes)
+        return _full_convolution(net, l)
     flat = _flattened(net.shape(A))
     if not flat and layers[l - 1].type != "maxpool":
         return None
@@ -125,28 +134,32 @@ def _loss_gradient(net) -> Rule:
                 lambda known: 2 * (known[A] - known["y"].reshape(known[A].shape)))
 
 
-def _full_convolution(net, l: int, notes: list[str]) -> Rule:
-    """``dloss/dA^l_c = sum_f pad_{k-1-p}(delta^{l+1}_f) ⋆ flip(W^{l+1}_{f,c})`` (with stride
-    ``s``, ``delta^{l+1}`` is first dilated: ``s - 1`` zeros put between its entries)."""
+def _full_convolution(net, l: int) -> Rule:
+    """``dloss/dA^l_c = sum_f pad_{k-1-p}(delta^{l+1}_f) ⋆ flip(W^{l+1}_{f,c})``: the full
+    convolution with the flipped filter (with stride ``s``, ``delta^{l+1}`` dilated first;
+    with padding ``p > k - 1``, the result cropped by ``p - k + 1`` instead of padded)."""
     reader, A, Z = net.spec.layers[l], f"A{l}", f"Z{l + 1}"
     k, p, s = reader.size, reader.padding, reader.stride
     q = [ki - 1 - pi for ki, pi in zip(k, p)]
     filters, channels = net.shape(Z)[0], net.shape(A)[0]
     W = entry_latex(f"W{l + 1}", ",".join(["f"] * (filters > 1) + ["c"] * (channels > 1)) or None)
     total = rf"\sum_{{f=1}}^{{{filters}}} " if filters > 1 else ""
-    delta = _padded(_dilated(_delta_latex(l + 1, "f" if filters > 1 else None), s), q)
-    latex = rf"{_partial_channel(A, channels)} = {total}{delta} \star \operatorname{{flip}}\left({W}\right)"
-    notes += [STAR_NOTE, rf"k - 1 - p = {_amount(q)} \text{{ (a full convolution)}}"]
+    delta = _padded(_dilated(_delta_latex(l + 1, "f" if filters > 1 else None), s), [max(qi, 0) for qi in q])
+    right = rf"{total}{delta} \star \operatorname{{flip}}\left({W}\right)"
+    if min(q) < 0:
+        right = rf"\operatorname{{crop}}_{{{_amount([max(-qi, 0) for qi in q])}}}\left({right}\right)"
 
     def value(known):
         upstream, weights, shape = known[gradient_key(Z)], known[f"W{l + 1}"], known[A].shape
         dilated = _dilate(upstream, s)
         # zeros at the end too, for the input's last rows and columns that no window reached
         extra = [n - (d + 2 * qi - ki + 1) for n, d, qi, ki in zip(shape[1:], dilated.shape[1:], q, k)]
-        padded = np.pad(dilated, [(0, 0)] + [(qi, qi + e) for qi, e in zip(q, extra)])
+        padded = np.pad(dilated, [(0, 0)] + [(max(qi, 0), max(qi, 0) + e) for qi, e in zip(q, extra)])
         flipped = weights[(slice(None), slice(None), *[slice(None, None, -1)] * len(k))]
-        return np.stack([sum(_correlate(padded[f], flipped[f, c]) for f in range(filters)) for c in range(channels)])
-    return Rule(A, latex, value)
+        full = np.stack([sum(_correlate(padded[f], flipped[f, c]) for f in range(filters)) for c in range(channels)])
+        return full[(slice(None), *[slice(max(-qi, 0), max(-qi, 0) + n) for qi, n in zip(q, shape[1:])])]
+    return Rule(A, f"{_partial_channel(A, channels)} = {right}", value,
+                rf"k - 1 - p = {_amount(q)} \text{{ (a full convolution{', cropped' if min(q) < 0 else ''})}}")
 
 
 def _routing(net, l: int) -> Rule:
@@ -171,7 +184,7 @@ def _routing(net, l: int) -> Rule:
     return Rule(source, latex, value)
 
 
-def _delta(net, l: int, received: bool, notes: list[str]) -> Rule:
+def _delta(net, l: int, received: bool) -> Rule:
     """``delta^l = f'(Z^l) ⊙ dloss/dA^l`` (``received``: a rule before it gave ``dloss/dA^l``),
     through a dense reader as the course writes it, ``f'(Z^l) ⊙ W^{l+1} delta^{l+1}``; the
     softmax's ``delta^L = A^L - y``."""
@@ -182,9 +195,9 @@ def _delta(net, l: int, received: bool, notes: list[str]) -> Rule:
         text, upstream = _loss_gradient(net).latex.partition(" = ")[2], _loss_gradient(net).value
     elif l == len(layers):
         if activation == "none":
-            notes.append(rf"{tensor_latex(A)} = \operatorname{{softmax}}\left({tensor_latex(Z)}\right)")
             return Rule(Z, rf"{lhs} = {tensor_latex(A)} - y",
-                        lambda known: _softmax(known[Z]) - known["y"].reshape(known[Z].shape))
+                        lambda known: _softmax(known[Z]) - known["y"].reshape(known[Z].shape),
+                        rf"{tensor_latex(A)} = \operatorname{{softmax}}\left({tensor_latex(Z)}\right)")
         text = rf"\left(\operatorname{{softmax}}\left({tensor_latex(A)}\right) - y\right)"
         upstream = lambda known: _softmax(known[A]) - known["y"].reshape(known[A].shape)
     elif received or layers[l].type != "dense":
@@ -195,12 +208,11 @@ def _delta(net, l: int, received: bool, notes: list[str]) -> Rule:
     if activation == "none":
         return Rule(Z, f"{lhs} = {text}", lambda known: upstream(known).reshape(known[Z].shape))
     symbol, derivative = PRIME[activation]
-    notes.append(PRIME_NOTES[activation])
     return Rule(Z, rf"{lhs} = {symbol}\left({tensor_latex(Z)}\right) \odot {text}",
                 lambda known: derivative(known[Z]) * upstream(known).reshape(known[Z].shape))
 
 
-def _weight_rules(net, l: int, notes: list[str]) -> list[Rule]:
+def _weight_rules(net, l: int) -> list[Rule]:
     """``dloss/dW^l`` and ``dloss/dW^l_0`` from ``delta^l``: ``A^{l-1} (delta^l)^T`` and
     ``delta^l`` (dense); ``pad_p(A^{l-1}_c) ⋆ delta^l_f`` and ``sum_i delta^l_{f,i}`` (conv)."""
     layer, source, Z = net.spec.layers[l - 1], _source(l), f"Z{l}"
@@ -217,8 +229,6 @@ def _weight_rules(net, l: int, notes: list[str]) -> list[Rule]:
     weight = entry_latex(W, ",".join(["f"] * (filters > 1) + ["c"] * (channels > 1)) or None)
     delta = _dilated(_delta_latex(l, "f" if filters > 1 else None), layer.stride)
     padded = _padded(entry_latex(source, "c" if channels > 1 else None), layer.padding)
-    if STAR_NOTE not in notes:
-        notes.append(STAR_NOTE)
 
     def weights(known):
         inputs = np.pad(known[source], [(0, 0)] + [(p, p) for p in layer.padding])
