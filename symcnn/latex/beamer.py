@@ -166,13 +166,16 @@ def factor_frames(net, of: str, wrt: str, max_size: int) -> list[str]:
 
 
 def gradient_frames(net, small: bool, max_size: int) -> list[str]:
-    """A small network's gradient of every parameter written out, where it fits the frame."""
+    """A small network's gradient of every parameter written out under its general formula,
+    where it fits the frame (the formula alone where it does not)."""
     if not small:
         return []
     frames = []
     for name in net.parameters:
         column = gradient_column(net, name, max_size)
         if column is not None:
-            frames.append(frame(rf"The gradient ${slashed('L', name)}$",
-                                [rf"\bestfit{{0.8\textheight}}{{{partial('L', name)} = {column}}}{{}}"], [HEIGHT]))
+            formula = formula_display(net.formula("L", name), WIDTH)
+            frames.append(frame(rf"The gradient ${slashed('L', name)}$", [
+                formula, rf"\bestfit{{0.6\textheight}}{{{partial('L', name)} = {column}}}{{}}"],
+                [_formula_height(formula), HEIGHT - _formula_height(formula)]))
     return frames
