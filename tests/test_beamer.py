@@ -100,6 +100,12 @@ def test_the_seed_deck_has_the_seeds_central_slide_written_out_then_in_numbers()
     assert rf"\onslide<4->{{\cdot {bmatrix(upstream)} \onslide<5->{{= {bmatrix(gradient)}}}}}" in numbers
 
 
+def test_no_central_slide_through_the_softmax_in_symcnns_entries():
+    """pool_softmax's only chain small enough is W^3_0's, through dA^3/dZ^3, the identity in
+    symcnn's entries (the softmax sits in the loss), not the course's diag(A^3) - A^3 (A^3)^T."""
+    assert not [f for f in frames(deck("pool_softmax")) if "written out}" in f.partition("\n")[0]]
+
+
 # -- 2. overlays, 3. sections and the outline --------------------------------------------------------
 
 def test_chain_rules_are_built_factor_by_factor():

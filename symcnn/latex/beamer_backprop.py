@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy
 
-from .formulas import LAYER_NAMES, chain_terms
+from .formulas import LAYER_NAMES, chain_terms, softmax_aliases
 from .matrices import grid_latex
 from .matrix_form import layer_rules
 from .pieces import chain_factor_matrices, size
@@ -56,9 +56,13 @@ def chain_blocks(net) -> list[str]:
 
 def central_parameter(net, max_size: int) -> str | None:
     """The parameter of the seed's central slide: the first whose chain has every factor at
-    most ``max_size`` rows and columns and a last factor short enough to read (None: none)."""
+    most ``max_size`` rows and columns and a last factor short enough to read (None: none).
+    A parameter of a softmax output layer is left out: its ``dA^L/dZ^L`` is the identity in
+    symcnn's entries (the softmax sits in the loss), not the course's ``diag(A^L) - A^L (A^L)^T``."""
+    softmax = softmax_aliases(net)
     return next((name for name in net.parameters
-                 if all(max(size(net, of), size(net, by)) <= max_size for of, by in net.derivation.chain_steps(name))
+                 if not (softmax and net.layer_of(name) == len(net.spec.layers))
+                 and all(max(size(net, of), size(net, by)) <= max_size for of, by in net.derivation.chain_steps(name))
                  and chain_factor_matrices(net, name, max_size) is not None), None)
 
 
