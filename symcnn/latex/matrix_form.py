@@ -4,12 +4,13 @@ From the loss back, layer ``l`` receives ``dloss/dA^l`` from the layer that read
 from the loss) and passes on:
 
 - a conv or dense layer: ``delta^l = f'(Z^l) ⊙ dloss/dA^l``; through a dense reader this is the
-  course's ``delta^l = f'(Z^l) ⊙ W^{l+1} delta^{l+1}`` (``vec(dloss/dA^l)`` when the reader
-  reads ``A^l`` flattened); its weights get ``dloss/dW^l = A^{l-1} (delta^l)^T`` (dense) or
+  course's ``delta^l = f'(Z^l) ⊙ W^{l+1} delta^{l+1}`` (``vec(dloss/dA^l) = W^{l+1} delta^{l+1}``
+  first where the reader reads ``A^l`` flattened, as its general formula says); its weights get ``dloss/dW^l = A^{l-1} (delta^l)^T`` (dense) or
   ``pad_p(A^{l-1}_c) ⋆ delta^l_f`` (conv: the cross-correlation of the zero-padded input with
   ``delta^l``), its bias ``delta^l`` (dense) or ``sum_i delta^l_{f,i}`` (conv);
 - through a conv reader ``dloss/dA^l_c = sum_f pad_{k-1-p}(delta^{l+1}_f) ⋆ flip(W^{l+1}_{f,c})``:
-  the full convolution with the flipped filter;
+  the full convolution with the flipped filter (``delta^{l+1}`` dilated by the stride first; the
+  result cropped where the padding is wider than ``k - 1``);
 - a max-pool layer routes each entry of ``dloss/dA^l`` to the first maximum (row-major) of its
   window in ``A^{l-1}``, and 0 to the rest;
 - the loss: ``dloss/dA^L = 2 (A^L - y)``, or with the softmax ``A^L = softmax(Z^L)`` and the
@@ -27,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..derive.display import shown
 from .formulas import partial
 from .printer import entry_latex, tensor_latex
 
@@ -114,7 +116,7 @@ def _incoming(net, l: int) -> Rule | None:
         return None
     if reader.type == "conv":
         return _full_convolution(net, l)
-    flat = _flattened(net.shape(A))
+    flat = _read_flattened(net, l + 1)
     if not flat and layers[l - 1].type != "maxpool":
         return None
     lhs = rf"\operatorname{{vec}}\left({partial('L', A)}\right)" if flat else partial("L", A)
@@ -122,9 +124,10 @@ def _incoming(net, l: int) -> Rule | None:
                 lambda known: (known[f"W{l + 1}"] @ known[gradient_key(f"Z{l + 1}")]).reshape(known[A].shape))
 
 
-def _flattened(shape) -> bool:
-    """Whether a dense reader reads a tensor of this shape flattened (more than one axis of size > 1)."""
-    return sum(n > 1 for n in shape) > 1
+def _read_flattened(net, l: int) -> bool:
+    """Whether dense layer ``l`` reads its input flattened, as its general formula writes it
+    (``vec(A^{l-1})_i``: more than one axis of size above 1)."""
+    return any(name == _source(l) for name, _, _ in shown(net.formula("L", f"W{l}")).flattened)
 
 
 def _loss_gradient(net) -> Rule:
@@ -218,7 +221,7 @@ def _weight_rules(net, l: int) -> list[Rule]:
     layer, source, Z = net.spec.layers[l - 1], _source(l), f"Z{l}"
     W, b = f"W{l}", f"b{l}"
     if layer.type == "dense":
-        flat = _flattened(net.shape(source))
+        flat = _read_flattened(net, l)
         inputs = rf"\operatorname{{vec}}\left({tensor_latex(source)}\right)" if flat else tensor_latex(source)
         rules = [Rule(W, rf"{partial('L', W)} = {inputs} \left({_delta_latex(l)}\right)^\top",
                       lambda known: np.outer(known[source].ravel(), known[gradient_key(Z)]))]
