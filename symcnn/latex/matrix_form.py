@@ -4,10 +4,11 @@ From the loss back, layer ``l`` receives ``dloss/dA^l`` from the layer that read
 from the loss) and passes on:
 
 - a conv or dense layer: ``delta^l = f'(Z^l) ⊙ dloss/dA^l``; through a dense reader this is the
-  course's ``delta^l = f'(Z^l) ⊙ W^{l+1} delta^{l+1}`` (``vec(dloss/dA^l) = W^{l+1} delta^{l+1}``
-  first where the reader reads ``A^l`` flattened, as its general formula says); its weights get ``dloss/dW^l = A^{l-1} (delta^l)^T`` (dense) or
-  ``pad_p(A^{l-1}_c) ⋆ delta^l_f`` (conv: the cross-correlation of the zero-padded input with
-  ``delta^l``), its bias ``delta^l`` (dense) or ``sum_i delta^l_{f,i}`` (conv);
+  course's ``delta^l = f'(Z^l) ⊙ W^{l+1} delta^{l+1}`` (with ``vec(dloss/dA^l) = W^{l+1}
+  delta^{l+1}`` first where the reader reads ``A^l`` flattened, as its general formula says);
+  its weights get ``dloss/dW^l = A^{l-1} (delta^l)^T`` (dense) or ``pad_p(A^{l-1}_c) ⋆ delta^l_f``
+  (conv: the cross-correlation of the zero-padded input with ``delta^l``), its bias ``delta^l``
+  (dense) or ``sum_i delta^l_{f,i}`` (conv);
 - through a conv reader ``dloss/dA^l_c = sum_f pad_{k-1-p}(delta^{l+1}_f) ⋆ flip(W^{l+1}_{f,c})``:
   the full convolution with the flipped filter (``delta^{l+1}`` dilated by the stride first; the
   result cropped where the padding is wider than ``k - 1``);
