@@ -112,7 +112,8 @@ def test_chain_rules_are_built_factor_by_factor():
     for stem in ("seed_1d", "pool_softmax", "lenet5"):
         [chains, *_] = titled(deck(stem), "The chain rule, with shapes")
         # lhs = dZ/dW (overlay 2) . dA/dZ (3) . dloss/dA (4), the k-th factors of every parameter together
-        assert re.search(r"= \\onslide<2->\{\\underset\{[^}]*\}\{\\frac\{\\partial Z\^\{1\}\}\{\\partial W\^\{1\}\}\}\} "
+        assert re.search(r"= \\onslide<2->\{\\underset\{[^}]*\}\{\\frac\{\\partial Z\^\{1\}\}"
+                         r"\{\\partial W\^\{1\}\}\}\} "
                          r"\\onslide<3->\{\\cdot \\underset\{[^}]*\}\{\\frac\{\\partial A\^\{1\}\}", chains), stem
         assert r"\onslide<4->{\cdot \underset" in chains, stem
 
@@ -159,14 +160,11 @@ def networks():
             *[pytest.param(symcnn.Network(spec), id=name) for name, spec in NETWORKS.items()]]
 
 
-@pytest.mark.parametrize("net", networks())
-def test_the_matrix_form_agrees_with_the_derivation_at_random_numbers(net, rng):
-    """The backward pass run from the printed rules alone (each layer's rules in NumPy, from the
-    loss back, each from the gradients the rules before it gave) equals the entry-by-entry
-    derivation at random numbers, and the general formulas there too."""
-    shapes = net.spec.shapes()
-    values = {name: rng.uniform(-1, 1, shape).round(3) for name, shape in shapes.items() if name != "y"}
-    values["y"] = 1 if net.spec.loss == "cross_entropy" else rng.uniform(-1, 1, shapes["y"]).round(3)
+def backward_from_the_rules(net, values, rng) -> list[str]:
+    """The backward pass run from the printed rules alone (each layer's rules in NumPy, from
+    the loss back, each from the gradients the rules before it gave), checked rule by rule
+    against the entry-by-entry derivation at ``values`` and the general formulas at three
+    entries; the tensors whose gradients the rules stated."""
     known = {name: np.array(array, dtype=float) for name, array in net.evaluate(values).items()}
     substitutions = net.substitutions(values)
     stated = []
@@ -181,40 +179,78 @@ def test_the_matrix_form_agrees_with_the_derivation_at_random_numbers(net, rng):
                 at = float(formula.at(*index).xreplace(substitutions))
                 assert np.isclose(at, known[gradient_key(rule.wrt)].flat[position]), (l, rule.latex, index)
             stated.append(rule.wrt)
+    return stated
+
+
+@pytest.mark.parametrize("net", networks())
+def test_the_matrix_form_agrees_with_the_derivation_at_random_numbers(net, rng):
+    shapes = net.spec.shapes()
+    values = {name: rng.uniform(-1, 1, shape).round(3) for name, shape in shapes.items() if name != "y"}
+    values["y"] = 1 if net.spec.loss == "cross_entropy" else rng.uniform(-1, 1, shapes["y"]).round(3)
+    stated = backward_from_the_rules(net, values, rng)
     assert set(net.parameters) <= set(stated)
     assert {f"Z{l}" for l, layer in enumerate(net.spec.layers, 1) if layer.type != "maxpool"} <= set(stated)
 
 
-def rules_latex(net, l):
-    return [rule.latex for rule in layer_rules(net, l)[0]]
+def test_pooling_routes_a_tie_to_the_first_maximum(rng):
+    """pool_softmax with a zero image and negative biases: A^1 = 0, every window a tie; the
+    routing rule sends each gradient to the window's first entry, as the derivation does."""
+    net = network("pool_softmax")
+    values = {"X": np.zeros((1, 5, 5)), "W1": rng.uniform(-1, 1, (2, 1, 3, 3)), "b1": [-0.5, -0.25],
+              "W3": rng.uniform(-1, 1, (8, 3)), "b3": rng.uniform(-1, 1, 3), "y": 2}
+    assert "A1" in backward_from_the_rules(net, values, rng)
 
 
-def test_the_matrix_form_is_the_courses():
-    seed = symcnn.load(DERIVATIONS / "seed_1d.toml")
-    delta, dloss = r"\frac{\partial \operatorname{loss}}", r"\operatorname{loss}"
-    assert rules_latex(seed, 2) == [rf"\delta^{{2}} = {delta}{{\partial Z^{{2}}}} = 2\left(A^{{2}} - y\right)",
-                                    rf"{delta}{{\partial W^{{2}}}} = A^{{1}} \left(\delta^{{2}}\right)^\top"]
-    assert rules_latex(seed, 1) == [
-        rf"\delta^{{1}} = {delta}{{\partial Z^{{1}}}} = \operatorname{{ReLU}}'\left(Z^{{1}}\right) \odot W^{{2}} \delta^{{2}}",
-        rf"{delta}{{\partial W^{{1}}}} = \operatorname{{pad}}_{{1}}\left(X\right) \star \delta^{{1}}"]
-    pool = symcnn.load(DERIVATIONS / "pool_softmax.toml")
-    assert rules_latex(pool, 3) == [rf"\delta^{{3}} = {delta}{{\partial Z^{{3}}}} = A^{{3}} - y",
-                                    rf"{delta}{{\partial W^{{3}}}} = \operatorname{{vec}}\left(A^{{2}}\right) "
-                                    r"\left(\delta^{3}\right)^\top", rf"{delta}{{\partial W^{{3}}_{{0}}}} = \delta^{{3}}"]
-    assert r"A^{3} = \operatorname{softmax}\left(Z^{3}\right)" in layer_rules(pool, 3)[1]
-    routed = rules_latex(pool, 2)
-    assert routed[0] == rf"\operatorname{{vec}}\left({delta}{{\partial A^{{2}}}}\right) = W^{{3}} \delta^{{3}}"
-    assert r"\text{maximum is } A^{1}_{c,i,j}" in routed[1] and routed[1].endswith(rf"{delta}{{\partial A^{{2}}_{{c,m,n}}}}")
-    assert rules_latex(pool, 1)[2] == rf"{delta}{{\partial W^{{1}}_{{0,f}}}} = \sum_{{i,j}} \delta^{{1}}_{{f,i,j}}"
-    conv = symcnn.Network(NETWORKS["2D conv into conv, dense into dense, softmax"])
-    assert rules_latex(conv, 1)[0] == (rf"{delta}{{\partial A^{{1}}_{{c}}}} = \sum_{{f=1}}^{{2}} \operatorname{{pad}}_{{1}}"
-                                       r"\left(\delta^{2}_{f}\right) \star \operatorname{flip}\left(W^{2}_{f,c}\right)")
-    assert rules_latex(conv, 3)[0].endswith(r"\operatorname{ReLU}'\left(Z^{3}\right) \odot W^{4} \delta^{4}")
-    assert dloss in rules_latex(conv, 4)[0]
-    wide = symcnn.Network(NETWORKS["padding wider than the filter"])
-    assert rules_latex(wide, 1)[0] == (rf"{delta}{{\partial A^{{1}}}} = \operatorname{{crop}}_{{1}}\left(\sum_{{f=1}}^{{2}} "
-                                       r"\delta^{2}_{f} \star \operatorname{flip}\left(W^{2}_{f}\right)\right)")
-    assert layer_rules(wide, 1)[1][0] == r"k - 1 - p = -1 \text{ (a full convolution, cropped)}"
+D = r"\frac{\partial \operatorname{loss}}"  # dloss/d...
+COURSE_FORMS = [  # (network, layer, rule, its LaTeX)
+    ("seed_1d", 2, 0, rf"\delta^{{2}} = {D}{{\partial Z^{{2}}}} = 2\left(A^{{2}} - y\right)"),
+    ("seed_1d", 2, 1, rf"{D}{{\partial W^{{2}}}} = A^{{1}} \left(\delta^{{2}}\right)^\top"),
+    ("seed_1d", 1, 0, rf"\delta^{{1}} = {D}{{\partial Z^{{1}}}} = \operatorname{{ReLU}}'\left(Z^{{1}}\right) \odot "
+                   r"W^{2} \delta^{2}"),
+    ("seed_1d", 1, 1, rf"{D}{{\partial W^{{1}}}} = \operatorname{{pad}}_{{1}}\left(X\right) \star \delta^{{1}}"),
+    ("pool_softmax", 3, 0, rf"\delta^{{3}} = {D}{{\partial Z^{{3}}}} = A^{{3}} - y"),
+    ("pool_softmax", 3, 1, rf"{D}{{\partial W^{{3}}}} = \operatorname{{vec}}\left(A^{{2}}\right) "
+                           r"\left(\delta^{3}\right)^\top"),
+    ("pool_softmax", 3, 2, rf"{D}{{\partial W^{{3}}_{{0}}}} = \delta^{{3}}"),
+    ("pool_softmax", 2, 0, rf"\operatorname{{vec}}\left({D}{{\partial A^{{2}}}}\right) = W^{{3}} \delta^{{3}}"),
+    ("pool_softmax", 2, 1, rf"{D}{{\partial A^{{1}}_{{c,i,j}}}} = \sum_{{\substack{{\text{{windows }} (m,n) "
+                           r"\text{ whose first} \\ \text{maximum is } A^{1}_{c,i,j}}} "
+                           rf"{D}{{\partial A^{{2}}_{{c,m,n}}}}"),
+    ("pool_softmax", 1, 2, rf"{D}{{\partial W^{{1}}_{{0,f}}}} = \sum_{{i,j}} \delta^{{1}}_{{f,i,j}}"),
+    ("2D conv into conv, dense into dense, softmax", 1, 0,
+     rf"{D}{{\partial A^{{1}}_{{c}}}} = \sum_{{f=1}}^{{2}} \operatorname{{pad}}_{{1}}"
+     r"\left(\delta^{2}_{f}\right) \star \operatorname{flip}\left(W^{2}_{f,c}\right)"),
+    ("2D conv into conv, dense into dense, softmax", 3, 0,
+     rf"\delta^{{3}} = {D}{{\partial Z^{{3}}}} = \operatorname{{ReLU}}'\left(Z^{{3}}\right) \odot "
+     r"W^{4} \delta^{4}"),
+    ("2D conv into conv, dense into dense, softmax", 4, 0, rf"\delta^{{4}} = {D}{{\partial Z^{{4}}}} = A^{{4}} - y"),
+    ("padding wider than the filter", 1, 0,
+     rf"{D}{{\partial A^{{1}}}} = \operatorname{{crop}}_{{1}}\left(\sum_{{f=1}}^{{2}} \delta^{{2}}_{{f}} \star "
+     r"\operatorname{flip}\left(W^{2}_{f}\right)\right)"),
+    ("strided 1D, tanh and sigmoid, pooling", 1, 2,
+     rf"{D}{{\partial W^{{1}}_{{f,c}}}} = \operatorname{{pad}}_{{1}}\left(X_{{c}}\right) \star "
+     r"\operatorname{dilate}_{2}\left(\delta^{1}_{f}\right)"),
+]
+
+
+def network(name: str):
+    """A network of :data:`NETWORKS`, or a shipped spec's."""
+    return symcnn.Network(NETWORKS[name]) if name in NETWORKS else symcnn.load(DERIVATIONS / f"{name}.toml")
+
+
+@pytest.mark.parametrize("name, l, k, latex", COURSE_FORMS)
+def test_the_matrix_form_is_the_courses(name, l, k, latex):
+    assert layer_rules(network(name), l)[0][k].latex == latex
+
+
+def test_the_notes_say_what_the_operators_mean():
+    notes = layer_rules(network("pool_softmax"), 3)[1]
+    assert notes == [r"A^{3} = \operatorname{softmax}\left(Z^{3}\right)"]
+    assert layer_rules(network("seed_1d"), 1)[1] == [r"\operatorname{ReLU}'(z) = \mathbf{1}\left[z > 0\right]",
+                                                  r"\star:\ \text{the layers' convolution (cross-correlation)}",
+                                                  r"\operatorname{pad}_{q}:\ q \text{ zeros on each side}"]
+    assert layer_rules(network("padding wider than the filter"), 1)[1][0] == \
+        r"k - 1 - p = -1 \text{ (a full convolution, cropped)}"
 
 
 def test_each_layer_has_its_summary_frame_in_the_main_part():
@@ -223,7 +259,7 @@ def test_each_layer_has_its_summary_frame_in_the_main_part():
         main = tex.split(r"\appendix")[0]
         for l in range(1, len(net.spec.layers) + 1):
             summary = [f for f in frames(main) if rf"{{Layer {l} backwards: " in f]
-            assert summary and all(rule in "".join(summary) for rule in rules_latex(net, l)), (stem, l)
+            assert summary and all(rule.latex in "".join(summary) for rule in layer_rules(net, l)[0]), (stem, l)
 
 
 # -- 5. factor frames in the appendix; LeNet-5's main part ---------------------------------------

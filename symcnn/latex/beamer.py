@@ -53,14 +53,12 @@ def slides(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
         forward.append(frame(written[0], written[1]))
     parts = [section("The network and its forward pass", forward)]
     if small and has_values(net):
-        parts.append(section("Worked example", [frame(step.title, list(step.slide_blocks or step.blocks))
-                                                for step in forward_steps(net, max_size, slide_width=WIDTH)]))
+        parts.append(section("Worked example", step_frames(forward_steps(net, max_size, slide_width=WIDTH))))
     appendix = []
     if net.spec.loss is not None:
         parts.append(section("Backpropagation", backprop_frames(net, small, max_size)))
         if small and has_values(net) and "y" in net.spec.values:
-            parts.append(section("Backpropagation in numbers", [frame(step.title, list(step.slide_blocks or step.blocks))
-                                                               for step in backward_steps(net, max_size)]))
+            parts.append(section("Backpropagation in numbers", step_frames(backward_steps(net, max_size))))
         appendix = [section("General formulas", index_frames(net)),
                     section("The factors, one by one", [f for of, wrt in factors(net)
                                                         for f in factor_frames(net, of, wrt, max_size)]
@@ -68,6 +66,11 @@ def slides(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
     return "\n\n".join([PREAMBLE, rf"\title{{{escape_text(network_title(net))}}}", r"\date{}", r"\begin{document}",
                         r"\begin{frame}\titlepage\end{frame}", r"\begin{frame}{Outline}\tableofcontents\end{frame}",
                         *parts, *([r"\appendix", *appendix] if appendix else []), r"\end{document}"]) + "\n"
+
+
+def step_frames(steps) -> list[str]:
+    """A frame (or more) per step of the worked numbers, with the blocks meant for a slide."""
+    return [frame(step.title, list(step.slide_blocks or step.blocks)) for step in steps]
 
 
 def section(name: str, frames: list[str]) -> str:

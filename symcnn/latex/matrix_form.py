@@ -86,9 +86,9 @@ def _delta_latex(l: int, letters: str | None = None) -> str:
     return entry_latex(f"Z{l}", letters).replace("Z^", r"\delta^")
 
 
-def _partial_channel(name: str, channels: int) -> str:
-    """``dloss/dA^l_c``, or ``dloss/dA^l`` for one channel."""
-    return rf"\frac{{\partial {tensor_latex('L')}}}{{\partial {entry_latex(name, 'c' if channels > 1 else None)}}}"
+def _dloss(entry: str) -> str:
+    """``dloss/d(entry)`` for an entry or a channel written out: ``dloss/dA^{1}_{c,i,j}``."""
+    return rf"\frac{{\partial {tensor_latex('L')}}}{{\partial {entry}}}"
 
 
 def _amount(sizes) -> str:
@@ -101,7 +101,9 @@ def _padded(latex: str, sizes) -> str:
 
 
 def _dilated(latex: str, stride) -> str:
-    return latex if all(s == 1 for s in stride) else rf"\operatorname{{dilate}}_{{{_amount(stride)}}}\left({latex}\right)"
+    if all(s == 1 for s in stride):
+        return latex
+    return rf"\operatorname{{dilate}}_{{{_amount(stride)}}}\left({latex}\right)"
 
 
 def _incoming(net, l: int) -> Rule | None:
@@ -162,19 +164,17 @@ def _full_convolution(net, l: int) -> Rule:
         flipped = weights[(slice(None), slice(None), *[slice(None, None, -1)] * len(k))]
         full = np.stack([sum(_correlate(padded[f], flipped[f, c]) for f in range(filters)) for c in range(channels)])
         return full[(slice(None), *[slice(max(-qi, 0), max(-qi, 0) + n) for qi, n in zip(q, shape[1:])])]
-    return Rule(A, f"{_partial_channel(A, channels)} = {right}", value,
+    return Rule(A, f"{_dloss(entry_latex(A, 'c' if channels > 1 else None))} = {right}", value,
                 rf"k - 1 - p = {_amount(q)} \text{{ (a full convolution{', cropped' if min(q) < 0 else ''})}}")
 
 
 def _routing(net, l: int) -> Rule:
     """A max-pool layer: each entry of ``dloss/dA^l`` goes to its window's first maximum."""
     layer, source, A = net.spec.layers[l - 1], _source(l), f"A{l}"
-    channel = ["c"] * (net.shape(A)[0] > 1)
-    window = ",".join("mn"[:len(layer.size)])
+    channel, window = ["c"] * (net.shape(A)[0] > 1), list("mn"[:len(layer.size)])
     entry = entry_latex(source, ",".join(channel + list("ij"[:len(layer.size)])))
-    latex = (rf"\frac{{\partial {tensor_latex('L')}}}{{\partial {entry}}} = \sum_{{\substack{{\text{{windows }} "
-             rf"({window}) \text{{ whose first}} \\ \text{{maximum is }} {entry}}}}} "
-             rf"\frac{{\partial {tensor_latex('L')}}}{{\partial {entry_latex(A, ','.join(channel) + (',' if channel else '') + window)}}}")
+    latex = (rf"{_dloss(entry)} = \sum_{{\substack{{\text{{windows }} ({','.join(window)}) \text{{ whose first}} \\ "
+             rf"\text{{maximum is }} {entry}}}}} {_dloss(entry_latex(A, ','.join(channel + window)))}")
 
     def value(known):
         inputs, upstream = known[source], known[gradient_key(A)]
@@ -240,11 +240,11 @@ def _weight_rules(net, l: int) -> list[Rule]:
         window = tuple(slice(0, k) for k in layer.size)  # where the input has rows no window reached
         return np.array([[_correlate(inputs[c], upstream[f])[window] for c in range(channels)]
                          for f in range(filters)])
-    rules = [Rule(W, rf"\frac{{\partial {tensor_latex('L')}}}{{\partial {weight}}} = {padded} \star {delta}", weights)]
+    rules = [Rule(W, rf"{_dloss(weight)} = {padded} \star {delta}", weights)]
     if layer.bias:
         axes = list("ij"[:len(layer.size)])
         bias = entry_latex(b, "f" if filters > 1 else None)
-        rules.append(Rule(b, rf"\frac{{\partial {tensor_latex('L')}}}{{\partial {bias}}} = \sum_{{{','.join(axes)}}} "
+        rules.append(Rule(b, rf"{_dloss(bias)} = \sum_{{{','.join(axes)}}} "
                              rf"{_delta_latex(l, ','.join(['f'] * (filters > 1) + axes))}",
                           lambda known: known[gradient_key(Z)].reshape(filters, -1).sum(axis=1)))
     return rules
