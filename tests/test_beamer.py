@@ -9,6 +9,7 @@ up to date); the seed's deck is compiled once here (twice through pdfLaTeX, for 
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 
 import numpy as np
@@ -38,21 +39,31 @@ def titled(tex: str, title: str) -> list[str]:
     return [f for f in frames(tex) if f.startswith(rf"\begin{{frame}}{{{title}")]
 
 
-@pytest.fixture(scope="module")
-def seed_pdf(tmp_path_factory):
-    """The shipped seed deck compiled (twice, for its outline): its frames' pages' text and words' heights."""
-    folder = tmp_path_factory.mktemp("seed_slides")
-    (folder / "seed.tex").write_text(deck("seed_1d"))
-    for _ in range(2):
-        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "seed.tex"], cwd=folder,
+LOOKED_AT = ("seed_1d", "pool_softmax", "lenet5")  # the decks issue 18 asked to look at
+
+
+def compiled(folder, stem: str, passes: int) -> dict:
+    """A shipped deck compiled by pdfLaTeX ``passes`` times: its pages' text and its words' heights."""
+    (folder / f"{stem}.tex").write_text(deck(stem))
+    for _ in range(passes):
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{stem}.tex"], cwd=folder,
                        capture_output=True, check=True)
-    pdf = str(folder / "seed.pdf")
+    pdf = str(folder / f"{stem}.pdf")
     pages = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True,
                            check=True).stdout.split("\f")
     boxes = subprocess.run(["pdftotext", "-bbox", pdf, "-"], capture_output=True, text=True, check=True).stdout
     heights = [float(y1) - float(y0) for y0, y1 in
                re.findall(r'<word xMin="[^"]+" yMin="([^"]+)" xMax="[^"]+" yMax="([^"]+)">', boxes)]
     return {"pages": [p for p in pages if p.strip()], "heights": heights}
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory):
+    """The decks looked at, compiled, two at a time (the seed's twice, for its outline)."""
+    folder = tmp_path_factory.mktemp("slides")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(LOOKED_AT, pool.map(lambda stem: compiled(folder, stem, 2 if stem == "seed_1d" else 1),
+                                            LOOKED_AT)))
 
 
 # -- 1. the seed's central slide -----------------------------------------------------------------
@@ -119,15 +130,18 @@ def test_chain_rules_are_built_factor_by_factor():
 
 
 @needs_beamer
-def test_overlays_make_pages_and_the_outline_lists_the_sections(seed_pdf):
+def test_overlays_make_pages_and_the_outline_lists_the_sections(pdfs):
     tex = deck("seed_1d")
-    sections = re.findall(r"\\section\{([^}]*)\}", tex)
-    assert sections[:3] == ["The network and its forward pass", "Worked example", "Backpropagation"]
+    main, appendix = (re.findall(r"\\section\{([^}]*)\}", part) for part in tex.split(r"\appendix"))
+    assert main == ["The network and its forward pass", "Worked example", "Backpropagation", "Backpropagation in numbers"]
+    assert appendix == ["General formulas", "The factors, one by one"]
     assert r"\begin{frame}{Outline}\tableofcontents\end{frame}" in tex
-    pages = seed_pdf["pages"]
-    assert len(pages) > len(frames(tex)) + 2 * 3, "the overlays make no pages of their own"  # title page: no \frame{}
+    pages = pdfs["seed_1d"]["pages"]
     outline = pages[1]
-    assert "Outline" in outline and all(name in outline for name in sections[:4])
+    assert "Outline" in outline and all(name in outline for name in main)
+    # a page per frame and one more for every overlay past the first
+    overlays = [max(map(int, re.findall(r"\\onslide<(\d+)->", f)), default=1) for f in frames(tex)]
+    assert sum(n > 1 for n in overlays) >= 3 and len(pages) == sum(overlays) > len(frames(tex))
     # the written-out chain on four pages: the shapes alone, then one factor more on each
     built = [p for p in pages if "∂W 1 written out" in p]
     assert len(built) == 4 and built[0].count("X") == 0 and "X 6" in built[1].replace("X6", "X 6")
@@ -283,8 +297,10 @@ def test_no_text_for_the_tools_user_on_slides(stem):
 
 
 @needs_beamer
-def test_no_word_on_the_seeds_slides_is_under_7_pt(seed_pdf):
+@pytest.mark.parametrize("stem", LOOKED_AT)
+def test_no_word_on_slides_is_under_7_pt(pdfs, stem):
     """Column labels (``\\overset``), shapes under factors and every index, frame numbers too:
     pdftotext's word boxes are 0.885 of the font size in Computer Modern Sans."""
-    small = [h for h in seed_pdf["heights"] if h < 0.885 * 7 - 0.01]
-    assert seed_pdf["heights"] and not small, small
+    heights = pdfs[stem]["heights"]
+    small = [h for h in heights if h < 0.885 * 7 - 0.01]
+    assert heights and not small, small
