@@ -133,8 +133,8 @@ def backprop_frames(net, small: bool, max_size: int) -> list[str]:
     frames = [frame("The chain rule, with shapes", chains, [CHAIN_HEIGHT] * len(chains))]
     name = central_parameter(net, max_size) if small else None
     if name is not None:
-        frames.append(frame(rf"${slashed('L', name)}$ written out", central_blocks(net, name, max_size),
-                            [40.0, HEIGHT - 40.0]))
+        blocks = central_blocks(net, name, max_size)
+        frames.append(frame(rf"${slashed('L', name)}$ written out", blocks, [HEIGHT / len(blocks)] * len(blocks)))
         if has_values(net) and "y" in net.spec.values:
             frames.append(frame(rf"${slashed('L', name)}$ in numbers", numbers_blocks(net, name)))
     for l in range(len(net.spec.layers), 0, -1):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import sympy
 
 from .formulas import LAYER_NAMES, chain_terms, softmax_aliases
+from .content import written_entries
 from .matrices import grid_latex
 from .matrix_form import layer_rules
 from .pieces import chain_factor_matrices, size
 from .worked import number
 
-HEIGHT = "170pt"  # the most height of a written-out chain: a frame's, less its chain with shapes
+HEIGHT = "150pt"  # the most height of a written-out chain: a frame's, less its chain with shapes and an entry
 
 
 def overlaid(lhs: str, factors: list[str], height: str = r"\textheight", first: int = 2) -> str:
@@ -67,12 +68,18 @@ def central_parameter(net, max_size: int) -> str | None:
 
 
 def central_blocks(net, name: str, max_size: int) -> list[str]:
-    """The seed's central slide for ``dloss/d(name)``: the chain with its shapes, then each
+    """The seed's central slide for ``dloss/d(name)``: the chain with its shapes; for a conv
+    layer's weights, the first entry of ``Z^l`` without padding written out (the seed's
+    ``Z^1_2 = W^1_1 X_1 + W^1_2 X_2 + W^1_3 X_3``: why its column is what it is); then each
     factor written out as a matrix, one overlay at a time."""
     lhs, *shaped = chain_terms(net, name, net.derivation.chain_steps(name))
     shapes = rf"\[ {lhs} = " + r" \cdot ".join(shaped) + r" \]"
+    layer = net.layer_of(name)
+    written = written_entries(net, max_size) if name.startswith("W") and \
+        net.spec.layers[layer - 1].type == "conv" and net.layer_of(net.flow[1]) == layer else None
+    example = [] if written is None else [e for e in written[1] if r"\boxed" not in e][:1]
     factors = chain_factor_matrices(net, name, max_size)
-    return [shapes, overlaid(chain_terms(net, name, [], shapes=False)[0], factors, HEIGHT)]
+    return [shapes, *example, overlaid(chain_terms(net, name, [], shapes=False)[0], factors, HEIGHT)]
 
 
 def numbers_blocks(net, name: str) -> list[str]:
