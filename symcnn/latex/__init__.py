@@ -8,6 +8,7 @@
   convention (its forward rule, loss and two factors, in symbols and in numbers);
 - :mod:`~symcnn.latex.pieces` and :mod:`~symcnn.latex.worked`: Jacobians written out and their
   structure, gradients, the worked numbers;
+- :mod:`~symcnn.latex.matrix_form`: each layer's backpropagation in the course's matrix form;
 - :mod:`~symcnn.latex.document` (an article), :mod:`~symcnn.latex.beamer` (slides) and
   :mod:`~symcnn.latex.fragments` (pieces to paste into other notes), laid out by
   :mod:`~symcnn.latex.layout` at normal size only; :func:`build_pdf` compiles them.

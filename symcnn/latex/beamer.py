@@ -1,57 +1,80 @@
-"""A derivation as Beamer slides: one idea per frame, in the order of the seed's slides.
+r"""A derivation as Beamer slides: one idea per frame, in the order of the seed's slides.
 
-The network; each layer's forward rule (as on the slides, then in index form); the worked
-example, a frame per layer; backpropagation with ``delta^l`` named; the chain rule of each
-parameter with each factor's shape; each factor with its general formula, written out where it
-fits the frame at normal size (its structure and the drawing of its nonzero entries otherwise);
-the gradient; and, with values, the backward pass in numbers.  What does not fit one frame is
-spread over several (estimated heights, on the tall side); nothing is scaled down.
+The main part, a ``\section`` each and an outline first: the network; each layer's forward
+rule (as on the slides, then in index form); the worked example, a frame per layer; then the
+backpropagation: every parameter's chain rule with each factor's shape, built factor by factor
+(overlays); for a small network the seed's central slide, the chain written out as matrices and
+then in numbers; a summary frame per layer, from the loss back, in the course's matrix form
+(:mod:`~symcnn.latex.beamer_backprop`); and, with values, the backward pass in numbers.  After
+``\appendix``: the general formulas of ``delta^l`` and of every gradient, and every factor of the
+chain rules with its general formula, written out where it fits the frame at normal size.
+What does not fit one frame is spread over several (estimated heights, on the tall side);
+nothing is scaled down, and a sub- or superscript is never smaller than 7 pt.
 """
 
 from __future__ import annotations
 
-from .content import (backward_chain_displays, chain_display, corner_block, factor_body, factors, formula_display,
+from .beamer_backprop import central_blocks, central_parameter, chain_blocks, numbers_blocks, summary_items
+from .content import (backward_chain_displays, factor_body, factors, formula_display,
                       named_gradients, network_rows, network_title, size_note, written_entries)
 from .formulas import LAYER_NAMES, forward_latex, partial, shape_latex, slashed
 from .layout import MACROS, escape_text, estimated_height, estimated_width
 from .matrices import DEFAULT_MAX_SIZE
-from .pieces import gradient_column, is_small, pattern_block, size, structure_words
+from .pieces import gradient_column, is_small, jacobian_matrix, pattern_block, size, structure_words
 from .worked import backward_steps, forward_steps, has_values
 
-WIDTH = 380.0        # points of a 16:9 frame's text width (398), a little to spare
+WIDTH = 400.0        # points of a 16:9 frame's text width (420 with margins of 6 mm), a little to spare
 HEIGHT = 215.0       # points of a frame below its title (252 in all), a little to spare
-PER_LINE = 4         # chain-rule factors on one line
-CORNER = (5, 4)      # the most rows and columns of a large Jacobian's corner
+CHAIN_HEIGHT = 46.0  # points of a chain rule with shapes under its factors, on one line
+CORNER = 4           # the rows and columns of a large Jacobian's corner (where they fit the frame)
 PATTERN = (360.0, 120.0)       # the most width and height of a sparsity drawing on a frame of its own
 SMALL_PATTERN = (360.0, 56.0)  # ... under a formula, in place of a matrix too wide to write out
 
+# Scripts at 8 pt and scripts of scripts (and the frame numbers) at 7 pt at least: LaTeX's 6 and 5 are
+# too small to read projected
 PREAMBLE = r"""\documentclass[aspectratio=169,11pt]{beamer}
 \usepackage{amsmath,amssymb,booktabs}
 \setbeamertemplate{navigation symbols}{}
 \setbeamertemplate{footline}[frame number]
+\setbeamerfont{footline}{size=\footnotesize}
+\setbeamersize{text margin left=6mm,text margin right=6mm}
+\DeclareMathSizes{10.95}{10.95}{8}{7}
+\DeclareMathSizes{11}{11}{8}{7}
+\DeclareMathSizes{10}{10}{7.5}{7}
 """ + MACROS
 
 
 def slides(net, max_size: int = DEFAULT_MAX_SIZE) -> str:
     """The complete ``.tex`` source of ``net``'s derivation as Beamer slides."""
     small = is_small(net, max_size)
-    frames = [network_frame(net), *forward_frames(net)]
+    forward = [network_frame(net), *forward_frames(net)]
     written = written_entries(net, max_size) if small else None
     if written is not None:
-        frames.append(frame(written[0], written[1]))
+        forward.append(frame(written[0], written[1]))
+    parts = [section("The network and its forward pass", forward)]
     if small and has_values(net):
-        frames += [frame(step.title, list(step.slide_blocks or step.blocks))
-                   for step in forward_steps(net, max_size, slide_width=WIDTH)]
+        parts.append(section("Worked example", step_frames(forward_steps(net, max_size, slide_width=WIDTH))))
+    appendix = []
     if net.spec.loss is not None:
-        frames += backprop_frames(net)
-        for of, wrt in factors(net):
-            frames += factor_frames(net, of, wrt, max_size)
-        frames += gradient_frames(net, small, max_size)
+        parts.append(section("Backpropagation", backprop_frames(net, small, max_size)))
         if small and has_values(net) and "y" in net.spec.values:
-            frames += [frame(step.title, list(step.slide_blocks or step.blocks))
-                       for step in backward_steps(net, max_size)]
+            parts.append(section("Backpropagation in numbers", step_frames(backward_steps(net, max_size))))
+        appendix = [section("General formulas", index_frames(net)),
+                    section("The factors, one by one", [f for of, wrt in factors(net)
+                                                        for f in factor_frames(net, of, wrt, max_size)]
+                            + gradient_frames(net, small, max_size))]
     return "\n\n".join([PREAMBLE, rf"\title{{{escape_text(network_title(net))}}}", r"\date{}", r"\begin{document}",
-                        r"\begin{frame}\titlepage\end{frame}", *frames, r"\end{document}"]) + "\n"
+                        r"\begin{frame}\titlepage\end{frame}", r"\begin{frame}{Outline}\tableofcontents\end{frame}",
+                        *parts, *([r"\appendix", *appendix] if appendix else []), r"\end{document}"]) + "\n"
+
+
+def step_frames(steps) -> list[str]:
+    """A frame (or more) per step of the worked numbers, with the blocks meant for a slide."""
+    return [frame(step.title, list(step.slide_blocks or step.blocks)) for step in steps]
+
+
+def section(name: str, frames: list[str]) -> str:
+    return "\n\n".join([rf"\section{{{name}}}", *frames])
 
 
 def frame(title: str, items: list[str], heights: list[float] | None = None) -> str:
@@ -102,14 +125,31 @@ def _formula_height(block: str) -> float:
     return estimated_height(display) + 14.0 * (1 + int(estimated_width(notes) * 0.8 // WIDTH) if notes else 0)
 
 
-def backprop_frames(net) -> list[str]:
-    gradients = [formula_display(net.formula("L", name), WIDTH) for name in named_gradients(net)]
-    chains = [chain_display(net, name, PER_LINE) for name in net.parameters]
-    backward = backward_chain_displays(net)
-    return [frame(r"Backpropagation: $\delta^l = \partial \operatorname{loss} / \partial Z^l$, for every size",
+def backprop_frames(net, small: bool, max_size: int) -> list[str]:
+    """The main part's backpropagation: the chain rules built factor by factor, the seed's
+    central slide for each parameter whose chain fits it (written out, then in numbers), and
+    a summary frame per layer from the loss back, in the course's matrix form."""
+    chains = chain_blocks(net)
+    frames = [frame("The chain rule, with shapes", chains, [CHAIN_HEIGHT] * len(chains))]
+    name = central_parameter(net, max_size) if small else None
+    if name is not None:
+        blocks = central_blocks(net, name, max_size)
+        frames.append(frame(rf"${slashed('L', name)}$ written out", blocks, [HEIGHT / len(blocks)] * len(blocks)))
+        if has_values(net) and "y" in net.spec.values:
+            frames.append(frame(rf"${slashed('L', name)}$ in numbers", numbers_blocks(net, name)))
+    for l in range(len(net.spec.layers), 0, -1):
+        title, items = summary_items(net, l)
+        frames.append(frame(title, items))
+    return frames
+
+
+def index_frames(net) -> list[str]:
+    """``delta^l`` and every gradient in index form, for every size, and the chain from the
+    loss back through every later layer."""
+    gradients = [formula_display(net.formula("L", name), WIDTH) for name in [*named_gradients(net), *net.parameters]]
+    return [frame(r"$\delta^l = \partial \operatorname{loss} / \partial Z^l$ and the gradients, in index form",
                   gradients, [_formula_height(g) for g in gradients]),
-            frame("The chain rule, with shapes", chains),
-            frame("The last factor, through every later layer", backward)]
+            frame("The last factor, through every later layer", backward_chain_displays(net))]
 
 
 def factor_frames(net, of: str, wrt: str, max_size: int) -> list[str]:
@@ -122,21 +162,23 @@ def factor_frames(net, of: str, wrt: str, max_size: int) -> list[str]:
         body = factor_body(net, of, wrt, max_size, r"0.5\textheight", SMALL_PATTERN)
         return [frame(title, [formula, body], [_formula_height(formula), HEIGHT - _formula_height(formula)])]
     words = structure_words(net, of, wrt) + r"\par"
-    corner = corner_block(net, of, wrt, CORNER, r"0.4\textheight")
+    corner = rf"{partial(of, wrt)} = {jacobian_matrix(net, of, wrt, CORNER)}"
+    corner = rf"\bestfit[Its first rows and columns, and the last:]{{0.4\textheight}}{{{corner}}}{{}}"
     return [frame(title, [formula, words, corner], [_formula_height(formula), 30.0, 100.0]),
             frame(title, [pattern_block(net, of, wrt, *PATTERN)], [HEIGHT])]
 
 
 def gradient_frames(net, small: bool, max_size: int) -> list[str]:
-    """Every parameter's gradient: its general formula, and (a small network) its column."""
+    """A small network's gradient of every parameter written out under its general formula,
+    where it fits the frame (the formula alone where it does not)."""
+    if not small:
+        return []
     frames = []
     for name in net.parameters:
-        formula = formula_display(net.formula("L", name), WIDTH)
-        items, heights = [formula], [_formula_height(formula)]
-        column = gradient_column(net, name, max_size) if small else None
+        column = gradient_column(net, name, max_size)
         if column is not None:
-            items.append(rf"\bestfit{{0.6\textheight}}{{{partial('L', name)} = {column}}}{{Written out, its entries are "
-                         r"too long for this frame at normal size.\par}")
-            heights.append(HEIGHT - heights[0])
-        frames.append(frame(rf"The gradient ${slashed('L', name)}$", items, heights))
+            formula = formula_display(net.formula("L", name), WIDTH)
+            frames.append(frame(rf"The gradient ${slashed('L', name)}$", [
+                formula, rf"\bestfit{{0.6\textheight}}{{{partial('L', name)} = {column}}}{{}}"],
+                [_formula_height(formula), HEIGHT - _formula_height(formula)]))
     return frames

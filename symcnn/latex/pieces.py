@@ -154,8 +154,14 @@ def gradient_column(net, wrt: str, max_size: int = DEFAULT_MAX_SIZE) -> str | No
 
 def chain_matrices(net, wrt: str, max_size: int = DEFAULT_MAX_SIZE) -> str | None:
     """The seed's slide: ``dloss/dW^1 = [dZ^1/dW^1] . [dA^1/dZ^1] . [dloss/dA^1]``, each factor
-    written out (padding boxed); the last factor is back-propagated entry by entry.  None when
-    that one's entries are too long to read."""
+    written out (padding boxed); None when the last factor's entries are too long to read."""
+    factors = chain_factor_matrices(net, wrt, max_size)
+    return None if factors is None else f"{partial('L', wrt)} = " + r" \cdot ".join(factors)
+
+
+def chain_factor_matrices(net, wrt: str, max_size: int = DEFAULT_MAX_SIZE) -> list[str] | None:
+    """The factors of :func:`chain_matrices`, each written out; the last is back-propagated
+    entry by entry.  None when that one's entries are too long to read."""
     factors = []
     for of, by in net.derivation.chain_steps(wrt):
         if of == "L" and by != net.flow[-2]:
@@ -165,7 +171,7 @@ def chain_matrices(net, wrt: str, max_size: int = DEFAULT_MAX_SIZE) -> str | Non
             factors.append(matrix_latex(column.shape, lambda r, c: printed(column[r, c]), max_size=max_size))
         else:
             factors.append(jacobian_matrix(net, of, by, max_size))
-    return f"{partial('L', wrt)} = " + r" \cdot ".join(factors)
+    return factors
 
 
 def chain_padding(net, wrt: str) -> bool:
