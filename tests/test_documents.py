@@ -184,6 +184,9 @@ def test_drawings_only_where_structure_teaches(generated):
     assert drawn(generated["digits_cnn", "document"]) == [r"\partial A^{2} / \partial A^{1}"]
     assert drawn(generated["lenet5", "document"]) == [
         r"\partial A^{2} / \partial A^{1}", r"\partial Z^{3} / \partial A^{2}", r"\partial A^{4} / \partial A^{3}"]
+    for stem in ("pool_softmax", "digits_cnn", "lenet5"):  # the slides' appendix draws what the notes draw
+        assert set(drawn(generated[stem, "slides"])) <= set(drawn(generated[stem, "document"])), stem
+    assert drawn(generated["lenet5", "slides"])
     digits = generated["digits_cnn", "document"]
     assert (r"$\partial Z^{3} / \partial \operatorname{vec}\left(A^{2}\right)$ is $128 \times 10$ and dense: every "
             r"entry can be nonzero") in digits

@@ -15,12 +15,12 @@ nothing is scaled down, and a sub- or superscript is never smaller than 7 pt.
 from __future__ import annotations
 
 from .beamer_backprop import central_blocks, central_parameter, chain_blocks, numbers_blocks, summary_items
-from .content import (backward_chain_displays, factor_body, factors, formula_display,
+from .content import (backward_chain_displays, corner_block, factor_body, factors, formula_display,
                       named_gradients, network_rows, network_title, size_note, written_entries)
 from .formulas import LAYER_NAMES, forward_latex, partial, shape_latex, slashed
-from .layout import MACROS, escape_text, estimated_height, estimated_width
+from .layout import MACROS, SLIDE_LABELS, escape_text, estimated_height, estimated_width
 from .matrices import DEFAULT_MAX_SIZE
-from .pieces import gradient_column, is_small, jacobian_matrix, pattern_block, size, structure_words
+from .pieces import draws, gradient_column, is_small, pattern_block, size, structure_words
 from .worked import backward_steps, forward_steps, has_values
 
 WIDTH = 400.0        # points of a 16:9 frame's text width (420 with margins of 6 mm), a little to spare
@@ -159,13 +159,14 @@ def factor_frames(net, of: str, wrt: str, max_size: int) -> list[str]:
     formula = formula_display(net.formula(of, wrt), WIDTH)
     rows, cols = size(net, wrt), size(net, of)
     if rows <= max_size and cols <= max_size:
-        body = factor_body(net, of, wrt, max_size, r"0.5\textheight", SMALL_PATTERN)
+        body = factor_body(net, of, wrt, max_size, r"0.5\textheight", SMALL_PATTERN, label_size=SLIDE_LABELS)
         return [frame(title, [formula, body], [_formula_height(formula), HEIGHT - _formula_height(formula)])]
     words = structure_words(net, of, wrt) + r"\par"
-    corner = rf"{partial(of, wrt)} = {jacobian_matrix(net, of, wrt, CORNER)}"
-    corner = rf"\bestfit[Its first rows and columns, and the last:]{{0.4\textheight}}{{{corner}}}{{}}"
-    return [frame(title, [formula, words, corner], [_formula_height(formula), 30.0, 100.0]),
-            frame(title, [pattern_block(net, of, wrt, *PATTERN)], [HEIGHT])]
+    corner = corner_block(net, of, wrt, (CORNER,), r"0.4\textheight", SLIDE_LABELS)
+    frames = [frame(title, [formula, words, corner], [_formula_height(formula), 30.0, 100.0])]
+    if draws(net, of, wrt, *PATTERN):  # a conv band or a pooling route, not a dense block or a strip
+        frames.append(frame(title, [pattern_block(net, of, wrt, *PATTERN)], [HEIGHT]))
+    return frames
 
 
 def gradient_frames(net, small: bool, max_size: int) -> list[str]:

@@ -132,7 +132,7 @@ def corner_block(net, of: str, wrt: str, sizes, height: str, label_size: str | N
     """``d(of)/d(wrt)``'s first rows and columns (and the last), written out with at most
     ``sizes[0]`` rows and columns where that fits, else ``sizes[1]``, else a sentence; column
     labels at ``label_size``."""
-    lhs, block = partial(of, wrt, read_flat(net, wrt)), r"Its entries are too wide to write out at normal size.\par"
+    lhs, block = partial(of, wrt, read_flat(net, wrt)), r"Its entries are too wide to write out here; the general formula gives each.\par"
     for n in sorted(set(sizes)):
         start = interior_column(net, of, wrt, n)
         column = to_latex(entries(net, of, [start])[0][1])
