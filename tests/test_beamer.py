@@ -112,10 +112,24 @@ def test_the_seed_deck_has_the_seeds_central_slide_written_out_then_in_numbers()
     assert rf"\onslide<4->{{\cdot {bmatrix(upstream)} \onslide<5->{{= {bmatrix(gradient)}}}}}" in numbers
 
 
-def test_no_central_slide_through_the_softmax_in_symcnns_entries():
-    """pool_softmax's only chain small enough is W^3_0's, through dA^3/dZ^3, the identity in
-    symcnn's entries (the softmax sits in the loss), not the course's diag(A^3) - A^3 (A^3)^T."""
-    assert not [f for f in frames(deck("pool_softmax")) if "written out}" in f.partition("\n")[0]]
+def test_the_central_slide_through_a_softmax_is_in_the_courses_convention():
+    """pool_softmax's only chain small enough is W^3_0's: dZ^3/dW^3_0 . dA^3/dZ^3 . dloss/dA^3 with the
+    course's diag(A^3) - A^3 (A^3)^T and -y/A^3, written out and in numbers; the numbers are NumPy's
+    softmax of the network's Z^3, and their product is the derivation's dloss/dW^3_0."""
+    tex, net = deck("pool_softmax"), symcnn.load(DERIVATIONS / "pool_softmax.toml")
+    [written] = titled(tex, r"$\partial \operatorname{loss} / \partial W^{3}_{0}$ written out")
+    assert r"- A^{3}_{1} A^{3}_{2} & - A^{3}_{1} A^{3}_{3}" in written and r"- \frac{y_{1}}{A^{3}_{1}}" in written
+    [numbers] = titled(tex, r"$\partial \operatorname{loss} / \partial W^{3}_{0}$ in numbers")
+    values = net.evaluate()
+    z = np.array([float(v) for v in np.asarray(values["A3"]).flat])  # symcnn's A^3 is Z^3, the scores
+    y = np.array([float(v) for v in np.asarray(values["y"]).flat])
+    a = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    shown = [np.array([[float(x) for x in row.split("&")] for row in m.split(r"\\")])
+             for m in re.findall(r"\\begin\{bmatrix\} (.*?) \\end\{bmatrix\}", numbers.split(r"\begin{aligned}")[0])]
+    identity, jacobian, upstream, product = shown
+    assert np.allclose(jacobian, np.diag(a) - np.outer(a, a), atol=5e-4)
+    assert np.allclose(upstream[:, 0], -y / a, atol=5e-3)
+    assert np.allclose(identity, np.eye(3)) and np.allclose(product[:, 0], a - y, atol=5e-4)
 
 
 # -- 2. overlays, 3. sections and the outline --------------------------------------------------------

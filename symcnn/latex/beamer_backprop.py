@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sympy
 
-from .formulas import LAYER_NAMES, chain_terms, softmax_aliases
+from .formulas import LAYER_NAMES, chain_terms
 from .content import written_entries
 from .matrices import grid_latex
 from .matrix_form import layer_rules
 from .pieces import chain_factor_matrices, size
-from .worked import number
+from .worked import factor_numbers, number
 
 HEIGHT = "150pt"  # the most height of a written-out chain: a frame's, less its chain with shapes and an entry
 
@@ -58,12 +58,10 @@ def chain_blocks(net) -> list[str]:
 def central_parameter(net, max_size: int) -> str | None:
     """The parameter of the seed's central slide: the first whose chain has every factor at
     most ``max_size`` rows and columns and a last factor short enough to read (None: none).
-    A parameter of a softmax output layer is left out: its ``dA^L/dZ^L`` is the identity in
-    symcnn's entries (the softmax sits in the loss), not the course's ``diag(A^L) - A^L (A^L)^T``."""
-    softmax = softmax_aliases(net)
+    Through a softmax output its factors are the course's ``diag(A^L) - A^L (A^L)^T`` and
+    ``-y / A^L`` (:mod:`~symcnn.latex.softmax`)."""
     return next((name for name in net.parameters
-                 if not (softmax and net.layer_of(name) == len(net.spec.layers))
-                 and all(max(size(net, of), size(net, by)) <= max_size for of, by in net.derivation.chain_steps(name))
+                 if all(max(size(net, of), size(net, by)) <= max_size for of, by in net.derivation.chain_steps(name))
                  and chain_factor_matrices(net, name, max_size) is not None), None)
 
 
@@ -84,11 +82,10 @@ def central_blocks(net, name: str, max_size: int) -> list[str]:
 
 def numbers_blocks(net, name: str) -> list[str]:
     """The same chain in numbers (the spec's ``[values]``, padding 0), each factor computed by
-    substitution into the entry-by-entry Jacobians, and the product: ``dloss/d(name)``."""
-    substitutions = net.substitutions()
-    matrices = [(net.gradient(by) if of == "L" else net.jacobian(of, by)).xreplace(substitutions)
-                for of, by in net.derivation.chain_steps(name)]
-    gradient = net.gradient(name).xreplace(substitutions)
+    substitution (:func:`~symcnn.latex.worked.factor_numbers`: the course's softmax factors in
+    its convention), and the product: ``dloss/d(name)``."""
+    matrices = [factor_numbers(net, of, by) for of, by in net.derivation.chain_steps(name)]
+    gradient = net.gradient(name).xreplace(net.substitutions())
     factors = [grid_latex([[number(m[r, c]) for c in range(m.cols)] for r in range(m.rows)]) for m in matrices]
     exact = all(sympy.sympify(v).is_Rational for v in gradient)
     result = ("=" if exact else r"\approx") + " " + grid_latex([[number(v)] for v in gradient])
