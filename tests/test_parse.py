@@ -58,6 +58,12 @@ GOOD_PAIRS = [
     (r"\sum_{i,k} \delta_{ik} W^2_i W^1_k", sum(S(f"W2_{k}") * S(f"W1_{k}") for k in (1, 2, 3))),
     (r"\sum_{i=1}^{6} X_{i-1}", sum(S(f"X_{i}") for i in range(0, 6))),
     (r"\sum_{i=1}^{6} X_{i+2}", S("X_3") + S("X_4") + S("X_5") + S("X_6")),  # X_7, X_8, X_9: outside, 0
+    # sums inside the entries of a matrix product (issue 20): latex2sympy2 evaluates them, each term its own entry
+    (r"2 \begin{bmatrix} \sum_{i=1}^{5} W^2_i \\ \sum_{i=1}^{3} i X_i \end{bmatrix}",
+     Matrix([2 * sum(W2), 2 * (S("X_1") + 2 * S("X_2") + 3 * S("X_3"))])),
+    (r"\begin{bmatrix} \sum_{i} W^2_i X_{i+1} \end{bmatrix} (A^2 - y)", Matrix([(A2 - y) * sum(w * S(f"X_{i + 2}") for i, w in enumerate(W2))])),
+    # a tensor before parentheses is a product, not a call
+    (r"W^2_1 (2) (A^2 - y)", 2 * W2[0] * (A2 - y)), (r"A^2 (y)", A2 * y),
 ]
 
 

@@ -71,6 +71,14 @@ TABLE = [
     ("seed", None, "L", r"\frac{\partial L}{\partial W^2_3} = 2(A^2-y)A^1_3X_3", WRONG, None),
     ("seed", "W2", "L", r"2(A^2-y)A^1", RIGHT, None),
     ("seed", "W2", "L", r"2(A^2-y)A^1_3", WRONG, None),
+    # issue 20: a \sum_{i=1}^{5} inside each row of a bmatrix (multiplied by a scalar, so latex2sympy2 evaluates the sums)
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = 2(A^2-y)\begin{bmatrix} \sum_{i=1}^{5} X_{i-1} \mathbb{1}[Z^1_i>0] W^2_i \\ "
+                        r"\sum_{i=1}^{5} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i=1}^{5} X_{i+1} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix}", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \begin{bmatrix} \sum_{i} X_{i-1} \mathbb{1}[Z^1_i>0] W^2_i \\ "
+                        r"\sum_{i} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i} X_{i+1} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix} 2(A^2-y)", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = 2(A^2-y)\begin{bmatrix} \sum_{i=1}^{5} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \\ "
+                        r"\sum_{i=1}^{5} X_{i+1} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i=1}^{5} X_{i+2} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix}", WRONG, "index-shifted"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^2_j} = A^1_j (2) (A^2 - y)", RIGHT, None),
     # chains of equalities in align: each step checked, the first wrong one named
     ("seed", None, "L", r"\begin{align*} \frac{\partial L}{\partial W^2_j} &= \frac{\partial L}{\partial A^2}\frac{\partial A^2}{\partial W^2_j}"
                         r" \\ &= 2(A^2 - y) A^1_j \end{align*}", RIGHT, None),

@@ -4,6 +4,13 @@ A walk over the tokens (:mod:`.walk`) replaces every piece of the course's notat
 placeholder symbol ``\\xi_{N}`` bound to its SymPy meaning; latex2sympy2 parses the arithmetic
 that is left (``+ - \\cdot \\frac``, powers, matrices, ``\\sum``), and the placeholders are
 substituted.  latex2sympy2 is imported on first use, so ``import symcnn`` does not load it.
+
+Index variables: each has one placeholder, and a piece that depends on index variables is
+written as a function of theirs, ``\\xi_{12}(\\xi_{11})`` for ``W^2_i``.  latex2sympy2 evaluates
+(``doit``) the sums in a matrix product; a plain symbol would make ``\\sum_{i=1}^{5} W^2_i``
+five times one unknown entry, the function form makes it ``\\xi_{12}(1) + ... + \\xi_{12}(5)``,
+which is right.  A placeholder followed by ``(`` gets an explicit ``\\cdot``: latex2sympy2 reads
+``\\xi_{12} (2)`` as a call.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import types
 import typing
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from ..errors import LatexError, SymcnnError
 from .indexed import Scope, index_positions
@@ -53,6 +61,7 @@ class Reader:
         self.indices: dict[str, sympy.Symbol] = {}
         self.notes: list[str] = []
         self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value
+        self._index_placeholders: dict[sympy.Symbol, str] = {}
         self._count = 10
         self._position = 0  # where the last piece read started, for errors about empty pieces
 
@@ -100,10 +109,26 @@ class Reader:
         return self.error(at, f"cannot read this ({message.rstrip('.')})")
 
     def placeholder(self, value) -> str:
-        """The text ``\\xi_{N}`` that latex2sympy2 reads as a symbol bound to ``value``."""
+        """The text ``\\xi_{N}`` that latex2sympy2 reads as a symbol bound to ``value``; a scalar
+        that depends on index variables is a function of their placeholders, ``\\xi_{N}(\\xi_{M})``."""
+        if isinstance(value, sympy.Symbol) and value in self._index_placeholders:
+            return self._index_placeholders[value]
         self._count += 1
-        self.bound[f"xi_{{{self._count}}}"] = value
-        return f" \\xi_{{{self._count}}} "
+        name = f"xi_{{{self._count}}}"
+        self.bound[name] = value
+        if isinstance(value, sympy.Symbol) and value in self.indices.values():
+            self._index_placeholders[value] = f" \\{name} "
+            return self._index_placeholders[value]
+        variables = self._index_variables(value)
+        if variables:
+            self.bound[name] = sympy.Lambda(tuple(variables), value)
+            return f" \\{name}({', '.join(self.placeholder(v).strip() for v in variables)}) "
+        return f" \\{name} "
+
+    def _index_variables(self, value) -> list:
+        if isinstance(value, sympy.MatrixBase) or not isinstance(value, sympy.Basic):
+            return []
+        return sorted(value.free_symbols & set(self.indices.values()), key=str)
 
     def _render(self, pieces, matrix_mode):
         """The text for latex2sympy2, where each piece starts in it, and the placeholders."""
@@ -116,6 +141,8 @@ class Reader:
                     text = r" \begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix} "
                 else:
                     text = self.placeholder(value)
+            elif parts and pieces[len(parts) - 1][1] is not None and text.lstrip().startswith("("):
+                text = r" \cdot " + text  # a product, not a call of the placeholder
             offsets.append((length, offset))
             parts.append(text)
             length += len(text)
@@ -127,6 +154,10 @@ class Reader:
             value = value.as_explicit()
         symbols = value.atoms(sympy.Symbol) if hasattr(value, "atoms") else set()  # sum variables too
         mapping = {s: bound[s.name] for s in symbols if s.name in bound}
+        calls = value.atoms(AppliedUndef) if hasattr(value, "atoms") else set()
+        if any(call.func.__name__.lstrip("\\") not in bound for call in calls):
+            raise self.unknown(tokens[0], "cannot read a function applied to an index")
+        value = value.xreplace({call: bound[call.func.__name__.lstrip("\\")](*call.args) for call in calls})
         vectors = {s: v for s, v in mapping.items() if isinstance(v, sympy.MatrixBase)}
         scalars = {s: v for s, v in mapping.items() if s not in vectors}
         leftover = [s for s in symbols if s.name not in bound]
