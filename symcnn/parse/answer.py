@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import LatexError
 from .indexed import instantiate
+from .ranges import read_range
 from .reader import Reader
 from .source import Source, Token
 from .tensors import derivative_refs, read_ref
@@ -35,11 +36,13 @@ class Step:
 
 @dataclass(frozen=True)
 class Equation:
-    """``lhs = step_1 = step_2 = ...`` (``lhs`` None for a bare expression)."""
+    """``lhs = step_1 = step_2 = ...`` (``lhs`` None for a bare expression); ``ranges`` are the
+    values stated for its free indices (``k = 1, 2, 3`` after the formula), by letter."""
 
     lhs: Quantity | None
     steps: tuple[Step, ...]
     at: Token
+    ranges: dict = field(default_factory=dict)
 
 
 def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation], "Reader"]:
@@ -55,8 +58,9 @@ def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation],
             reader.tables.used = set()
             value = reader.value(part)
             steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used)))
-        steps = tuple(steps)
-        equations.append(Equation(lhs, steps, parts[0][0]))
+        clause = source.ranges.get(parts[0][0].start)
+        ranges = read_range(reader, clause) if clause else {}
+        equations.append(Equation(lhs, tuple(steps), parts[0][0], ranges))
     return equations, reader
 
 

@@ -82,8 +82,13 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
 
 
 def _quantity(equation, requested, reader):
-    """``(of, wrt, of_index, wrt_index, free)`` of one equation."""
+    """``(of, wrt, of_index, wrt_index, stated)`` of one equation (``stated``: the values
+    written after it for its free indices, ``k = 1, 2, 3``, by index variable)."""
     lhs = equation.lhs
+    unknown = [letter for letter in equation.ranges if lhs is None or letter not in lhs.free]
+    if unknown:
+        raise reader.error(equation.at, f"a range is stated for {unknown[0]}, which is not an index of the "
+                                        "left-hand side")
     if lhs is None:
         if requested is None:
             raise reader.error(equation.at, "without --wrt the answer needs a left-hand side, e.g. "
@@ -92,7 +97,8 @@ def _quantity(equation, requested, reader):
     of = "L" if lhs.of.kind == "loss" else lhs.of.tensor
     wrt = None if lhs.wrt is None else lhs.wrt.tensor
     of_index = () if lhs.of.kind == "loss" else lhs.of.indices
-    return of, wrt, of_index, None if lhs.wrt is None else lhs.wrt.indices, lhs.free
+    stated = {lhs.free[letter]: values for letter, values in equation.ranges.items()}
+    return of, wrt, of_index, None if lhs.wrt is None else lhs.wrt.indices, stated
 
 
 def _title(of, wrt, *_):
@@ -164,7 +170,7 @@ class _Session:
 
     def check(self, quantity, step):
         """One step against the quantity: ``(StepResult, checked cells, the given matrix)``."""
-        of, wrt, of_index, wrt_index, free = quantity
+        of, wrt, of_index, wrt_index, _ = quantity
         if wrt is not None and (of, wrt) in step.derivatives:
             raise self.reader.error(step.at, f"the right-hand side uses {self.target(of, wrt).title} itself, "
                                              "the derivative it is to compute")
@@ -205,7 +211,7 @@ class _Session:
         return StepResult(target.title, where, step.text, expected.shape, given.shape, tuple(entries), None, layout), cells, given
 
     def _check_entries(self, target, quantity, step, where):
-        of, wrt, of_index, wrt_index, free = quantity
+        of, wrt, of_index, wrt_index, stated = quantity
         for tensor, index in ((of, of_index), (wrt, wrt_index)):
             if tensor not in (None, "L") and index is None and self.reader.tables.size(tensor) > 1:
                 raise self.reader.error(step.at, "the left-hand side names an entry on one side and a whole "
@@ -223,6 +229,12 @@ class _Session:
                     old = ranges.get(index, (low, high))
                     ranges[index] = (max(low, old[0]), min(high, old[1]))
         variables = list(ranges)
+        for variable, values in stated.items():
+            every = tuple(range(ranges[variable][0], ranges[variable][1] + 1)) if variable in ranges else ()
+            if values != every:
+                problem = (f"the answer states {variable} = {', '.join(map(str, values))}; {target.title} needs "
+                           + (f"{variable} = {every[0]}..{every[-1]}" if every else f"no range for {variable}"))
+                return StepResult(target.title, where, step.text, None, None, problem=problem), [], None
         cells = []
         for values in product(*[range(ranges[v][0], ranges[v][1] + 1) for v in variables]):
             self.deadline.check()
