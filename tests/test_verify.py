@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import sympy
 
 import symcnn
 from symcnn.verify import to_json, verify
@@ -79,6 +80,13 @@ TABLE = [
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = 2(A^2-y)\begin{bmatrix} \sum_{i=1}^{5} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \\ "
                         r"\sum_{i=1}^{5} X_{i+1} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i=1}^{5} X_{i+2} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix}", WRONG, "index-shifted"),
     ("seed", None, "L", r"\frac{\partial L}{\partial W^2_j} = A^1_j (2) (A^2 - y)", RIGHT, None),
+    # issue 20: the range of the free index stated after a comma
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad k = 1, 2, 3", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-1}, \quad k = 1, 2, 3", WRONG, "index-shifted"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2} \quad \text{for } k = 1, \ldots, 3", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2},\ k \in \{1, 2, 3\}", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad 1 \le k \le 3", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad k = 1, 2", WRONG, None),
     # chains of equalities in align: each step checked, the first wrong one named
     ("seed", None, "L", r"\begin{align*} \frac{\partial L}{\partial W^2_j} &= \frac{\partial L}{\partial A^2}\frac{\partial A^2}{\partial W^2_j}"
                         r" \\ &= 2(A^2 - y) A^1_j \end{align*}", RIGHT, None),
@@ -120,6 +128,11 @@ TABLE = [
     ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \mathbb{1}[A^1_1 \geq A^1_2] \\ W^3_1 \mathbb{1}[A^1_2 > A^1_1] \\ "
                         r"W^3_2 \mathbb{1}[A^1_3 \geq A^1_4] \\ W^3_2 \mathbb{1}[A^1_4 > A^1_3] \end{bmatrix}", RIGHT, None),
     ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \\ W^3_1 \\ W^3_2 \\ W^3_2 \end{bmatrix}", WRONG, None),
+    # issue 20: the argmax written as an equality, read with the course's tie rule (see test_argmax_as_an_equality)
+    ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \mathbb{1}[A^1_1 = \max(A^1_1, A^1_2)] \\ W^3_1 \mathbb{1}[A^1_2 = \max(A^1_1, A^1_2)] \\ "
+                        r"W^3_2 \mathbb{1}[A^1_3 = \max(A^1_3, A^1_4)] \\ W^3_2 \mathbb{1}[A^1_4 = \max(A^1_3, A^1_4)] \end{bmatrix}", RIGHT, None),
+    ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \mathbb{1}[A^1_2 = \max(A^1_1, A^1_2)] \\ W^3_1 \mathbb{1}[A^1_1 = \max(A^1_1, A^1_2)] \\ "
+                        r"W^3_2 \mathbb{1}[A^1_3 = \max(A^1_3, A^1_4)] \\ W^3_2 \mathbb{1}[A^1_4 = \max(A^1_3, A^1_4)] \end{bmatrix}", WRONG, None),
     # stride 2: the window of Z^1_i starts at X_{2i-2}
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{2i+k-3}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{2(i-1)+k-1}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
@@ -131,6 +144,9 @@ TABLE = [
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma'(A^1_i) W^2_i \, 2(A^2-y)", WRONG, "derivative-at-A"),
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} W^2_i \, 2(A^2-y)", WRONG, "activation-derivative-dropped"),
 ]
+
+
+TABLE_BY_NOTE = {"argmax": next(t[3] for t in TABLE if r"\mathbb{1}[A^1_1 = \max" in t[3])}
 
 
 @pytest.mark.parametrize("network, wrt, of, answer, verdict, mistake", TABLE, ids=[f"{t[0]}:{t[3][:50]}" for t in TABLE])
@@ -153,6 +169,8 @@ UNREADABLE = [
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \frac{\partial L}{\partial W^1_k}", "the derivative it is to compute"),
     ("seed", r"\delta^1_i = \delta^1_i", "the derivative it is to compute"),
     ("seed", r"\frac{\partial Z^1_i}{\partial W^1} = X_i", "name both entries, or neither"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad j = 1, 2, 3", "a range is stated for j, which is not an index"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad k = 1, \ldots", "an ellipsis in a range stands between values"),
 ]
 
 
@@ -200,6 +218,27 @@ def test_2d_filter_gradient_in_its_own_shape(nets, flipped, verdict):
     assert report.steps[0].layout == "in W^{1}'s own shape 2 x 2, row by row"
     if flipped:
         assert report.mistake.key == "filter-flipped"
+
+
+def test_a_stated_range_that_leaves_entries_out_is_wrong(nets):
+    report = verify(nets["seed"], r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, "
+                                  r"\quad k = 1, 2")
+    assert report.steps[0].problem == r"the answer states k = 1, 2; \frac{\partial L}{\partial W^{1}} needs k = 1..3"
+
+
+def test_argmax_as_an_equality(nets):
+    """``1[X_1 = max(X_1, X_2)]`` is the course's argmax: at a tie only the first maximum; the
+    report says that the literal equality differs there."""
+    from symcnn.parse import parse_latex
+    X_1, X_2 = (sympy.Symbol(f"X_{i}", real=True) for i in (1, 2))
+    assert parse_latex(r"\mathbb{1}[X_1 = \max(X_1, X_2)]", nets["seed"]) == sympy.Heaviside(X_1 - X_2, 1)
+    assert parse_latex(r"\mathbb{1}[\max(X_1, X_2) = X_2]", nets["seed"]) == sympy.Heaviside(X_2 - X_1, 0)
+    at_tie = {X_1: 1, X_2: 1}
+    assert [parse_latex(rf"\mathbb{{1}}[X_{i} = \max(X_1, X_2)]", nets["seed"]).subs(at_tie) for i in (1, 2)] == [1, 0]
+    report = verify(nets["pool"], TABLE_BY_NOTE["argmax"], wrt="A1")
+    assert report.correct and any("at a tie only the first maximum" in note for note in report.notes), str(report)
+    with pytest.raises(symcnn.SymcnnError, match="one of the maximum's arguments"):
+        parse_latex(r"\mathbb{1}[X_3 = \max(X_1, X_2)]", nets["seed"])
 
 
 def test_a_chain_names_its_first_wrong_step(nets):
