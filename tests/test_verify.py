@@ -87,6 +87,11 @@ TABLE = [
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2},\ k \in \{1, 2, 3\}", RIGHT, None),
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad 1 \le k \le 3", RIGHT, None),
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad k = 1, 2", WRONG, None),
+    # issue 20: another quantity than the one asked, the chain rule in reversed order: wrong, not unreadable
+    ("seed", "W1", "L", r"\frac{\partial L}{\partial W^2} = 2(A^2-y)A^1", WRONG, "wrong-quantity"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial L}{\partial A^1} \frac{\partial A^1}{\partial Z^1} \frac{\partial Z^1}{\partial W^1}", WRONG, "chain-reversed"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = 2(A^2 - y) W^2 \operatorname{diag}(\mathbb{1}[Z^1 > 0]) \frac{\partial Z^1}{\partial W^1}", WRONG, "chain-reversed"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial Z^1}{\partial W^1} \operatorname{diag}(\mathbb{1}[Z^1 > 0]) W^2 \, 2(A^2 - y)", RIGHT, None),
     # chains of equalities in align: each step checked, the first wrong one named
     ("seed", None, "L", r"\begin{align*} \frac{\partial L}{\partial W^2_j} &= \frac{\partial L}{\partial A^2}\frac{\partial A^2}{\partial W^2_j}"
                         r" \\ &= 2(A^2 - y) A^1_j \end{align*}", RIGHT, None),
@@ -262,6 +267,16 @@ def test_messages_are_in_the_course_notation(nets):
     assert r"\mathbf{1}\left[Z^{1}_{2} > 0\right]" in text and "W^{2}_{2}" in text
     assert "Heaviside" not in text and "W2_2" not in text and "Z1_" not in text
     assert "(" in text.split("expected ")[-1]  # decimals beside the exact values
+
+
+def test_wrong_quantity_and_reversed_chain_exit_1_with_their_mistake(tmp_path):
+    for answer, key in [(r"\frac{\partial L}{\partial W^2} = 2(A^2-y)A^1", "wrong-quantity"),
+                        (r"\frac{\partial L}{\partial W^1} = \frac{\partial L}{\partial A^1} \frac{\partial A^1}{\partial Z^1} "
+                         r"\frac{\partial Z^1}{\partial W^1}", "chain-reversed")]:
+        path = tmp_path / "answer.tex"
+        path.write_text(answer)
+        done = run_cli("verify", NETWORKS["seed"], path, "--wrt", "W1", "--format", "json")
+        assert done.returncode == 1 and json.loads(done.stdout)["mistake"]["key"] == key, done.stdout + done.stderr
 
 
 def test_json_report_and_hidden_solution(nets):

@@ -26,12 +26,14 @@ class Quantity:
 @dataclass(frozen=True)
 class Step:
     """One side of a chain of equalities: its value, where it starts, and the derivatives it
-    names (``(of, wrt)``, read as their derived values)."""
+    names (``(of, wrt)``, read as their derived values); ``reversed_chain``: a product of
+    matrices whose sizes fit only in the reverse order, ``value`` is that product."""
 
     value: object
     at: Token
     text: str
     derivatives: frozenset = frozenset()
+    reversed_chain: bool = False  # a product whose sizes fit only in the reverse order (read so)
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,10 @@ def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation],
         reader.indices = dict(lhs.free) if lhs else {}
         steps = []
         for part in parts[1 if lhs else 0:]:
-            reader.tables.used = set()
+            reader.tables.used, reader.reversed_chain = set(), False
             value = reader.value(part)
-            steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used)))
+            steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used),
+                              reader.reversed_chain))
         clause = source.ranges.get(parts[0][0].start)
         ranges = read_range(reader, clause) if clause else {}
         equations.append(Equation(lhs, tuple(steps), parts[0][0], ranges))

@@ -39,6 +39,11 @@ def latex2sympy(text: str):
     return parse(text)
 
 
+def _shape_error(error) -> bool:
+    message = str(error).splitlines()[0] if str(error) else ""
+    return type(error).__name__ == "ShapeError" or "not aligned" in message or "dimension" in message
+
+
 def _simple(pieces):
     """The value of a lone piece of notation or a whole number, else None."""
     values = [value for text, value, _ in pieces if value is not None]
@@ -62,6 +67,7 @@ class Reader:
         self.notes: list[str] = []
         self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value
         self._index_placeholders: dict[sympy.Symbol, str] = {}
+        self.reversed_chain = False  # the last step read was a product whose sizes fit only reversed
         self._count = 10
         self._position = 0  # where the last piece read started, for errors about empty pieces
 
@@ -94,12 +100,48 @@ class Reader:
         except SymcnnError:
             raise
         except Exception as error:  # antlr and SymPy raise bare Exceptions with a caret drawing
-            raise self._translated(error, text, offsets, tokens) from None
+            reversed_chain = self._reversed_chain(pieces, tokens) if _shape_error(error) else None
+            if reversed_chain is None:
+                raise self._translated(error, text, offsets, tokens) from None
+            self.reversed_chain = True
+            return reversed_chain
         return self._substitute(value, tokens)
+
+    def _reversed_chain(self, pieces, tokens):
+        """A product of matrices whose sizes fit only in the reverse order (the chain rule written
+        from the loss to the variable, ``2(A^2 - y) W^2 \\operatorname{diag}(..) \\frac{\\partial
+        Z^1}{\\partial W^1}``): that product, or None.  Its factors are the matrix pieces at the top
+        level and the scalar runs between them (no ``+``, ``-`` at the top level: a product only);
+        the caller marks the step, which is then wrong, its mistake named."""
+        factors, run, depth = [], [], 0
+        for piece in pieces + [(None, sympy.zeros(0, 0), None)]:
+            text, value, _ = piece
+            if isinstance(value, sympy.MatrixBase) and depth == 0:
+                if [p for p in run if p[1] is not None or p[0].strip() not in ("", r"\cdot")]:
+                    try:
+                        factors.append(self._substitute(latex2sympy(self._render(run, False)[0]), tokens))
+                    except Exception:  # a run that is not a scalar on its own: not a product of factors
+                        return None
+                factors.append(value)
+                run = []
+                continue
+            if value is None:
+                depth += sum(text.count(c) for c in "({[") - sum(text.count(c) for c in ")}]")
+                if depth == 0 and any(c in text for c in ("+", "-", "&", "\\\\", r"\begin")):
+                    return None
+            run.append(piece)
+        matrices = [f for f in factors[:-1] if isinstance(f, sympy.MatrixBase)]
+        product = sympy.Integer(1)
+        for factor in reversed(factors[:-1]):
+            if isinstance(product, sympy.MatrixBase) and isinstance(factor, sympy.MatrixBase) \
+                    and product.cols != factor.rows:
+                return None
+            product = product * factor
+        return product if len(matrices) > 1 else None
 
     def _translated(self, error, text, offsets, tokens) -> LatexError:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if type(error).__name__ == "ShapeError" or "not aligned" in message or "dimension" in message:
+        if _shape_error(error):
             return self.error(tokens[0], f"a product of matrices whose sizes do not fit ({message})")
         caret = next((line for line in str(error).splitlines() if line.rstrip().endswith("^")), None)
         at = tokens[0].start

@@ -30,7 +30,7 @@ from ..latex.formulas import course_printing
 from ..parse import read_answer
 from ..parse.tables import probabilities, written_indices
 from .compare import Deadline, PointChecker
-from .mistakes import TRANSPOSED, chain, mutations, product_of
+from .mistakes import CHAIN_REVERSED, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
 from .report import EntryResult, Report, StepResult, shape_text as _shape
 from .target import Target, own_to_layout
 
@@ -59,9 +59,7 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
         equations, reader = read_answer(net, answer, source)
         plan = [(equation, _quantity(equation, requested, reader)) for equation in equations]
         if requested and not any(q[:2] == requested for _, q in plan):
-            named = ", ".join(dict.fromkeys(_title(q[0], q[1]) for _, q in plan))
-            raise reader.error(equations[0].at, f"the answer names {named}, but the command asks for "
-                                                f"{_title(*requested)}")
+            return _other_quantity(reader, plan, requested)
         checker = PointChecker(net, points, seed, deadline)
         session = _Session(net, reader, checker, deadline)
         session.convention([s for e, _ in plan for s in e.steps], [q for _, q in plan])
@@ -79,6 +77,16 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
             mistake = session.diagnose(results[first], *work[first])
         title = _title(*requested) if requested else results[-1].title
         return Report(title, tuple(results), mistake, tuple(session.notes()), course_printing(net))
+
+
+def _other_quantity(reader, plan, requested) -> Report:
+    """An answer that derives something else than what is asked (``dL/dW^2`` for ``dL/dW^1``):
+    wrong, each of its equations named, the mistake WRONG_QUANTITY."""
+    asked = _title(*requested)
+    results = tuple(StepResult(asked, reader.source.where(equation.at.start), equation.steps[0].text, None, None,
+                               problem=f"the answer derives {_title(*quantity)}; the question asks for {asked}")
+                    for equation, quantity in plan)
+    return Report(asked, results, WRONG_QUANTITY, tuple(dict.fromkeys(reader.notes)), course_printing(reader.net))
 
 
 def _quantity(equation, requested, reader):
@@ -187,7 +195,10 @@ class _Session:
         expected = target.matrix
         layout, problem = None, None
         own = target.own_shape()
-        if given.shape != expected.shape:
+        if step.reversed_chain:
+            problem = (f"{CHAIN_REVERSED.name}: the sizes of its factors fit only from the loss to the variable; in the "
+                       f"course's layout (size(wrt) x size(of)) the chain runs from the variable to the loss")
+        elif given.shape != expected.shape:
             if own and given.shape == own:
                 given, layout = own_to_layout(given), f"in {tensor_latex(wrt)}'s own shape {_shape(own)}, row by row"
             elif own and given.shape == own[::-1] or given.shape == expected.shape[::-1]:
@@ -196,7 +207,8 @@ class _Session:
                            + f", the answer is {_shape(given.shape)}")
             else:
                 problem = f"the answer is {_shape(given.shape)}, {target.title} is {_shape(expected.shape)}"
-        result = StepResult(target.title, where, step.text, expected.shape, given.shape, problem=problem, layout=layout)
+        result = StepResult(target.title, where, step.text, expected.shape, given.shape, problem=problem, layout=layout,
+                            mistake=CHAIN_REVERSED if step.reversed_chain else None)
         if problem:
             return result, [], given
         labels = target.labels() if wrt is not None else [[l[0]] for l in target.labels()]
@@ -271,7 +283,7 @@ class _Session:
         """The catalogue's mistake that the first wrong step equals at every entry, if any."""
         of, wrt = quantity[:2]
         if result.problem:
-            return self._transposed(self.target(of, wrt), given) if result.problem.startswith("transposed") else None
+            return result.mistake or (None if given is None else self._transposed(self.target(of, wrt), given))
         if wrt is None:
             return None
         target = self.target(of, wrt)

@@ -232,3 +232,8 @@ CATALOGUE = [activation_dropped, derivative_at_output, loss_factor, index_shifte
              filter_flipped, wrong_layer_weights, sum_missing]
 TRANSPOSED = Mistake("transposed", "transposed: the course's layout is size(wrt) x size(of)",
                      "dZ/dW has one row per weight and one column per output")
+CHAIN_REVERSED = Mistake("chain-reversed", "the chain rule's factors in reversed order",
+                         "in the course's layout dL/dW^l = dZ^l/dW^l . dA^l/dZ^l . ... . dL/dA^L: from the variable "
+                         "to the loss")
+WRONG_QUANTITY = Mistake("wrong-quantity", "the derivative of another quantity than the one asked",
+                         "check which variable (and which layer) the question asks about")
