@@ -349,3 +349,42 @@ def test_only_flat_pooling_ties_are_allowed():
     assert not at([-1, -2, -3, -4], 1)   # ties of ReLUs clamped to 0: flat windows
     assert at([2, 2, 3, 4], 1)           # a tie of positive values: a kink
     assert at([0, -1, 3, 4], 1)          # a ReLU at 0
+
+
+# -- one derivation behind verify: the general formulas ---------------------------------------
+
+class _Untouchable:
+    def __getattr__(self, name):
+        raise AssertionError(f"verify asked the entry-by-entry derivation ({name})")
+
+
+@pytest.mark.parametrize("network, wrt, of, answer, verdict", [
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial Z^1}{\partial W^1} \operatorname{diag}(\mathbb{1}[Z^1 > 0]) W^2 \, 2(A^2 - y)", RIGHT),
+    ("seed", "W1", "L", r"2(A^2-y)\begin{bmatrix} \sum_{i} X_{i-2} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i} X_{i-1} \mathbb{1}[Z^1_i>0] W^2_i \\ "
+                        r"\sum_{i} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix}", WRONG),
+    ("seed", None, "Z1", r"\frac{\partial Z^1_i}{\partial W^1_k} = X_{i+k-2}", RIGHT),
+    ("seed", None, "L", r"Z^1_i = \sum_{k=1}^{3} W^1_k X_{i+k-1}", WRONG),
+    ("pool", None, "L", r"\frac{\partial L}{\partial W^3_m} = 2(A^3 - y) \max(A^1_{2m-1}, A^1_{2m})", RIGHT),
+])
+def test_verify_reads_the_general_formulas_only(network, wrt, of, answer, verdict):
+    """Expected values and the mistakes' factors come from ``net.formula(..).at(..)``; the
+    entry-by-entry derivation (behind ``jacobian``, ``gradient``, ``chain``) is never asked."""
+    spec = NETWORKS[network]
+    net = symcnn.load(spec) if not isinstance(spec, dict) else symcnn.Network(spec)
+    net.__dict__["derivation"] = _Untouchable()
+    report = verify(net, answer, wrt=wrt, of=of)
+    assert report.verdict == verdict, str(report)
+    if verdict == WRONG and network == "seed" and wrt == "W1":
+        assert report.mistake.key == "index-shifted"  # found among mutations of formula-built factors
+
+
+def test_derived_matrices_equal_the_entry_by_entry_oracle(nets):
+    from symcnn.parse.tables import derived
+    for network, of, wrt in [("seed", "Z1", "W1"), ("seed", "A1", "Z1"), ("seed", "Z2", "A1"), ("seed", "L", "W1"),
+                             ("seed", "Z2", "W1"), ("pool", "A2", "A1"), ("pool", "Z3", "Z1"), ("dense", "L", "b1"),
+                             ("conv2d", "Z1", "X"), ("softmax", "L", "W1")]:
+        net = nets[network]
+        oracle = net.gradient(wrt) if of == "L" else net.jacobian(of, wrt)
+        difference = (derived(net, of, wrt) - oracle).xreplace({s: 0 for s in net.padding_symbols()} if of == "L" else {})
+        assert difference.applyfunc(sympy.expand) == sympy.zeros(*oracle.shape), (network, of, wrt)

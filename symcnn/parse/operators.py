@@ -5,11 +5,10 @@ matrix mode)`` or ``None``, as in :mod:`.tensors`.
 
 from __future__ import annotations
 
-import re
-
 import sympy
 
 from ..functions import PoolMax
+from ..notation import TensorName, parse_symbol
 from .functions import FUNCTION_COMMANDS, FUNCTION_NAMES, FunctionError, apply_function
 from .indices import index_expression
 from .source import skip_group
@@ -217,9 +216,13 @@ def _split_commas(tokens):
 
 
 def _activation_of(reader, value):
-    """The activation of the one layer whose ``Z^l`` the value is made of (for ``f``)."""
-    names = {s.name for s in (value.free_symbols if hasattr(value, "free_symbols") else ())}
-    layers = {int(m.group(1)) for m in map(re.compile(r"^T?Z(\d+)(?:_|$)").match, names) if m}
+    """The activation of the one layer whose ``Z^l`` the value is made of (for ``f``): its
+    symbols (``Z1_2``) and the tensors of its entries (``Z^1_i``)."""
+    symbols = value.free_symbols if hasattr(value, "free_symbols") else set()
+    tensors = {reader.scope.tables[s.name].tensor if s.name in reader.scope.tables else
+               getattr(parse_symbol(s.name), "tensor", None) for s in symbols}
+    names = [TensorName(t) for t in tensors if t is not None]
+    layers = {name.layer for name in names if name.kind == "Z"}
     if len(layers) != 1:
         return None
     return reader.net.spec.layers[layers.pop() - 1].activation

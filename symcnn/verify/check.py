@@ -10,11 +10,7 @@ r"""Check a hand derivation: parse -> compare -> diagnose -> report.
    derivation; one that agrees at every entry names the mistake.
 4. **Report** (:mod:`.report`).
 
-Softmax outputs: symcnn's ``A^L`` of a cross-entropy network are the logits (its loss applies
-the softmax), the course writes ``A^L = softmax(Z^L)``.  An answer that uses ``A^L`` only
-outside ``exp``/``softmax``/``logsumexp`` is in the course's convention and its ``A^L`` is read
-as ``softmax(Z^L)``; one that uses ``A^L`` only inside them is in symcnn's; both at once is
-ambiguous and refused.
+Softmax outputs: see :mod:`.softmax`.
 """
 
 from __future__ import annotations
@@ -24,13 +20,14 @@ from itertools import product
 import sympy
 
 from ..errors import LatexError, SymcnnError
-from ..parse.indexed import instantiate
+from ..parse.indexed import free_indices, instantiate
 from ..latex import tensor_latex
 from ..latex.formulas import course_printing
 from ..parse import read_answer
-from ..parse.tables import probabilities, written_indices
+from ..parse.tables import written_indices
 from .compare import Deadline, PointChecker
 from .mistakes import CHAIN_REVERSED, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
+from .softmax import softmax_convention
 from .report import EntryResult, Report, StepResult, shape_text as _shape
 from .target import Target, own_to_layout
 
@@ -135,32 +132,10 @@ class _Session:
                          + ", ".join(outside[:8]) + (", ..." if len(outside) > 8 else ""))
         return notes
 
-    # -- the softmax convention ---------------------------------------------------------------
-
     def convention(self, steps, quantities):
-        net = self.net
-        last = len(net.spec.layers)
-        layer = net.spec.layers[-1]
-        if net.spec.loss != "cross_entropy" or layer.type == "maxpool" or layer.activation != "none":
-            return
-        outputs = set(net.symbols(f"A{last}"))
-        inside = outside = False
-        for step in steps:
-            value = instantiate(step.value, {s: 1 for s in _free_indices(step.value)}, self.reader.scope)
-            for expression in (value if isinstance(value, sympy.MatrixBase) else [value]):
-                i, o = _uses(sympy.sympify(expression), outputs, False)
-                inside, outside = inside or i, outside or o
-        if inside and outside:
-            raise self.reader.error(steps[0].at, f"{tensor_latex(f'A{last}')} is used both as the logits (inside "
-                                    "softmax or exp) and as the probabilities: write softmax(Z^L) for the "
-                                    "probabilities or keep to one convention")
-        if outside:
-            if any(f"A{last}" in q[:2] for q in quantities):
-                raise self.reader.error(steps[0].at, f"in symcnn {tensor_latex(f'A{last}')} are the logits; with the "
-                                        f"course's A^L = softmax(Z^L), ask about Z^{last} instead")
-            self.output_map = dict(zip(net.symbols(f"A{last}"), probabilities(net)))
-            self._notes.append(f"{tensor_latex(f'A{last}')} read as softmax(Z^{{{last}}}), the course's convention "
-                               f"(symcnn's {tensor_latex(f'A{last}')} are the logits)")
+        """The softmax convention of the answer (see the module doc): how to read ``A^L``."""
+        self.output_map, notes = softmax_convention(self.net, self.reader, steps, quantities)
+        self._notes += notes
 
     # -- comparing -----------------------------------------------------------------------------
 
@@ -170,7 +145,7 @@ class _Session:
             given = instantiate(step.value, assignment, self.reader.scope)
         except LatexError as error:  # instantiation knows the piece, the step knows where
             raise self.reader.error(step.at, str(error)) from None
-        free = _free_indices(given)
+        free = free_indices(given, self.reader.scope)
         if free:
             raise self.reader.error(step.at, f"the index {sorted(map(str, free))[0]} is bound neither by a sum "
                                              "nor by the left-hand side")
@@ -320,21 +295,3 @@ class _Session:
             return False  # the mutation changes nothing here
         return all(self.checker.compare(target.expected(oi, wi), given, DIAGNOSIS_POINTS) is None
                    for oi, wi, given, _ in cells)
-
-
-def _free_indices(value) -> set:
-    symbols = value.free_symbols if hasattr(value, "free_symbols") else set()
-    return {s for s in symbols if s.is_integer and not s.name.startswith(("T", "D", "P"))}
-
-
-def _uses(expression, outputs, inside) -> tuple[bool, bool]:
-    if isinstance(expression, sympy.Symbol):
-        return (inside, not inside) if expression in outputs else (False, False)
-    inner = inside or isinstance(expression, sympy.exp) or type(expression).__name__ == "LogSumExp"
-    found_in = found_out = False
-    for arg in expression.args:
-        i, o = _uses(arg, outputs, inner)
-        found_in, found_out = found_in or i, found_out or o
-    return found_in, found_out
-
-
