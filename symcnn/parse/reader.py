@@ -67,6 +67,7 @@ class Reader:
         self.notes: list[str] = []
         self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value
         self._index_placeholders: dict[sympy.Symbol, str] = {}
+        self.stand_ins: set = set()  # the lower limits standing in for a range read from the terms (\sum_i)
         self.reversed_chain = False  # the last step read was a product whose sizes fit only reversed
         self._count = 10
         self._position = 0  # where the last piece read started, for errors about empty pieces
@@ -225,7 +226,7 @@ class Reader:
                 return expression
             limits = []
             for variable, low, high in expression.limits:
-                if isinstance(low, sympy.Symbol) and low.name.startswith("range_"):
+                if low in self.stand_ins:
                     ranges = index_positions(expression.function, variable, self.scope)
                     if len(ranges) != 1:
                         raise self.error(tokens[0], f"the range of the sum over {variable} cannot be read "

@@ -131,9 +131,9 @@ def sum_text(reader, letters, bounds) -> str:
     for letter in letters:
         variable = reader.placeholder(reader.indices[letter.text])
         if bounds is None:  # a stand-in range (two symbols: no sum to evaluate), replaced by the one read from the terms
-            low = reader.placeholder(sympy.Symbol(f"range_{reader._count}"))
-            high = reader.placeholder(sympy.Symbol(f"range_{reader._count}"))
-            text += f" \\sum_{{{variable}={low}}}^{{{high}}} "
+            low, high = sympy.Dummy("low"), sympy.Dummy("high")
+            reader.stand_ins.add(low)
+            text += f" \\sum_{{{variable}={reader.placeholder(low)}}}^{{{reader.placeholder(high)}}} "
         else:
             text += f" \\sum_{{{variable}={bounds[0]}}}^{{{bounds[1]}}} "
     return text
