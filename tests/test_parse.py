@@ -136,3 +136,21 @@ def test_import_symcnn_does_not_load_the_latex_parser():
     import sys
     code = "import sys, symcnn; print(any('antlr' in m or 'latex2sympy' in m for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+RANGES = [  # a range stated after the formula (issue 20): cut off the line, read by letter
+    (r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad k = 1, 2, 3", {"k": (1, 2, 3)}),
+    (r"\frac{\partial L}{\partial W^1_k} = X_{k} \qquad k = 1, \ldots, 3", {"k": (1, 2, 3)}),
+    (r"\frac{\partial L}{\partial W^2_j} = X_{j},\ j = 1, 3, \dots, 5", {"j": (1, 3, 5)}),
+    (r"\frac{\partial L}{\partial W^1_k} = X_{k} \quad \text{for } k \in \{1, 2, 3\}", {"k": (1, 2, 3)}),
+    (r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad 1 \leq k \leq 3", {"k": (1, 2, 3)}),
+    (r"\frac{\partial L}{\partial W^1_k} = \max(X_k, X_{k+1}), \quad \forall k = 1, 2", {"k": (1, 2)}),
+    (r"\frac{\partial L}{\partial W^1_k} = \max(X_k, X_1) W^1_{k} \sum_{i=1}^{5} W^2_{i}", {}),  # commas inside: no range
+]
+
+
+@pytest.mark.parametrize("latex, ranges", RANGES, ids=[r[0][-30:] for r in RANGES])
+def test_a_range_after_the_formula(latex, ranges):
+    (equation,), _ = read_answer(NET, latex)
+    assert equation.ranges == ranges
+    assert len(equation.steps) == 1  # the range's '=' does not start another step
