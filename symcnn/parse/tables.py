@@ -8,6 +8,8 @@ the derived one (:func:`derived`), in the course's layout ``size(wrt) x size(of)
 
 from __future__ import annotations
 
+import weakref
+
 import sympy
 
 from ..errors import SymcnnError, TensorNameError
@@ -73,12 +75,20 @@ def _general(net, of, wrt):
         return None
 
 
+_PRODUCTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # net -> {(of, wrt): product}
+
+
 def _chain_product(net, of, wrt) -> sympy.Matrix:
-    product = None
-    for step_of, step_wrt in chain_steps(net, of, wrt):
-        factor = derived(net, step_of, step_wrt)
-        product = factor if product is None else product * factor
-    return product
+    """``d(of)/d(wrt)`` across layers: the local formulas' matrices multiplied along the chain
+    (once per network and pair: every entry of the pair reads it)."""
+    products = _PRODUCTS.setdefault(net, {})
+    if (of, wrt) not in products:
+        product = None
+        for step_of, step_wrt in chain_steps(net, of, wrt):
+            factor = derived(net, step_of, step_wrt)
+            product = factor if product is None else product * factor
+        products[of, wrt] = product
+    return products[of, wrt]
 
 
 def written_indices(net, tensor: str) -> list[tuple[int, ...]]:
