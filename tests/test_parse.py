@@ -109,6 +109,7 @@ BAD_STRINGS = [
     (r"b_1", r"cannot read 'b'"),
     (r"Z^1_1 > 0", r"cannot read '>'"),
     (r"\sum_j X_{j+1}", r"the range of the sum over j cannot be read from its terms"),
+    (r"2 \begin{bmatrix} \sum_j 3 \end{bmatrix}", r"the range of a \sum cannot be read from its terms"),
     (r"\frac{\partial L}{\partial W^1} \frac{\partial L}{\partial W^1}", r"sizes do not fit"),
     ("X_1 \u03c9", "cannot read the character"),
 ]

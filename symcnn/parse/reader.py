@@ -67,7 +67,7 @@ class Reader:
         self.notes: list[str] = []
         self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value
         self._index_placeholders: dict[sympy.Symbol, str] = {}
-        self.stand_ins: set = set()  # the lower limits standing in for a range read from the terms (\sum_i)
+        self.stand_ins: set = set()  # the limits standing in for a range read from the terms (\sum_i)
         self.reversed_chain = False  # the last step read was a product whose sizes fit only reversed
         self._count = 10
         self._position = 0  # where the last piece read started, for errors about empty pieces
@@ -236,5 +236,9 @@ class Reader:
                 limits.append((variable, low, high))
             return sympy.Sum(expression.function, *limits)
         if isinstance(value, sympy.MatrixBase):
-            return value.applyfunc(lambda e: e.replace(lambda x: isinstance(x, sympy.Sum), fix))
-        return value.replace(lambda x: isinstance(x, sympy.Sum), fix)
+            value = value.applyfunc(lambda e: e.replace(lambda x: isinstance(x, sympy.Sum), fix))
+        else:
+            value = value.replace(lambda x: isinstance(x, sympy.Sum), fix)
+        if value.free_symbols & self.stand_ins:  # a matrix product evaluated a sum whose terms lack its index
+            raise self.error(tokens[0], r"the range of a \sum cannot be read from its terms; write \sum_{i=1}^{n}")
+        return value

@@ -132,7 +132,7 @@ def sum_text(reader, letters, bounds) -> str:
         variable = reader.placeholder(reader.indices[letter.text])
         if bounds is None:  # a stand-in range (two symbols: no sum to evaluate), replaced by the one read from the terms
             low, high = sympy.Dummy("low"), sympy.Dummy("high")
-            reader.stand_ins.add(low)
+            reader.stand_ins |= {low, high}
             text += f" \\sum_{{{variable}={reader.placeholder(low)}}}^{{{reader.placeholder(high)}}} "
         else:
             text += f" \\sum_{{{variable}={bounds[0]}}}^{{{bounds[1]}}} "
