@@ -64,6 +64,20 @@ def split_tensor_name(name: str) -> tuple[str, int | None]:
     return match.group(2), int(match.group(3))
 
 
+class TensorName(str):
+    """A tensor's name parsed once (``"W2"``: ``kind`` ``"W"``, ``layer`` 2; ``layer`` None for
+    ``X``, ``y``, ``L``).  It is the plain string too, so it goes wherever a name does; code that
+    asks what a tensor is reads ``kind`` and ``layer`` instead of the spelling's prefix."""
+
+    kind: str
+    layer: int | None
+
+    def __new__(cls, name: str):
+        self = super().__new__(cls, name)
+        self.kind, self.layer = split_tensor_name(str(name))
+        return self
+
+
 def symbol_name(tensor: str, index: tuple[int, ...]) -> str:
     """The SymPy name of ``tensor`` at the written ``index``: ``("b1", (2,)) -> "W1_0,2"``."""
     kind, layer = split_tensor_name(tensor)

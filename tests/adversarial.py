@@ -73,6 +73,13 @@ EDITS = [("2(A^2-y)", "2(y-A^2)"), ("2(A^2-y)", "(A^2-y)"), ("2(A^3 - y)", "(A^3
          ("W^{(2)}_{i}", "W^{(2)}_{i+1}"), ("X_i", "X_j"), ("W^1_{i,j}", "W^1_{j,i}"), ("W^2_{j,k}", "W^2_{k,j}"),
          ("+ W^1_0", ""), ("X_{i-1}", "X_{i}"), ("2A^2 - 2y", "2A^2 - y")]
 
+# Wrong answers that are no edit of a right one: another quantity than the one asked, the chain
+# rule in reversed order (issue 20: both were refused as unreadable; a grader must count them)
+WRONG_ANSWERS = [
+    ("seed", "W1", "L", r"\frac{\partial L}{\partial W^2} = 2(A^2-y)A^1"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial L}{\partial A^1} \frac{\partial A^1}{\partial Z^1} \frac{\partial Z^1}{\partial W^1}"),
+]
+
 # Answers that must be refused (exit 2): unreadable, ambiguous or naming what the network lacks
 UNREADABLE_ANSWERS = [
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = X_12"), ("seed", None, "L", r"\frac{\partial L}{\partial W^2_j} = 2(A^2-y)A^1_jk"),
@@ -83,7 +90,7 @@ UNREADABLE_ANSWERS = [
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \begin{vmatrix} 1 \end{vmatrix}"), ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = X_{k/2}"),
     ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(A^2)_k - A^2_k"), ("softmax", None, "L", r"\frac{\partial L}{\partial A^2_k} = -y_k / A^2_k"),
     ("dense", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_{i,j}"), ("conv2d", None, "L", r"\frac{\partial L}{\partial W^1_{a}} = 1"),
-    ("seed", "W1", "L", r"\frac{\partial L}{\partial W^2} = 2(A^2-y)A^1"), ("seed", None, "L", "$X_1"),
+    ("seed", None, "L", "$X_1"),
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \color{red}{X_k}"), ("pool", None, "L", r"\frac{\partial L}{\partial Z^2_m} = 0"),
 ]
 
@@ -95,4 +102,5 @@ def cases():
         for old, new in EDITS:
             if old in answer:
                 found.append((network, wrt, of, answer.replace(old, new, 1), W))
+    found += [(n, w, o, a, W) for n, w, o, a in WRONG_ANSWERS]
     return found + [(n, w, o, a, U) for n, w, o, a in UNREADABLE_ANSWERS]

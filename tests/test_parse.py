@@ -58,6 +58,12 @@ GOOD_PAIRS = [
     (r"\sum_{i,k} \delta_{ik} W^2_i W^1_k", sum(S(f"W2_{k}") * S(f"W1_{k}") for k in (1, 2, 3))),
     (r"\sum_{i=1}^{6} X_{i-1}", sum(S(f"X_{i}") for i in range(0, 6))),
     (r"\sum_{i=1}^{6} X_{i+2}", S("X_3") + S("X_4") + S("X_5") + S("X_6")),  # X_7, X_8, X_9: outside, 0
+    # sums inside the entries of a matrix product (issue 20): latex2sympy2 evaluates them, each term its own entry
+    (r"2 \begin{bmatrix} \sum_{i=1}^{5} W^2_i \\ \sum_{i=1}^{3} i X_i \end{bmatrix}",
+     Matrix([2 * sum(W2), 2 * (S("X_1") + 2 * S("X_2") + 3 * S("X_3"))])),
+    (r"\begin{bmatrix} \sum_{i} W^2_i X_{i+1} \end{bmatrix} (A^2 - y)", Matrix([(A2 - y) * sum(w * S(f"X_{i + 2}") for i, w in enumerate(W2))])),
+    # a tensor before parentheses is a product, not a call
+    (r"W^2_1 (2) (A^2 - y)", 2 * W2[0] * (A2 - y)), (r"A^2 (y)", A2 * y),
 ]
 
 
@@ -103,6 +109,7 @@ BAD_STRINGS = [
     (r"b_1", r"cannot read 'b'"),
     (r"Z^1_1 > 0", r"cannot read '>'"),
     (r"\sum_j X_{j+1}", r"the range of the sum over j cannot be read from its terms"),
+    (r"2 \begin{bmatrix} \sum_j 3 \end{bmatrix}", r"the range of a \sum cannot be read from its terms"),
     (r"\frac{\partial L}{\partial W^1} \frac{\partial L}{\partial W^1}", r"sizes do not fit"),
     ("X_1 \u03c9", "cannot read the character"),
 ]
@@ -130,3 +137,21 @@ def test_import_symcnn_does_not_load_the_latex_parser():
     import sys
     code = "import sys, symcnn; print(any('antlr' in m or 'latex2sympy' in m for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+RANGES = [  # a range stated after the formula (issue 20): cut off the line, read by letter
+    (r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad k = 1, 2, 3", {"k": (1, 2, 3)}),
+    (r"\frac{\partial L}{\partial W^1_k} = X_{k} \qquad k = 1, \ldots, 3", {"k": (1, 2, 3)}),
+    (r"\frac{\partial L}{\partial W^2_j} = X_{j},\ j = 1, 3, \dots, 5", {"j": (1, 3, 5)}),
+    (r"\frac{\partial L}{\partial W^1_k} = X_{k} \quad \text{for } k \in \{1, 2, 3\}", {"k": (1, 2, 3)}),
+    (r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad 1 \leq k \leq 3", {"k": (1, 2, 3)}),
+    (r"\frac{\partial L}{\partial W^1_k} = \max(X_k, X_{k+1}), \quad \forall k = 1, 2", {"k": (1, 2)}),
+    (r"\frac{\partial L}{\partial W^1_k} = \max(X_k, X_1) W^1_{k} \sum_{i=1}^{5} W^2_{i}", {}),  # commas inside: no range
+]
+
+
+@pytest.mark.parametrize("latex, ranges", RANGES, ids=[r[0][-30:] for r in RANGES])
+def test_a_range_after_the_formula(latex, ranges):
+    (equation,), _ = read_answer(NET, latex)
+    assert equation.ranges == ranges
+    assert len(equation.steps) == 1  # the range's '=' does not start another step

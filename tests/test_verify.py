@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+import sympy
 
 import symcnn
 from symcnn.verify import to_json, verify
@@ -71,6 +72,26 @@ TABLE = [
     ("seed", None, "L", r"\frac{\partial L}{\partial W^2_3} = 2(A^2-y)A^1_3X_3", WRONG, None),
     ("seed", "W2", "L", r"2(A^2-y)A^1", RIGHT, None),
     ("seed", "W2", "L", r"2(A^2-y)A^1_3", WRONG, None),
+    # issue 20: a \sum_{i=1}^{5} inside each row of a bmatrix (multiplied by a scalar, so latex2sympy2 evaluates the sums)
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = 2(A^2-y)\begin{bmatrix} \sum_{i=1}^{5} X_{i-1} \mathbb{1}[Z^1_i>0] W^2_i \\ "
+                        r"\sum_{i=1}^{5} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i=1}^{5} X_{i+1} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix}", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \begin{bmatrix} \sum_{i} X_{i-1} \mathbb{1}[Z^1_i>0] W^2_i \\ "
+                        r"\sum_{i} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i} X_{i+1} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix} 2(A^2-y)", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = 2(A^2-y)\begin{bmatrix} \sum_{i=1}^{5} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \\ "
+                        r"\sum_{i=1}^{5} X_{i+1} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i=1}^{5} X_{i+2} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix}", WRONG, "index-shifted"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^2_j} = A^1_j (2) (A^2 - y)", RIGHT, None),
+    # issue 20: the range of the free index stated after a comma
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad k = 1, 2, 3", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-1}, \quad k = 1, 2, 3", WRONG, "index-shifted"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2} \quad \text{for } k = 1, \ldots, 3", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2},\ k \in \{1, 2, 3\}", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad 1 \le k \le 3", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad k = 1, 2", WRONG, None),
+    # issue 20: another quantity than the one asked, the chain rule in reversed order: wrong, not unreadable
+    ("seed", "W1", "L", r"\frac{\partial L}{\partial W^2} = 2(A^2-y)A^1", WRONG, "wrong-quantity"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial L}{\partial A^1} \frac{\partial A^1}{\partial Z^1} \frac{\partial Z^1}{\partial W^1}", WRONG, "chain-reversed"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = 2(A^2 - y) W^2 \operatorname{diag}(\mathbb{1}[Z^1 > 0]) \frac{\partial Z^1}{\partial W^1}", WRONG, "chain-reversed"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial Z^1}{\partial W^1} \operatorname{diag}(\mathbb{1}[Z^1 > 0]) W^2 \, 2(A^2 - y)", RIGHT, None),
     # chains of equalities in align: each step checked, the first wrong one named
     ("seed", None, "L", r"\begin{align*} \frac{\partial L}{\partial W^2_j} &= \frac{\partial L}{\partial A^2}\frac{\partial A^2}{\partial W^2_j}"
                         r" \\ &= 2(A^2 - y) A^1_j \end{align*}", RIGHT, None),
@@ -112,6 +133,11 @@ TABLE = [
     ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \mathbb{1}[A^1_1 \geq A^1_2] \\ W^3_1 \mathbb{1}[A^1_2 > A^1_1] \\ "
                         r"W^3_2 \mathbb{1}[A^1_3 \geq A^1_4] \\ W^3_2 \mathbb{1}[A^1_4 > A^1_3] \end{bmatrix}", RIGHT, None),
     ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \\ W^3_1 \\ W^3_2 \\ W^3_2 \end{bmatrix}", WRONG, None),
+    # issue 20: the argmax written as an equality, read with the course's tie rule (see test_argmax_as_an_equality)
+    ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \mathbb{1}[A^1_1 = \max(A^1_1, A^1_2)] \\ W^3_1 \mathbb{1}[A^1_2 = \max(A^1_1, A^1_2)] \\ "
+                        r"W^3_2 \mathbb{1}[A^1_3 = \max(A^1_3, A^1_4)] \\ W^3_2 \mathbb{1}[A^1_4 = \max(A^1_3, A^1_4)] \end{bmatrix}", RIGHT, None),
+    ("pool", "A1", "L", r"2(A^3-y)\begin{bmatrix} W^3_1 \mathbb{1}[A^1_2 = \max(A^1_1, A^1_2)] \\ W^3_1 \mathbb{1}[A^1_1 = \max(A^1_1, A^1_2)] \\ "
+                        r"W^3_2 \mathbb{1}[A^1_3 = \max(A^1_3, A^1_4)] \\ W^3_2 \mathbb{1}[A^1_4 = \max(A^1_3, A^1_4)] \end{bmatrix}", WRONG, None),
     # stride 2: the window of Z^1_i starts at X_{2i-2}
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{2i+k-3}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{2(i-1)+k-1}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
@@ -123,6 +149,9 @@ TABLE = [
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma'(A^1_i) W^2_i \, 2(A^2-y)", WRONG, "derivative-at-A"),
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} W^2_i \, 2(A^2-y)", WRONG, "activation-derivative-dropped"),
 ]
+
+
+TABLE_BY_NOTE = {"argmax": next(t[3] for t in TABLE if r"\mathbb{1}[A^1_1 = \max" in t[3])}
 
 
 @pytest.mark.parametrize("network, wrt, of, answer, verdict, mistake", TABLE, ids=[f"{t[0]}:{t[3][:50]}" for t in TABLE])
@@ -145,6 +174,8 @@ UNREADABLE = [
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \frac{\partial L}{\partial W^1_k}", "the derivative it is to compute"),
     ("seed", r"\delta^1_i = \delta^1_i", "the derivative it is to compute"),
     ("seed", r"\frac{\partial Z^1_i}{\partial W^1} = X_i", "name both entries, or neither"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad j = 1, 2, 3", "a range is stated for j, which is not an index"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad k = 1, \ldots", "an ellipsis in a range stands between values"),
 ]
 
 
@@ -194,6 +225,27 @@ def test_2d_filter_gradient_in_its_own_shape(nets, flipped, verdict):
         assert report.mistake.key == "filter-flipped"
 
 
+def test_a_stated_range_that_leaves_entries_out_is_wrong(nets):
+    report = verify(nets["seed"], r"\frac{\partial L}{\partial W^1_k} = \sum_{i} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, "
+                                  r"\quad k = 1, 2")
+    assert report.steps[0].problem == r"the answer states k = 1, 2; \frac{\partial L}{\partial W^{1}} needs k = 1..3"
+
+
+def test_argmax_as_an_equality(nets):
+    """``1[X_1 = max(X_1, X_2)]`` is the course's argmax: at a tie only the first maximum; the
+    report says that the literal equality differs there."""
+    from symcnn.parse import parse_latex
+    X_1, X_2 = (sympy.Symbol(f"X_{i}", real=True) for i in (1, 2))
+    assert parse_latex(r"\mathbb{1}[X_1 = \max(X_1, X_2)]", nets["seed"]) == sympy.Heaviside(X_1 - X_2, 1)
+    assert parse_latex(r"\mathbb{1}[\max(X_1, X_2) = X_2]", nets["seed"]) == sympy.Heaviside(X_2 - X_1, 0)
+    at_tie = {X_1: 1, X_2: 1}
+    assert [parse_latex(rf"\mathbb{{1}}[X_{i} = \max(X_1, X_2)]", nets["seed"]).subs(at_tie) for i in (1, 2)] == [1, 0]
+    report = verify(nets["pool"], TABLE_BY_NOTE["argmax"], wrt="A1")
+    assert report.correct and any("at a tie only the first maximum" in note for note in report.notes), str(report)
+    with pytest.raises(symcnn.SymcnnError, match="one of the maximum's arguments"):
+        parse_latex(r"\mathbb{1}[X_3 = \max(X_1, X_2)]", nets["seed"])
+
+
 def test_a_chain_names_its_first_wrong_step(nets):
     report = verify(nets["seed"], (ANSWERS / "dloss_dW1_chain_wrong_step.tex").read_text(), wrt="W1")
     assert [step.right for step in report.steps] == [True, False]
@@ -215,6 +267,16 @@ def test_messages_are_in_the_course_notation(nets):
     assert r"\mathbf{1}\left[Z^{1}_{2} > 0\right]" in text and "W^{2}_{2}" in text
     assert "Heaviside" not in text and "W2_2" not in text and "Z1_" not in text
     assert "(" in text.split("expected ")[-1]  # decimals beside the exact values
+
+
+def test_wrong_quantity_and_reversed_chain_exit_1_with_their_mistake(tmp_path):
+    for answer, key in [(r"\frac{\partial L}{\partial W^2} = 2(A^2-y)A^1", "wrong-quantity"),
+                        (r"\frac{\partial L}{\partial W^1} = \frac{\partial L}{\partial A^1} \frac{\partial A^1}{\partial Z^1} "
+                         r"\frac{\partial Z^1}{\partial W^1}", "chain-reversed")]:
+        path = tmp_path / "answer.tex"
+        path.write_text(answer)
+        done = run_cli("verify", NETWORKS["seed"], path, "--wrt", "W1", "--format", "json")
+        assert done.returncode == 1 and json.loads(done.stdout)["mistake"]["key"] == key, done.stdout + done.stderr
 
 
 def test_json_report_and_hidden_solution(nets):
@@ -287,3 +349,42 @@ def test_only_flat_pooling_ties_are_allowed():
     assert not at([-1, -2, -3, -4], 1)   # ties of ReLUs clamped to 0: flat windows
     assert at([2, 2, 3, 4], 1)           # a tie of positive values: a kink
     assert at([0, -1, 3, 4], 1)          # a ReLU at 0
+
+
+# -- one derivation behind verify: the general formulas ---------------------------------------
+
+class _Untouchable:
+    def __getattr__(self, name):
+        raise AssertionError(f"verify asked the entry-by-entry derivation ({name})")
+
+
+@pytest.mark.parametrize("network, wrt, of, answer, verdict", [
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial Z^1}{\partial W^1} \operatorname{diag}(\mathbb{1}[Z^1 > 0]) W^2 \, 2(A^2 - y)", RIGHT),
+    ("seed", "W1", "L", r"2(A^2-y)\begin{bmatrix} \sum_{i} X_{i-2} \mathbb{1}[Z^1_i>0] W^2_i \\ \sum_{i} X_{i-1} \mathbb{1}[Z^1_i>0] W^2_i \\ "
+                        r"\sum_{i} X_{i} \mathbb{1}[Z^1_i>0] W^2_i \end{bmatrix}", WRONG),
+    ("seed", None, "Z1", r"\frac{\partial Z^1_i}{\partial W^1_k} = X_{i+k-2}", RIGHT),
+    ("seed", None, "L", r"Z^1_i = \sum_{k=1}^{3} W^1_k X_{i+k-1}", WRONG),
+    ("pool", None, "L", r"\frac{\partial L}{\partial W^3_m} = 2(A^3 - y) \max(A^1_{2m-1}, A^1_{2m})", RIGHT),
+])
+def test_verify_reads_the_general_formulas_only(network, wrt, of, answer, verdict):
+    """Expected values and the mistakes' factors come from ``net.formula(..).at(..)``; the
+    entry-by-entry derivation (behind ``jacobian``, ``gradient``, ``chain``) is never asked."""
+    spec = NETWORKS[network]
+    net = symcnn.load(spec) if not isinstance(spec, dict) else symcnn.Network(spec)
+    net.__dict__["derivation"] = _Untouchable()
+    report = verify(net, answer, wrt=wrt, of=of)
+    assert report.verdict == verdict, str(report)
+    if verdict == WRONG and network == "seed" and wrt == "W1":
+        assert report.mistake.key == "index-shifted"  # found among mutations of formula-built factors
+
+
+def test_derived_matrices_equal_the_entry_by_entry_oracle(nets):
+    from symcnn.parse.tables import derived
+    for network, of, wrt in [("seed", "Z1", "W1"), ("seed", "A1", "Z1"), ("seed", "Z2", "A1"), ("seed", "L", "W1"),
+                             ("seed", "Z2", "W1"), ("pool", "A2", "A1"), ("pool", "Z3", "Z1"), ("dense", "L", "b1"),
+                             ("conv2d", "Z1", "X"), ("softmax", "L", "W1")]:
+        net = nets[network]
+        oracle = net.gradient(wrt) if of == "L" else net.jacobian(of, wrt)
+        difference = (derived(net, of, wrt) - oracle).xreplace({s: 0 for s in net.padding_symbols()} if of == "L" else {})
+        assert difference.applyfunc(sympy.expand) == sympy.zeros(*oracle.shape), (network, of, wrt)

@@ -14,7 +14,9 @@ PIECES = [r"W^1_2", r"W^2_i", r"X_{i+k-2}", r"X_{2i+k-3}", r"\sum_{i=1}^{5}", r"
           r"\frac{", "}{", "}", "{", "^", "_", r"\begin{bmatrix}", r"\end{bmatrix}", "&", r"\\", r"\sigma'(", ",", "^T",
           "k", "i", "j", r"\left(", r"\right)", "$", "%", r"\delta_{ij}", r"\hat y", r"\nabla_{W^1}", r"\text{softmax}(",
           r"\cdots", "X_12", "x", "\u00e9", r"\operatorname{diag}(", r"\begin{align*}", r"\end{align*}", r"\bigl(",
-          r"\frac{dL}{dW^1}", r"\mathbf{1}\{", r"\}", r"\partial", "/", "W^{(1)}_{0}", r"\tanh", "e^{", r"\boxed{"]
+          r"\frac{dL}{dW^1}", r"\mathbf{1}\{", r"\}", r"\partial", "/", "W^{(1)}_{0}", r"\tanh", "e^{", r"\boxed{",
+          r", \quad k = 1, 2, 3", r"\text{for } k \in \{1, \ldots, 3\}", r"1 \le k \le", r"\max(X_1, X_2)",
+          r"\mathbb{1}[X_1 = \max(X_1, X_2)]", r"\frac{\partial L}{\partial A^1}", r"\frac{\partial Z^1}{\partial W^1}"]
 
 
 def run(tmp_path, text, capsys):

@@ -12,7 +12,9 @@ placeholders are substituted.  What the walk reads:
   ``\nabla_{W^1} L`` (``L``, ``\mathcal{L}``, ``\text{loss}``, ``\ell``): the derived value;
 - sums ``\sum_{i=1}^{5}``, ``\sum_i`` (the range read from the spec), ``\sum_{i,j}``;
 - steps ``\mathbb{1}[Z > 0]`` (``\mathbf``, ``\mathds``, ``\mathbbm``; ``[..]``, ``\{..\}``,
-  ``(..)``, ``_{..}``), ``\mathbb{1}[i = j]`` and ``\delta_{ij}`` (Kronecker);
+  ``(..)``, ``_{..}``), ``\mathbb{1}[i = j]`` and ``\delta_{ij}`` (Kronecker), the pooling argmax
+  ``\mathbb{1}[X_1 = \max(X_1, X_2)]`` (the course's tie rule: the first maximum, with a note);
+- a range after the formula, ``, \quad k = 1, 2, 3`` (:mod:`.ranges`);
 - functions (see :mod:`.functions`), ``\operatorname{diag}``, tuples ``(a, b)^T``;
 - ``^T``, ``^\top``; ``\left``, ``\bigl`` and friends; ``\odot``, ``\circ`` (entry by entry);
   ``\boxed``, ``\overset``, ``\underbrace``, spacing.

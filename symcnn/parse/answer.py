@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import LatexError
 from .indexed import instantiate
+from .ranges import read_range
 from .reader import Reader
 from .source import Source, Token
 from .tensors import derivative_refs, read_ref
@@ -25,21 +26,25 @@ class Quantity:
 @dataclass(frozen=True)
 class Step:
     """One side of a chain of equalities: its value, where it starts, and the derivatives it
-    names (``(of, wrt)``, read as their derived values)."""
+    names (``(of, wrt)``, read as their derived values); ``reversed_chain``: a product of
+    matrices whose sizes fit only in the reverse order, ``value`` is that product."""
 
     value: object
     at: Token
     text: str
     derivatives: frozenset = frozenset()
+    reversed_chain: bool = False  # a product whose sizes fit only in the reverse order (read so)
 
 
 @dataclass(frozen=True)
 class Equation:
-    """``lhs = step_1 = step_2 = ...`` (``lhs`` None for a bare expression)."""
+    """``lhs = step_1 = step_2 = ...`` (``lhs`` None for a bare expression); ``ranges`` are the
+    values stated for its free indices (``k = 1, 2, 3`` after the formula), by letter."""
 
     lhs: Quantity | None
     steps: tuple[Step, ...]
     at: Token
+    ranges: dict = field(default_factory=dict)
 
 
 def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation], "Reader"]:
@@ -52,11 +57,13 @@ def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation],
         reader.indices = dict(lhs.free) if lhs else {}
         steps = []
         for part in parts[1 if lhs else 0:]:
-            reader.tables.used = set()
+            reader.tables.used, reader.reversed_chain = set(), False
             value = reader.value(part)
-            steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used)))
-        steps = tuple(steps)
-        equations.append(Equation(lhs, steps, parts[0][0]))
+            steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used),
+                              reader.reversed_chain))
+        clause = source.ranges.get(parts[0][0].start)
+        ranges = read_range(reader, clause) if clause else {}
+        equations.append(Equation(lhs, tuple(steps), parts[0][0], ranges))
     return equations, reader
 
 

@@ -46,6 +46,7 @@ class Table:
     latex: str
     ranges: tuple[tuple[int, int], ...]
     lookup: Callable[[tuple[int, ...]], object]
+    tensor: str | None = None  # the network's tensor it indexes (None: a derivative, the prediction)
 
 
 @dataclass
@@ -124,3 +125,9 @@ def index_positions(value, variable: sympy.Symbol, scope: Scope) -> set[tuple[in
             if index == variable and position < len(table.ranges):
                 found.add(table.ranges[position])
     return found
+
+
+def free_indices(value, scope: Scope) -> set:
+    """The index variables left in a value (the symbols naming its tables are not)."""
+    symbols = value.free_symbols if hasattr(value, "free_symbols") else set()
+    return {s for s in symbols if s.is_integer and s.name not in scope.tables}

@@ -5,10 +5,10 @@ matrix mode)`` or ``None``, as in :mod:`.tensors`.
 
 from __future__ import annotations
 
-import re
-
 import sympy
 
+from ..functions import PoolMax
+from ..notation import TensorName, parse_symbol
 from .functions import FUNCTION_COMMANDS, FUNCTION_NAMES, FunctionError, apply_function
 from .indices import index_expression
 from .source import skip_group
@@ -92,12 +92,14 @@ def bracketed(reader, tokens, j):
 
 def condition(reader, inner, at):
     """``a > b -> Heaviside(a - b, 0)``, ``a >= b -> Heaviside(a - b, 1)``, ``<`` mirrored,
-    ``i = j`` -> Kronecker's delta."""
+    ``i = j`` -> Kronecker's delta, ``a = \\max(.., a, ..)`` -> the argmax (:func:`_argmax`)."""
     positions = [k for k, t in enumerate(inner) if t.text in _RELATIONS]
     if len(positions) != 1:
         raise reader.error(at, "an indicator needs one comparison, e.g. \\mathbb{1}[Z^1_2 > 0]")
     k = positions[0]
     relation, inclusive = _RELATIONS[inner[k].text]
+    if relation == "=" and any(_function_name(inner, j)[0] == "max" for j in range(len(inner))):
+        return _argmax(reader, reader.value(inner[:k]), reader.value(inner[k + 1:]), at)
     if relation == "=":
         return sympy.KroneckerDelta(index_expression(reader, inner[:k], at, {}),
                                     index_expression(reader, inner[k + 1:], at, {}))
@@ -111,6 +113,20 @@ def condition(reader, inner, at):
         difference = left - right
     step = (lambda d: sympy.Heaviside(d, 1 if inclusive else 0))
     return difference.applyfunc(step) if isinstance(difference, sympy.MatrixBase) else step(difference)
+
+
+def _argmax(reader, left, right, at):
+    """``1[a = \\max(a_1, .., a_n)]`` with ``a`` one of the ``a_k``: read with the course's tie rule,
+    as ``d max / d a``: 1 where ``a`` is the FIRST maximum (``a > a_j`` before it, ``a >= a_j``
+    after it).  Taken literally the equality also holds at every other tied maximum; the two
+    differ only at ties, and the reader's notes say so."""
+    maximum, chosen = (right, left) if isinstance(right, PoolMax) else (left, right)
+    if not isinstance(maximum, PoolMax) or chosen not in maximum.args:
+        raise reader.error(at, "an indicator of a maximum is written \\mathbb{1}[a = \\max(.., a, ..)], a one of "
+                               "the maximum's arguments")
+    reader.notes.append("1[a = max(..)] read as the course's argmax: at a tie only the first maximum gets the "
+                        "gradient (the equality, taken literally, holds at every tied maximum)")
+    return maximum.fdiff(maximum.args.index(chosen) + 1)
 
 
 def read_function(reader, tokens, i):
@@ -200,9 +216,13 @@ def _split_commas(tokens):
 
 
 def _activation_of(reader, value):
-    """The activation of the one layer whose ``Z^l`` the value is made of (for ``f``)."""
-    names = {s.name for s in (value.free_symbols if hasattr(value, "free_symbols") else ())}
-    layers = {int(m.group(1)) for m in map(re.compile(r"^T?Z(\d+)(?:_|$)").match, names) if m}
+    """The activation of the one layer whose ``Z^l`` the value is made of (for ``f``): its
+    symbols (``Z1_2``) and the tensors of its entries (``Z^1_i``)."""
+    symbols = value.free_symbols if hasattr(value, "free_symbols") else set()
+    tensors = {reader.scope.tables[s.name].tensor if s.name in reader.scope.tables else
+               getattr(parse_symbol(s.name), "tensor", None) for s in symbols}
+    names = [TensorName(t) for t in tensors if t is not None]
+    layers = {name.layer for name in names if name.kind == "Z"}
     if len(layers) != 1:
         return None
     return reader.net.spec.layers[layers.pop() - 1].activation

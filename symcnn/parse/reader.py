@@ -4,6 +4,13 @@ A walk over the tokens (:mod:`.walk`) replaces every piece of the course's notat
 placeholder symbol ``\\xi_{N}`` bound to its SymPy meaning; latex2sympy2 parses the arithmetic
 that is left (``+ - \\cdot \\frac``, powers, matrices, ``\\sum``), and the placeholders are
 substituted.  latex2sympy2 is imported on first use, so ``import symcnn`` does not load it.
+
+Index variables: each has one placeholder, and a piece that depends on index variables is
+written as a function of theirs, ``\\xi_{12}(\\xi_{11})`` for ``W^2_i``.  latex2sympy2 evaluates
+(``doit``) the sums in a matrix product; a plain symbol would make ``\\sum_{i=1}^{5} W^2_i``
+five times one unknown entry, the function form makes it ``\\xi_{12}(1) + ... + \\xi_{12}(5)``,
+which is right.  A placeholder followed by ``(`` gets an explicit ``\\cdot``: latex2sympy2 reads
+``\\xi_{12} (2)`` as a call.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import types
 import typing
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from ..errors import LatexError, SymcnnError
 from .indexed import Scope, index_positions
@@ -29,6 +37,11 @@ def latex2sympy(text: str):
     sys.modules["typing.io"] = shim
     from latex2sympy2 import latex2sympy as parse
     return parse(text)
+
+
+def _shape_error(error) -> bool:
+    message = str(error).splitlines()[0] if str(error) else ""
+    return type(error).__name__ == "ShapeError" or "not aligned" in message or "dimension" in message
 
 
 def _simple(pieces):
@@ -53,6 +66,9 @@ class Reader:
         self.indices: dict[str, sympy.Symbol] = {}
         self.notes: list[str] = []
         self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value
+        self._index_placeholders: dict[sympy.Symbol, str] = {}
+        self.stand_ins: set = set()  # the limits standing in for a range read from the terms (\sum_i)
+        self.reversed_chain = False  # the last step read was a product whose sizes fit only reversed
         self._count = 10
         self._position = 0  # where the last piece read started, for errors about empty pieces
 
@@ -85,12 +101,48 @@ class Reader:
         except SymcnnError:
             raise
         except Exception as error:  # antlr and SymPy raise bare Exceptions with a caret drawing
-            raise self._translated(error, text, offsets, tokens) from None
+            reversed_chain = self._reversed_chain(pieces, tokens) if _shape_error(error) else None
+            if reversed_chain is None:
+                raise self._translated(error, text, offsets, tokens) from None
+            self.reversed_chain = True
+            return reversed_chain
         return self._substitute(value, tokens)
+
+    def _reversed_chain(self, pieces, tokens):
+        """A product of matrices whose sizes fit only in the reverse order (the chain rule written
+        from the loss to the variable, ``2(A^2 - y) W^2 \\operatorname{diag}(..) \\frac{\\partial
+        Z^1}{\\partial W^1}``): that product, or None.  Its factors are the matrix pieces at the top
+        level and the scalar runs between them (no ``+``, ``-`` at the top level: a product only);
+        the caller marks the step, which is then wrong, its mistake named."""
+        factors, run, depth = [], [], 0
+        for piece in pieces + [(None, sympy.zeros(0, 0), None)]:
+            text, value, _ = piece
+            if isinstance(value, sympy.MatrixBase) and depth == 0:
+                if [p for p in run if p[1] is not None or p[0].strip() not in ("", r"\cdot")]:
+                    try:
+                        factors.append(self._substitute(latex2sympy(self._render(run, False)[0]), tokens))
+                    except Exception:  # a run that is not a scalar on its own: not a product of factors
+                        return None
+                factors.append(value)
+                run = []
+                continue
+            if value is None:
+                depth += sum(text.count(c) for c in "({[") - sum(text.count(c) for c in ")}]")
+                if depth == 0 and any(c in text for c in ("+", "-", "&", "\\\\", r"\begin")):
+                    return None
+            run.append(piece)
+        matrices = [f for f in factors[:-1] if isinstance(f, sympy.MatrixBase)]
+        product = sympy.Integer(1)
+        for factor in reversed(factors[:-1]):
+            if isinstance(product, sympy.MatrixBase) and isinstance(factor, sympy.MatrixBase) \
+                    and product.cols != factor.rows:
+                return None
+            product = product * factor
+        return product if len(matrices) > 1 else None
 
     def _translated(self, error, text, offsets, tokens) -> LatexError:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if type(error).__name__ == "ShapeError" or "not aligned" in message or "dimension" in message:
+        if _shape_error(error):
             return self.error(tokens[0], f"a product of matrices whose sizes do not fit ({message})")
         caret = next((line for line in str(error).splitlines() if line.rstrip().endswith("^")), None)
         at = tokens[0].start
@@ -100,10 +152,26 @@ class Reader:
         return self.error(at, f"cannot read this ({message.rstrip('.')})")
 
     def placeholder(self, value) -> str:
-        """The text ``\\xi_{N}`` that latex2sympy2 reads as a symbol bound to ``value``."""
+        """The text ``\\xi_{N}`` that latex2sympy2 reads as a symbol bound to ``value``; a scalar
+        that depends on index variables is a function of their placeholders, ``\\xi_{N}(\\xi_{M})``."""
+        if isinstance(value, sympy.Symbol) and value in self._index_placeholders:
+            return self._index_placeholders[value]
         self._count += 1
-        self.bound[f"xi_{{{self._count}}}"] = value
-        return f" \\xi_{{{self._count}}} "
+        name = f"xi_{{{self._count}}}"
+        self.bound[name] = value
+        if isinstance(value, sympy.Symbol) and value in self.indices.values():
+            self._index_placeholders[value] = f" \\{name} "
+            return self._index_placeholders[value]
+        variables = self._index_variables(value)
+        if variables:
+            self.bound[name] = sympy.Lambda(tuple(variables), value)
+            return f" \\{name}({', '.join(self.placeholder(v).strip() for v in variables)}) "
+        return f" \\{name} "
+
+    def _index_variables(self, value) -> list:
+        if isinstance(value, sympy.MatrixBase) or not isinstance(value, sympy.Basic):
+            return []
+        return sorted(value.free_symbols & set(self.indices.values()), key=str)
 
     def _render(self, pieces, matrix_mode):
         """The text for latex2sympy2, where each piece starts in it, and the placeholders."""
@@ -116,6 +184,8 @@ class Reader:
                     text = r" \begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix} "
                 else:
                     text = self.placeholder(value)
+            elif parts and pieces[len(parts) - 1][1] is not None and text.lstrip().startswith("("):
+                text = r" \cdot " + text  # a product, not a call of the placeholder
             offsets.append((length, offset))
             parts.append(text)
             length += len(text)
@@ -127,6 +197,10 @@ class Reader:
             value = value.as_explicit()
         symbols = value.atoms(sympy.Symbol) if hasattr(value, "atoms") else set()  # sum variables too
         mapping = {s: bound[s.name] for s in symbols if s.name in bound}
+        calls = value.atoms(AppliedUndef) if hasattr(value, "atoms") else set()
+        if any(call.func.__name__.lstrip("\\") not in bound for call in calls):
+            raise self.unknown(tokens[0], "cannot read a function applied to an index")
+        value = value.xreplace({call: bound[call.func.__name__.lstrip("\\")](*call.args) for call in calls})
         vectors = {s: v for s, v in mapping.items() if isinstance(v, sympy.MatrixBase)}
         scalars = {s: v for s, v in mapping.items() if s not in vectors}
         leftover = [s for s in symbols if s.name not in bound]
@@ -152,7 +226,7 @@ class Reader:
                 return expression
             limits = []
             for variable, low, high in expression.limits:
-                if isinstance(low, sympy.Symbol) and low.name.startswith("range_"):
+                if low in self.stand_ins:
                     ranges = index_positions(expression.function, variable, self.scope)
                     if len(ranges) != 1:
                         raise self.error(tokens[0], f"the range of the sum over {variable} cannot be read "
@@ -162,5 +236,9 @@ class Reader:
                 limits.append((variable, low, high))
             return sympy.Sum(expression.function, *limits)
         if isinstance(value, sympy.MatrixBase):
-            return value.applyfunc(lambda e: e.replace(lambda x: isinstance(x, sympy.Sum), fix))
-        return value.replace(lambda x: isinstance(x, sympy.Sum), fix)
+            value = value.applyfunc(lambda e: e.replace(lambda x: isinstance(x, sympy.Sum), fix))
+        else:
+            value = value.replace(lambda x: isinstance(x, sympy.Sum), fix)
+        if value.free_symbols & self.stand_ins:  # a matrix product evaluated a sum whose terms lack its index
+            raise self.error(tokens[0], r"the range of a \sum cannot be read from its terms; write \sum_{i=1}^{n}")
+        return value

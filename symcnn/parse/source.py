@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ..errors import LatexError
+from .ranges import split_range
 
 MAX_ANSWER_BYTES = 100_000
 # Characters that stand for a command, as editors and copy-paste produce them
@@ -126,10 +127,15 @@ class Source:
         return regions
 
     def equations(self) -> list[list[list[Token]]]:
-        """The answer as equations, each a list of parts (token lists) separated by ``=``."""
+        """The answer as equations, each a list of parts (token lists) separated by ``=``.
+
+        A range stated after a line (``, \\quad k = 1, 2, 3``, see :mod:`.ranges`) is cut off
+        first and kept in ``ranges``, by the offset of its equation's first token."""
         equations: list[list[list[Token]]] = []
+        self.ranges: dict[int, list[Token]] = {}
         for start, end in self.math_regions():
             for line in _lines(self, self.tokens(start, end)):
+                line, clause = split_range(line)
                 parts = _split_equals(line)
                 if not parts[0]:  # "&= ..." continues the chain above
                     if not equations:
@@ -137,6 +143,8 @@ class Source:
                     equations[-1].extend(parts[1:])
                 else:
                     equations.append(parts)
+                if clause is not None:
+                    self.ranges[equations[-1][0][0].start] = clause
         for parts in equations:
             for part in parts:
                 if not part:

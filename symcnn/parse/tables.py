@@ -8,9 +8,11 @@ the derived one (:func:`derived`), in the course's layout ``size(wrt) x size(of)
 
 from __future__ import annotations
 
+import weakref
+
 import sympy
 
-from ..errors import SymcnnError
+from ..errors import SymcnnError, TensorNameError
 from ..functions import LogSumExp
 from .indexed import Scope, Table
 from ..latex import to_latex, tensor_latex
@@ -18,23 +20,81 @@ from ..notation import parse_symbol, symbol_name
 
 
 def derived(net, of: str, wrt: str | None) -> sympy.Matrix:
-    """What the derivation says: ``dL/d(wrt)`` (a column, padding 0), ``d(of)/d(wrt)``
-    (``size(wrt) x size(of)``, padding kept), or with ``wrt=None`` the forward rule of
-    ``of`` (its entries' local expressions as a column).
+    """What the derivation says, in the course's layout: ``d(of)/d(wrt)`` (``size(wrt) x
+    size(of)``, padding kept; ``dL/d(wrt)`` a column, padding 0), or with ``wrt=None`` the
+    forward rule of ``of`` (a column).  Every entry is :func:`derived_entry`."""
+    rows = written_indices(net, wrt) if wrt else [()]
+    cols = written_indices(net, of)
+    if wrt is not None and of != "L" and _general(net, of, wrt) is None:
+        return _chain_product(net, of, wrt)
+    return sympy.Matrix(len(rows), len(cols), lambda r, c: derived_entry(net, of, wrt, cols[c], rows[r]))
 
-    A loss gradient is the general formula ``dloss/d(wrt)`` at each entry (equal to the
-    entry-by-entry derivation, as the tests prove, and without deriving every ``delta^l`` of
-    the network entry by entry first)."""
-    if wrt is None:
-        return net.expr(of)
-    if of == "L":
-        formula = net.formula("L", wrt)
-        return sympy.Matrix([formula.at(*index) for index in written_indices(net, wrt)])
-    return net.jacobian(of, wrt)
+
+def derived_entry(net, of: str, wrt: str | None, of_index: tuple, wrt_index: tuple):
+    """One entry of :func:`derived`, from the general formula ``net.formula(of, wrt).at(...)``.
+
+    A pair that spans layers (``dZ^2/dW^1``) has no general formula of its own: its entries
+    are those of the product of the local ones along the chain (:func:`chain_steps`)."""
+    formula = _general(net, of, wrt)
+    if formula is None:
+        rows, cols = written_indices(net, wrt), written_indices(net, of)
+        return _chain_product(net, of, wrt)[rows.index(tuple(wrt_index)), cols.index(tuple(of_index))]
+    return formula.at(*of_index, *(wrt_index if wrt else ()))
+
+
+def canonical_index(net, tensor: str | None, index: tuple) -> tuple:
+    """A written index as the tensor's symbols write it: a single entry (``A^2``, also written
+    ``A^2_1``) and the loss have the index ``()``."""
+    return () if tensor in (None, "L") or net.symbol_array(tensor).size == 1 else tuple(index)
+
+
+def chain_steps(net, of: str, wrt: str) -> list[tuple[str, str]] | None:
+    """``[(of_1, wrt), (of_2, of_1), ..., (of, ..)]``: the neighbouring pairs along the network
+    from ``wrt`` (a parameter or a tensor of the flow) to ``of``; None when ``of`` does not
+    depend on ``wrt``."""
+    flow = net.flow
+    if wrt in net.parameters:
+        layer = net.layer_of(wrt)
+        steps, start = [(f"Z{layer}", wrt)], flow.index(f"Z{layer}")
+    elif wrt in flow:
+        steps, start = [], flow.index(wrt)
+    else:
+        return None
+    if of not in flow or flow.index(of) < start:
+        return None
+    return steps + [(flow[i + 1], flow[i]) for i in range(start, flow.index(of))]
+
+
+def _general(net, of, wrt):
+    """``net.formula(of, wrt)``, or None for a pair across layers (no formula of its own)."""
+    try:
+        return net.formula(of, wrt)
+    except TensorNameError:
+        if wrt is None or chain_steps(net, of, wrt) is None:
+            raise
+        return None
+
+
+_PRODUCTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # net -> {(of, wrt): product}
+
+
+def _chain_product(net, of, wrt) -> sympy.Matrix:
+    """``d(of)/d(wrt)`` across layers: the local formulas' matrices multiplied along the chain
+    (once per network and pair: every entry of the pair reads it)."""
+    products = _PRODUCTS.setdefault(net, {})
+    if (of, wrt) not in products:
+        product = None
+        for step_of, step_wrt in chain_steps(net, of, wrt):
+            factor = derived(net, step_of, step_wrt)
+            product = factor if product is None else product * factor
+        products[of, wrt] = product
+    return products[of, wrt]
 
 
 def written_indices(net, tensor: str) -> list[tuple[int, ...]]:
     """The written index of every entry of a tensor, in its column's (row-major) order."""
+    if tensor == "L" or net.symbol_array(tensor).size == 1:
+        return [()]
     return [parse_symbol(s.name).index for s in net.symbol_array(tensor).flat]
 
 
@@ -105,7 +165,7 @@ class NetworkTables:
         key = f"T{tensor}"
         if key not in self.scope.tables:
             self.scope.add(key, Table(tensor_latex(tensor), self.ranges(tensor),
-                                      lambda index, t=tensor: self.lookup(t, index)))
+                                      lambda index, t=tensor: self.lookup(t, index), tensor))
         return key
 
     def column(self, tensor: str) -> sympy.Matrix:
@@ -118,15 +178,18 @@ class NetworkTables:
         self.used.add((of, wrt))
         key = f"D{of}/{wrt}"
         if key not in self.scope.tables:
-            matrix = derived(self.net, of, wrt)
             of_positions = self.positions(of)
             wrt_positions = self.positions(wrt) if wrt else {(): 0}
-            split = self.axes(of)
+            split, entries = self.axes(of), {}
 
-            def lookup(index):
-                row = wrt_positions.get(tuple(index[split:]))
-                col = of_positions.get(tuple(index[:split]))
-                return None if row is None or col is None else matrix[row, col] if wrt else matrix[col, 0]
+            def lookup(index):  # entries are derived when first asked for, from the general formulas
+                of_index, wrt_index = tuple(index[:split]), tuple(index[split:])
+                if of_index not in of_positions or wrt_index not in wrt_positions:
+                    return None
+                if index not in entries:
+                    entries[index] = derived_entry(self.net, of, wrt, canonical_index(self.net, of, of_index),
+                                                   canonical_index(self.net, wrt, wrt_index))
+                return entries[index]
             label = tensor_latex(of) if wrt is None else rf"\frac{{\partial {tensor_latex(of)}}}{{\partial {tensor_latex(wrt)}}}"
             self.scope.add(key, Table(label, self.ranges(of) + (self.ranges(wrt) if wrt else ()), lookup))
         return key

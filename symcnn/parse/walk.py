@@ -130,9 +130,10 @@ def sum_text(reader, letters, bounds) -> str:
     text = ""
     for letter in letters:
         variable = reader.placeholder(reader.indices[letter.text])
-        if bounds is None:  # a stand-in range, replaced by the one read from the terms
-            stand_in = reader.placeholder(sympy.Symbol(f"range_{reader._count}"))
-            text += f" \\sum_{{{variable}={stand_in}}}^{{{stand_in}}} "
+        if bounds is None:  # a stand-in range (two symbols: no sum to evaluate), replaced by the one read from the terms
+            low, high = sympy.Dummy("low"), sympy.Dummy("high")
+            reader.stand_ins |= {low, high}
+            text += f" \\sum_{{{variable}={reader.placeholder(low)}}}^{{{reader.placeholder(high)}}} "
         else:
             text += f" \\sum_{{{variable}={bounds[0]}}}^{{{bounds[1]}}} "
     return text

@@ -10,11 +10,7 @@ r"""Check a hand derivation: parse -> compare -> diagnose -> report.
    derivation; one that agrees at every entry names the mistake.
 4. **Report** (:mod:`.report`).
 
-Softmax outputs: symcnn's ``A^L`` of a cross-entropy network are the logits (its loss applies
-the softmax), the course writes ``A^L = softmax(Z^L)``.  An answer that uses ``A^L`` only
-outside ``exp``/``softmax``/``logsumexp`` is in the course's convention and its ``A^L`` is read
-as ``softmax(Z^L)``; one that uses ``A^L`` only inside them is in symcnn's; both at once is
-ambiguous and refused.
+Softmax outputs: see :mod:`.softmax`.
 """
 
 from __future__ import annotations
@@ -24,13 +20,14 @@ from itertools import product
 import sympy
 
 from ..errors import LatexError, SymcnnError
-from ..parse.indexed import instantiate
+from ..parse.indexed import free_indices, instantiate
 from ..latex import tensor_latex
 from ..latex.formulas import course_printing
 from ..parse import read_answer
-from ..parse.tables import probabilities, written_indices
+from ..parse.tables import written_indices
 from .compare import Deadline, PointChecker
-from .mistakes import TRANSPOSED, chain, mutations, product_of
+from .mistakes import CHAIN_REVERSED, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
+from .softmax import softmax_convention
 from .report import EntryResult, Report, StepResult, shape_text as _shape
 from .target import Target, own_to_layout
 
@@ -59,9 +56,7 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
         equations, reader = read_answer(net, answer, source)
         plan = [(equation, _quantity(equation, requested, reader)) for equation in equations]
         if requested and not any(q[:2] == requested for _, q in plan):
-            named = ", ".join(dict.fromkeys(_title(q[0], q[1]) for _, q in plan))
-            raise reader.error(equations[0].at, f"the answer names {named}, but the command asks for "
-                                                f"{_title(*requested)}")
+            return _other_quantity(reader, plan, requested)
         checker = PointChecker(net, points, seed, deadline)
         session = _Session(net, reader, checker, deadline)
         session.convention([s for e, _ in plan for s in e.steps], [q for _, q in plan])
@@ -81,9 +76,24 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
         return Report(title, tuple(results), mistake, tuple(session.notes()), course_printing(net))
 
 
+def _other_quantity(reader, plan, requested) -> Report:
+    """An answer that derives something else than what is asked (``dL/dW^2`` for ``dL/dW^1``):
+    wrong, each of its equations named, the mistake WRONG_QUANTITY."""
+    asked = _title(*requested)
+    results = tuple(StepResult(asked, reader.source.where(equation.at.start), equation.steps[0].text, None, None,
+                               problem=f"the answer derives {_title(*quantity)}; the question asks for {asked}")
+                    for equation, quantity in plan)
+    return Report(asked, results, WRONG_QUANTITY, tuple(dict.fromkeys(reader.notes)), course_printing(reader.net))
+
+
 def _quantity(equation, requested, reader):
-    """``(of, wrt, of_index, wrt_index, free)`` of one equation."""
+    """``(of, wrt, of_index, wrt_index, stated)`` of one equation (``stated``: the values
+    written after it for its free indices, ``k = 1, 2, 3``, by index variable)."""
     lhs = equation.lhs
+    unknown = [letter for letter in equation.ranges if lhs is None or letter not in lhs.free]
+    if unknown:
+        raise reader.error(equation.at, f"a range is stated for {unknown[0]}, which is not an index of the "
+                                        "left-hand side")
     if lhs is None:
         if requested is None:
             raise reader.error(equation.at, "without --wrt the answer needs a left-hand side, e.g. "
@@ -92,7 +102,8 @@ def _quantity(equation, requested, reader):
     of = "L" if lhs.of.kind == "loss" else lhs.of.tensor
     wrt = None if lhs.wrt is None else lhs.wrt.tensor
     of_index = () if lhs.of.kind == "loss" else lhs.of.indices
-    return of, wrt, of_index, None if lhs.wrt is None else lhs.wrt.indices, lhs.free
+    stated = {lhs.free[letter]: values for letter, values in equation.ranges.items()}
+    return of, wrt, of_index, None if lhs.wrt is None else lhs.wrt.indices, stated
 
 
 def _title(of, wrt, *_):
@@ -121,32 +132,10 @@ class _Session:
                          + ", ".join(outside[:8]) + (", ..." if len(outside) > 8 else ""))
         return notes
 
-    # -- the softmax convention ---------------------------------------------------------------
-
     def convention(self, steps, quantities):
-        net = self.net
-        last = len(net.spec.layers)
-        layer = net.spec.layers[-1]
-        if net.spec.loss != "cross_entropy" or layer.type == "maxpool" or layer.activation != "none":
-            return
-        outputs = set(net.symbols(f"A{last}"))
-        inside = outside = False
-        for step in steps:
-            value = instantiate(step.value, {s: 1 for s in _free_indices(step.value)}, self.reader.scope)
-            for expression in (value if isinstance(value, sympy.MatrixBase) else [value]):
-                i, o = _uses(sympy.sympify(expression), outputs, False)
-                inside, outside = inside or i, outside or o
-        if inside and outside:
-            raise self.reader.error(steps[0].at, f"{tensor_latex(f'A{last}')} is used both as the logits (inside "
-                                    "softmax or exp) and as the probabilities: write softmax(Z^L) for the "
-                                    "probabilities or keep to one convention")
-        if outside:
-            if any(f"A{last}" in q[:2] for q in quantities):
-                raise self.reader.error(steps[0].at, f"in symcnn {tensor_latex(f'A{last}')} are the logits; with the "
-                                        f"course's A^L = softmax(Z^L), ask about Z^{last} instead")
-            self.output_map = dict(zip(net.symbols(f"A{last}"), probabilities(net)))
-            self._notes.append(f"{tensor_latex(f'A{last}')} read as softmax(Z^{{{last}}}), the course's convention "
-                               f"(symcnn's {tensor_latex(f'A{last}')} are the logits)")
+        """The softmax convention of the answer (see the module doc): how to read ``A^L``."""
+        self.output_map, notes = softmax_convention(self.net, self.reader, steps, quantities)
+        self._notes += notes
 
     # -- comparing -----------------------------------------------------------------------------
 
@@ -156,7 +145,7 @@ class _Session:
             given = instantiate(step.value, assignment, self.reader.scope)
         except LatexError as error:  # instantiation knows the piece, the step knows where
             raise self.reader.error(step.at, str(error)) from None
-        free = _free_indices(given)
+        free = free_indices(given, self.reader.scope)
         if free:
             raise self.reader.error(step.at, f"the index {sorted(map(str, free))[0]} is bound neither by a sum "
                                              "nor by the left-hand side")
@@ -164,7 +153,7 @@ class _Session:
 
     def check(self, quantity, step):
         """One step against the quantity: ``(StepResult, checked cells, the given matrix)``."""
-        of, wrt, of_index, wrt_index, free = quantity
+        of, wrt, of_index, wrt_index, _ = quantity
         if wrt is not None and (of, wrt) in step.derivatives:
             raise self.reader.error(step.at, f"the right-hand side uses {self.target(of, wrt).title} itself, "
                                              "the derivative it is to compute")
@@ -181,7 +170,10 @@ class _Session:
         expected = target.matrix
         layout, problem = None, None
         own = target.own_shape()
-        if given.shape != expected.shape:
+        if step.reversed_chain:
+            problem = (f"{CHAIN_REVERSED.name}: the sizes of its factors fit only from the loss to the variable; in the "
+                       f"course's layout (size(wrt) x size(of)) the chain runs from the variable to the loss")
+        elif given.shape != expected.shape:
             if own and given.shape == own:
                 given, layout = own_to_layout(given), f"in {tensor_latex(wrt)}'s own shape {_shape(own)}, row by row"
             elif own and given.shape == own[::-1] or given.shape == expected.shape[::-1]:
@@ -190,7 +182,8 @@ class _Session:
                            + f", the answer is {_shape(given.shape)}")
             else:
                 problem = f"the answer is {_shape(given.shape)}, {target.title} is {_shape(expected.shape)}"
-        result = StepResult(target.title, where, step.text, expected.shape, given.shape, problem=problem, layout=layout)
+        result = StepResult(target.title, where, step.text, expected.shape, given.shape, problem=problem, layout=layout,
+                            mistake=CHAIN_REVERSED if step.reversed_chain else None)
         if problem:
             return result, [], given
         labels = target.labels() if wrt is not None else [[l[0]] for l in target.labels()]
@@ -205,7 +198,7 @@ class _Session:
         return StepResult(target.title, where, step.text, expected.shape, given.shape, tuple(entries), None, layout), cells, given
 
     def _check_entries(self, target, quantity, step, where):
-        of, wrt, of_index, wrt_index, free = quantity
+        of, wrt, of_index, wrt_index, stated = quantity
         for tensor, index in ((of, of_index), (wrt, wrt_index)):
             if tensor not in (None, "L") and index is None and self.reader.tables.size(tensor) > 1:
                 raise self.reader.error(step.at, "the left-hand side names an entry on one side and a whole "
@@ -223,6 +216,12 @@ class _Session:
                     old = ranges.get(index, (low, high))
                     ranges[index] = (max(low, old[0]), min(high, old[1]))
         variables = list(ranges)
+        for variable, values in stated.items():
+            every = tuple(range(ranges[variable][0], ranges[variable][1] + 1)) if variable in ranges else ()
+            if values != every:
+                problem = (f"the answer states {variable} = {', '.join(map(str, values))}; {target.title} needs "
+                           + (f"{variable} = {every[0]}..{every[-1]}" if every else f"no range for {variable}"))
+                return StepResult(target.title, where, step.text, None, None, problem=problem), [], None
         cells = []
         for values in product(*[range(ranges[v][0], ranges[v][1] + 1) for v in variables]):
             self.deadline.check()
@@ -259,7 +258,7 @@ class _Session:
         """The catalogue's mistake that the first wrong step equals at every entry, if any."""
         of, wrt = quantity[:2]
         if result.problem:
-            return self._transposed(self.target(of, wrt), given) if result.problem.startswith("transposed") else None
+            return result.mistake or (None if given is None else self._transposed(self.target(of, wrt), given))
         if wrt is None:
             return None
         target = self.target(of, wrt)
@@ -296,21 +295,3 @@ class _Session:
             return False  # the mutation changes nothing here
         return all(self.checker.compare(target.expected(oi, wi), given, DIAGNOSIS_POINTS) is None
                    for oi, wi, given, _ in cells)
-
-
-def _free_indices(value) -> set:
-    symbols = value.free_symbols if hasattr(value, "free_symbols") else set()
-    return {s for s in symbols if s.is_integer and not s.name.startswith(("T", "D", "P"))}
-
-
-def _uses(expression, outputs, inside) -> tuple[bool, bool]:
-    if isinstance(expression, sympy.Symbol):
-        return (inside, not inside) if expression in outputs else (False, False)
-    inner = inside or isinstance(expression, sympy.exp) or type(expression).__name__ == "LogSumExp"
-    found_in = found_out = False
-    for arg in expression.args:
-        i, o = _uses(arg, outputs, inner)
-        found_in, found_out = found_in or i, found_out or o
-    return found_in, found_out
-
-

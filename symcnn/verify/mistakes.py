@@ -20,6 +20,8 @@ import numpy as np
 import sympy
 
 from ..latex import tensor_latex
+from ..notation import TensorName
+from ..parse.tables import chain_steps, derived
 
 MAX_FACTOR = 400  # rows or columns of a factor beyond which no diagnosis is tried
 MAX_FAMILY = 16   # most positions or filters tried for a "sum missing"
@@ -33,22 +35,15 @@ class Mistake:
 
 
 def chain(net, of: str, wrt: str) -> list[tuple[str, str, sympy.Matrix]] | None:
-    """``[(of_1, wrt_1, d of_1/d wrt_1), ...]`` from ``wrt`` to ``of``; None when too large."""
-    flow = net.flow
-    if wrt in net.parameters:
-        layer = net.layer_of(wrt)
-        steps, start = [(f"Z{layer}", wrt)], flow.index(f"Z{layer}")
-    elif wrt in flow:
-        steps, start = [], flow.index(wrt)
-    else:
+    """``[(of_1, wrt_1, d of_1/d wrt_1), ...]`` from ``wrt`` to ``of``, each factor from the
+    general formulas (:func:`~symcnn.parse.tables.derived`); None when too large."""
+    steps = chain_steps(net, of, wrt)
+    if steps is None:
         return None
-    if of not in flow or flow.index(of) < start:
-        return None
-    steps += [(flow[i + 1], flow[i]) for i in range(start, flow.index(of))]
     sizes = [net.symbol_array(w).size for _, w in steps] + [net.symbol_array(o).size if o != "L" else 1 for o, _ in steps]
     if max(sizes) > MAX_FACTOR:
         return None
-    return [(o, w, net.jacobian(o, w)) for o, w in steps]
+    return [(TensorName(o), TensorName(w), derived(net, o, w)) for o, w in steps]
 
 
 def product_of(factors) -> sympy.Matrix:
@@ -68,17 +63,12 @@ def _replace(factors, k, matrix):
     return factors[:k] + [(factors[k][0], factors[k][1], matrix)] + factors[k + 1:]
 
 
-def _layer(name: str) -> int | None:
-    digits = name.lstrip("WbZAX")
-    return int(digits) if digits.isdigit() else None
-
-
 # -- the catalogue: one builder per kind of mistake ----------------------------------------------
 
 def activation_dropped(net, factors):
     for k, (of, wrt, matrix) in enumerate(factors):
-        if of.startswith("A") and wrt.startswith("Z"):
-            layer = _layer(of)
+        if of.kind == "A" and wrt.kind == "Z":
+            layer = of.layer
             activation = net.spec.layers[layer - 1].activation
             if activation == "none":
                 continue
@@ -92,8 +82,8 @@ def activation_dropped(net, factors):
 
 def derivative_at_output(net, factors):
     for k, (of, wrt, matrix) in enumerate(factors):
-        if of.startswith("A") and wrt.startswith("Z"):
-            layer = _layer(of)
+        if of.kind == "A" and wrt.kind == "Z":
+            layer = of.layer
             activation = net.spec.layers[layer - 1].activation
             if activation not in ("sigmoid", "tanh"):
                 continue
@@ -128,9 +118,9 @@ def loss_factor(net, factors):
 def _conv_weight_factor(net, factors):
     """``(k, layer, input tensor)`` when the first factor is a conv layer's ``dZ/dW``."""
     of, wrt, _ = factors[0]
-    if not wrt.startswith("W"):
+    if wrt.kind != "W":
         return None
-    layer = _layer(wrt)
+    layer = wrt.layer
     spec = net.spec.layers[layer - 1]
     source = net.flow[net.flow.index(of) - 1]
     return (0, layer, spec, source) if spec.type == "conv" else None
@@ -190,8 +180,8 @@ def filter_flipped(net, factors):
 
 def wrong_layer_weights(net, factors):
     for k, (of, wrt, matrix) in enumerate(factors[1:], start=1):
-        layer = _layer(of)
-        if not of.startswith("Z") or layer is None or layer < 2 or f"W{layer}" not in net.parameters \
+        layer = of.layer
+        if of.kind != "Z" or layer < 2 or f"W{layer}" not in net.parameters \
                 or f"W{layer - 1}" not in net.parameters:
             continue
         names = {s.name: s for s in net.symbol_array(f"W{layer - 1}").flat}
@@ -205,7 +195,7 @@ def wrong_layer_weights(net, factors):
 def sum_missing(net, factors):
     """Only one output position of the variable's layer (or one filter) kept: a missing sum."""
     of, wrt, matrix = factors[0]
-    if wrt.startswith("W") or wrt.startswith("b"):
+    if wrt.kind in ("W", "b"):
         shape = net.symbol_array(of).shape
         for col in range(min(matrix.cols, MAX_FAMILY)):
             kept = sympy.zeros(*matrix.shape)
@@ -216,8 +206,8 @@ def sum_missing(net, factors):
                            "a weight is shared by every output position: its gradient sums over all of them"),
                    _replace(factors, 0, kept))
     for k, (of_k, wrt_k, matrix_k) in enumerate(factors):
-        layer = _layer(of_k)
-        if of_k.startswith("Z") and wrt_k.startswith("A") and net.spec.layers[layer - 1].type == "conv":
+        layer = of_k.layer
+        if of_k.kind == "Z" and wrt_k.kind == "A" and net.spec.layers[layer - 1].type == "conv":
             filters = net.spec.layers[layer - 1].filters
             per_filter = matrix_k.cols // filters
             for f in range(1, min(filters, MAX_FAMILY) + 1) if filters > 1 else ():
@@ -232,3 +222,8 @@ CATALOGUE = [activation_dropped, derivative_at_output, loss_factor, index_shifte
              filter_flipped, wrong_layer_weights, sum_missing]
 TRANSPOSED = Mistake("transposed", "transposed: the course's layout is size(wrt) x size(of)",
                      "dZ/dW has one row per weight and one column per output")
+CHAIN_REVERSED = Mistake("chain-reversed", "the chain rule's factors in reversed order",
+                         "in the course's layout dL/dW^l = dZ^l/dW^l . dA^l/dZ^l . ... . dL/dA^L: from the variable "
+                         "to the loss")
+WRONG_QUANTITY = Mistake("wrong-quantity", "the derivative of another quantity than the one asked",
+                         "check which variable (and which layer) the question asks about")

@@ -40,6 +40,7 @@ class StepResult:
     entries: tuple[EntryResult, ...] = ()
     problem: str | None = None   # a layout or shape that is wrong as a whole
     layout: str | None = None    # how the answer's layout was read, when not the course's
+    mistake: Mistake | None = None  # the mistake the problem itself names (the chain in reversed order)
 
     @property
     def right(self) -> bool:

@@ -1,23 +1,25 @@
 r"""What an answer is checked against: ``d(of)/d(wrt)`` (or a forward rule) entry by entry.
 
 A :class:`Target` gives the expected entry at written indices through one function,
-``expected(of_index, wrt_index)``; today it reads the entry-by-entry derivation
-(``net.gradient``, ``net.jacobian``, ``net.expr``), and a general formula's ``.at`` can take its
-place without touching the comparison.  The whole matrix is in the course's layout,
+``expected(of_index, wrt_index)``: the general formula's ``.at`` (:func:`~symcnn.parse.tables.
+derived_entry`), each entry derived when first asked for, so an answer in index form needs only
+the entries it names.  The entry-by-entry derivation (``net.jacobian``, ``net.gradient``) is
+the tests' oracle, never read here.  The whole matrix (built on demand) is in the course's layout,
 ``size(wrt) x size(of)``; a gradient may also be written in the variable's own shape
 (a dense ``W`` as inputs x outputs, a 2D filter as kh x kw).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import sympy
 
 from ..latex import tensor_latex, to_latex
 from ..notation import symbol_name
-from ..parse.tables import derived, written_indices
+from ..parse.tables import canonical_index, derived, derived_entry, written_indices
 
 
 @dataclass
@@ -27,12 +29,18 @@ class Target:
     net: object
     of: str
     wrt: str | None
-    matrix: sympy.Matrix  # the course's layout, size(wrt) x size(of) (a column for a rule)
+    given_matrix: sympy.Matrix | None = None  # a mutation's matrix; None: the derivation's, on demand
     name: str = ""        # a mutation's key, "" for the derivation itself
+    _entries: dict = field(default_factory=dict, repr=False)  # derived entries, by written indices
 
     @classmethod
     def derived(cls, net, of: str, wrt: str | None) -> Target:
-        return cls(net, of, wrt, derived(net, of, wrt))
+        return cls(net, of, wrt)
+
+    @cached_property
+    def matrix(self) -> sympy.Matrix:
+        """The course's layout, size(wrt) x size(of) (a column for a rule)."""
+        return self.given_matrix if self.given_matrix is not None else derived(self.net, self.of, self.wrt)
 
     def mutated(self, matrix: sympy.Matrix, name: str) -> Target:
         return Target(self.net, self.of, self.wrt, matrix, name)
@@ -58,7 +66,14 @@ class Target:
         row, col = self.position(self.wrt, wrt_index), self.position(self.of, of_index)
         if row is None or col is None:
             return None
+        if self.given_matrix is None:
+            return self._entry(canonical_index(self.net, self.of, of_index), canonical_index(self.net, self.wrt, wrt_index))
         return self.matrix[col, 0] if self.wrt is None else self.matrix[row, col]
+
+    def _entry(self, of_index: tuple, wrt_index: tuple):
+        if (of_index, wrt_index) not in self._entries:
+            self._entries[of_index, wrt_index] = derived_entry(self.net, self.of, self.wrt, of_index, wrt_index)
+        return self._entries[of_index, wrt_index]
 
     def label(self, of_index: tuple, wrt_index: tuple) -> str:
         """The entry in the course's notation: ``\\frac{\\partial L}{\\partial W^{1}_{2}}``."""

@@ -1,0 +1,57 @@
+r"""The softmax convention of an answer about a cross-entropy network.
+
+symcnn's ``A^L`` of a cross-entropy network are the logits (its loss applies the softmax), the
+course writes ``A^L = softmax(Z^L)``.  An answer that uses ``A^L`` only outside
+``exp``/``softmax``/``logsumexp`` is in the course's convention and its ``A^L`` is read as
+``softmax(Z^L)``; one that uses ``A^L`` only inside them is in symcnn's; both at once is
+ambiguous and refused.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..latex import tensor_latex
+from ..parse.indexed import free_indices, instantiate
+from ..parse.tables import probabilities
+
+
+def softmax_convention(net, reader, steps, quantities) -> tuple[dict, list[str]]:
+    """``(output_map, notes)``: ``A^L -> softmax(Z^L)`` when the answer is in the course's
+    convention, else ``{}``; both conventions in one answer, or the course's while asking
+    about ``A^L``, are refused."""
+    last = len(net.spec.layers)
+    layer = net.spec.layers[-1]
+    if net.spec.loss != "cross_entropy" or layer.type == "maxpool" or layer.activation != "none":
+        return {}, []
+    outputs = set(net.symbols(f"A{last}"))
+    inside = outside = False
+    for step in steps:
+        value = instantiate(step.value, {s: 1 for s in free_indices(step.value, reader.scope)}, reader.scope)
+        for expression in (value if isinstance(value, sympy.MatrixBase) else [value]):
+            i, o = _uses(sympy.sympify(expression), outputs, False)
+            inside, outside = inside or i, outside or o
+    if inside and outside:
+        raise reader.error(steps[0].at, f"{tensor_latex(f'A{last}')} is used both as the logits (inside "
+                                        "softmax or exp) and as the probabilities: write softmax(Z^L) for the "
+                                        "probabilities or keep to one convention")
+    if not outside:
+        return {}, []
+    if any(f"A{last}" in q[:2] for q in quantities):
+        raise reader.error(steps[0].at, f"in symcnn {tensor_latex(f'A{last}')} are the logits; with the "
+                                        f"course's A^L = softmax(Z^L), ask about Z^{last} instead")
+    return dict(zip(net.symbols(f"A{last}"), probabilities(net))), [
+        f"{tensor_latex(f'A{last}')} read as softmax(Z^{{{last}}}), the course's convention "
+        f"(symcnn's {tensor_latex(f'A{last}')} are the logits)"]
+
+
+def _uses(expression, outputs, inside) -> tuple[bool, bool]:
+    """Whether ``outputs`` occur inside ``exp``/``LogSumExp`` and outside them."""
+    if isinstance(expression, sympy.Symbol):
+        return (inside, not inside) if expression in outputs else (False, False)
+    inner = inside or isinstance(expression, sympy.exp) or type(expression).__name__ == "LogSumExp"
+    found_in = found_out = False
+    for arg in expression.args:
+        i, o = _uses(arg, outputs, inner)
+        found_in, found_out = found_in or i, found_out or o
+    return found_in, found_out
