@@ -119,6 +119,11 @@ TABLE = [
     ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = y_k - A^2_k", WRONG, "softmax-sign"),
     ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = Z^2_k - y_k", WRONG, "softmax-missing"),
     ("softmax", None, "L", r"\frac{\partial L}{\partial W^2_{j,k}} = A^1_j (A^2_k - y_k)", RIGHT, None),
+    # the course's factors of delta^L: dloss/dA^L = -y/A^L and dA^L/dZ^L = diag(A^L) - A^L (A^L)^T
+    ("softmax", None, "L", r"\frac{\partial L}{\partial A^2_k} = -\frac{y_k}{A^2_k}", RIGHT, None),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial A^2_k} = A^2_k - y_k", WRONG, None),  # that is delta^2
+    ("softmax", None, "A2", r"\frac{\partial A^2_j}{\partial Z^2_k} = A^2_j (\delta_{jk} - A^2_k)", RIGHT, None),
+    ("softmax", None, "A2", r"\frac{\partial A^2_j}{\partial Z^2_k} = \delta_{jk}", WRONG, None),
     ("softmax", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_i (1 - (A^1_j)^2) \sum_k W^2_{j,k} (A^2_k - y_k)", RIGHT, None),
     ("softmax", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_i \operatorname{sech}^2(Z^1_j) \sum_{k=1}^{3} W^2_{j,k} (\hat y_k - y_k)", RIGHT, None),
     ("softmax", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_i \tanh'(A^1_j) \sum_k W^2_{j,k} (A^2_k - y_k)", WRONG, "derivative-at-A"),

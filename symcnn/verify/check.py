@@ -59,7 +59,7 @@ def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
             return _other_quantity(reader, plan, requested)
         checker = PointChecker(net, points, seed, deadline)
         session = _Session(net, reader, checker, deadline)
-        session.convention([s for e, _ in plan for s in e.steps], [q for _, q in plan])
+        session.convention([s for e, _ in plan for s in e.steps])
         results, work = [], []
         for equation, quantity in plan:
             for step in equation.steps:
@@ -132,9 +132,9 @@ class _Session:
                          + ", ".join(outside[:8]) + (", ..." if len(outside) > 8 else ""))
         return notes
 
-    def convention(self, steps, quantities):
+    def convention(self, steps):
         """The softmax convention of the answer (see the module doc): how to read ``A^L``."""
-        self.output_map, notes = softmax_convention(self.net, self.reader, steps, quantities)
+        self.output_map, notes = softmax_convention(self.net, self.reader, steps)
         self._notes += notes
 
     # -- comparing -----------------------------------------------------------------------------

@@ -101,6 +101,11 @@ def loss_factor(net, factors):
         return
     output = tensor_latex(wrt)
     if net.spec.loss == "cross_entropy":
+        if len(factors) < 2 or factors[-2][:2] != (wrt, f"Z{wrt[1:]}"):
+            return  # the softmax mistakes are of delta^L = dA^L/dZ^L . dloss/dA^L = softmax(Z^L) - y
+        # the course's factors (diag(A^L) - A^L (A^L)^T and -y/A^L) as one: delta^L
+        factors = [*factors[:-2], ("L", factors[-2][1], factors[-2][2] * matrix)]
+        matrix, output = factors[-1][2], tensor_latex(factors[-1][1])
         yield (Mistake("softmax-sign", r"the softmax sign: y - \operatorname{softmax}(Z^L) instead of "
                        r"\operatorname{softmax}(Z^L) - y", "dL/dZ^L = softmax(Z^L) - y for softmax and cross entropy"),
                _replace(factors, len(factors) - 1, -matrix))

@@ -4,7 +4,8 @@ symcnn's ``A^L`` of a cross-entropy network are the logits (its loss applies the
 course writes ``A^L = softmax(Z^L)``.  An answer that uses ``A^L`` only outside
 ``exp``/``softmax``/``logsumexp`` is in the course's convention and its ``A^L`` is read as
 ``softmax(Z^L)``; one that uses ``A^L`` only inside them is in symcnn's; both at once is
-ambiguous and refused.
+ambiguous and refused.  Either way the expected ``dloss/dA^L`` and ``dA^L/dZ^L`` are the
+course's (``-y/A^L``, ``diag(A^L) - A^L (A^L)^T``, see :mod:`symcnn.derive.general`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from ..parse.indexed import free_indices, instantiate
 from ..parse.tables import probabilities
 
 
-def softmax_convention(net, reader, steps, quantities) -> tuple[dict, list[str]]:
+def softmax_convention(net, reader, steps) -> tuple[dict, list[str]]:
     """``(output_map, notes)``: ``A^L -> softmax(Z^L)`` when the answer is in the course's
-    convention, else ``{}``; both conventions in one answer, or the course's while asking
-    about ``A^L``, are refused."""
+    convention, else ``{}``; both conventions in one answer are refused."""
     last = len(net.spec.layers)
     layer = net.spec.layers[-1]
     if net.spec.loss != "cross_entropy" or layer.type == "maxpool" or layer.activation != "none":
@@ -37,9 +37,6 @@ def softmax_convention(net, reader, steps, quantities) -> tuple[dict, list[str]]
                                         "probabilities or keep to one convention")
     if not outside:
         return {}, []
-    if any(f"A{last}" in q[:2] for q in quantities):
-        raise reader.error(steps[0].at, f"in symcnn {tensor_latex(f'A{last}')} are the logits; with the "
-                                        f"course's A^L = softmax(Z^L), ask about Z^{last} instead")
     return dict(zip(net.symbols(f"A{last}"), probabilities(net))), [
         f"{tensor_latex(f'A{last}')} read as softmax(Z^{{{last}}}), the course's convention "
         f"(symcnn's {tensor_latex(f'A{last}')} are the logits)"]
