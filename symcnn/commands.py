@@ -218,8 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     exercise.add_argument("--points", type=positive, default=1.0, metavar="P",
                           help="points of a right answer (default 1)")
     exercise.add_argument("--partial-credit", action="store_true", help="a wrong answer earns its share of right entries")
-    exercise.add_argument("--time-limit", type=seconds, default=30.0, metavar="SECONDS",
-                          help="seconds to check one answer (default 30)")
+    exercise.add_argument("--time-limit", type=seconds, metavar="SECONDS",
+                          help="seconds to check one answer (default 30; with --prairielearn 5, and at most 5: "
+                               "PrairieLearn stops a server.py call after 10 s)")
     exercise.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
     exercise.add_argument("--self-test", action="store_true", help="grade each variant's own answer and its typical "
                                                                    "mistakes; write nothing (exit 1 if one fails)")

@@ -70,6 +70,9 @@ class WeightCount(Kind):
     def labels(self, variant):
         return [f"layer {l} ({layer.type})" for l, layer in enumerate(variant.network.spec.layers, start=1)]
 
+    def placeholder(self, variant):
+        return "(" + ", ".join("..." for _ in variant.spec["layers"]) + "): one count per layer"
+
     def numbers_latex(self, variant, values):
         values = np.ravel(values)
         return str(values[0]) if len(values) == 1 else expressions_latex(sympy.Matrix(list(values)))

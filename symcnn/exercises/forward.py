@@ -54,6 +54,12 @@ class ConvOutput(Kind):
     def labels(self, variant):
         return [tensor_latex(variant.of) + _subscript(s.name) for s in variant.network.symbol_array(variant.of).flat]
 
+    def placeholder(self, variant):
+        layer = variant.spec["layers"][0]
+        if variant.spec["dims"] == 2 and layer["filters"] > 1:
+            return f"{tensor_latex(variant.of)}_{{1}} = \\begin{{bmatrix}} ... \\end{{bmatrix}}, one line per filter"
+        return super().placeholder(variant)
+
     def numbers_latex(self, variant, values):
         return maps_latex(variant.of, values)
 

@@ -12,15 +12,17 @@ from pathlib import Path
 
 from ..exercises import make_key, make_variant, parse_assignment, read_key, read_settings, write_exercise
 from .gradebook import existing_tests, write_csv, write_gradescope
-from .prairielearn import write_question
+from .prairielearn import TIME_LIMIT as PL_TIME_LIMIT, write_question
 from .run import Session, submissions
 from .score import GRADED
 from .selftest import self_test
 
+KEY_TIME_LIMIT = 30.0  # seconds to check one answer, by default, in a key
+
 
 def exercise_command(kind: str, seed: int, count: int = 1, output: Path | None = None,
                      prairielearn: Path | None = None, assignments=(), settings_file: Path | None = None,
-                     points: float = 1.0, partial_credit: bool = False, time_limit: float = 30.0,
+                     points: float = 1.0, partial_credit: bool = False, time_limit: float | None = None,
                      pdf: bool = True, check: bool = False) -> int:
     """Write ``count`` variants (seeds ``seed``, ``seed + 1``, ...), or a PrairieLearn question,
     or (``check``) self-test them: exit 1 when a variant fails its self-test."""
@@ -33,13 +35,15 @@ def exercise_command(kind: str, seed: int, count: int = 1, output: Path | None =
             print(result)
         return 0 if all(r.passed for r in results) else 1
     if prairielearn is not None:
-        files = write_question(prairielearn, kind, seed, settings, partial_credit, time_limit)
+        files = write_question(prairielearn, kind, seed, settings, partial_credit,
+                               PL_TIME_LIMIT if time_limit is None else time_limit)
         print("wrote " + ", ".join(map(str, files)))
     if prairielearn is None or output is not None:
         for s in seeds:
             folder = output or Path(f"{kind}-{seed}")
             folder = folder / f"{kind}-{s}" if count > 1 else folder
-            key = make_key(make_variant(kind, s, settings), points, partial_credit, time_limit)
+            key = make_key(make_variant(kind, s, settings), points, partial_credit,
+                           KEY_TIME_LIMIT if time_limit is None else time_limit)
             print("wrote " + ", ".join(map(str, write_exercise(key, folder, pdf))))
     return 0
 
