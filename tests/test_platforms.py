@@ -3,14 +3,22 @@
 ``docs/specs.md``: ``/autograder/submission``, ``submission_metadata.json``, ``results.json``)."""
 
 import copy
+import csv
 import importlib.util
 import json
+import os
+import re
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from symcnn.exercises import KINDS
-from symcnn.grade import Grader
+from symcnn.errors import SymcnnError
+from symcnn.exercises import KINDS, make_key, make_variant, read_key, write_key
+from symcnn.grade import Grade, Grader
+from symcnn.grade.gradebook import write_csv, write_gradescope
+from symcnn.grade.gradescope import student_key, write_autograder
 from symcnn.grade.prairielearn import CALL_LIMIT, TIME_LIMIT, Question, write_question
 
 # -- PrairieLearn -------------------------------------------------------------------------------
@@ -154,3 +162,86 @@ def test_the_placeholder_names_what_the_kind_asks(tmp_path):
         data = {"params": {}, "correct_answers": {}, "variant_seed": 1, "options": {}}
         Question(kind, 1, CHEAP.get(kind)).generate(data)
         assert words in data["params"]["placeholder"], (kind, data["params"]["placeholder"])
+
+
+# -- Gradescope ---------------------------------------------------------------------------------
+
+def symcnn_cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "symcnn", *map(str, args)], capture_output=True, text=True, **kwargs)
+
+
+def test_setup_sh_installs_a_python_symcnn_runs_on_and_builds_the_wheels_with_it(tmp_path):
+    write_autograder(tmp_path, "q1", {None: make_key(make_variant("pool-output", 1))})
+    setup = (tmp_path / "setup.sh").read_text()
+    assert subprocess.run(["bash", "-n", tmp_path / "setup.sh"]).returncode == 0
+    python = re.search(r"apt-get install -y --no-install-recommends (python3\.(\d+)) python3\.\d+-venv", setup)
+    assert python and int(python.group(2)) >= 11  # the base image's 3.10 cannot run symcnn
+    assert f"{python.group(1)} -m venv /opt/symcnn" in setup
+    assert "/opt/symcnn/bin/python -m pip wheel --wheel-dir /autograder/source/wheels /autograder/source/symcnn" in setup
+    assert "pip install --no-index --find-links /autograder/source/wheels symcnn" in setup  # offline after the build
+    assert (tmp_path / "symcnn" / "pyproject.toml").is_file() and (tmp_path / "symcnn" / "symcnn" / "cli.py").is_file()
+    run = tmp_path / "run_autograder"
+    assert os.access(run, os.X_OK) and subprocess.run(["bash", "-n", run]).returncode == 0
+
+
+def test_run_autograder_grades_each_students_own_variant_found_in_subfolders(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Full Name,Email,SID\nAlice A,alice@uni.edu,101\nBob B,bob@uni.edu,102\n")
+    source = tmp_path / "autograder" / "source"
+    made = symcnn_cli("exercise", "conv-output", "--seed", 3, "--set", "dims=1", "--students", roster,
+                      "--gradescope", source, "--name", "q1", "-o", tmp_path / "sheets", "--no-pdf")
+    assert made.returncode == 0, made.stderr
+    assert symcnn_cli("exercise", "weight-count", "--seed", 4, "--gradescope", source, "--name", "q2").returncode == 0
+    alice = read_key(tmp_path / "sheets" / "alice@uni.edu" / "key.json")
+    bob = read_key(source / "keys" / "q1" / "bob@uni.edu" / "key.json")
+    assert alice.variant.spec != bob.variant.spec  # a variant per student
+    submission = tmp_path / "autograder" / "submission"
+    (submission / "homework" / "part1").mkdir(parents=True)
+    (submission / "homework" / "part1" / "q1.tex").write_text(alice.answer)  # an uploaded folder keeps its folders
+    metadata = tmp_path / "autograder" / "submission_metadata.json"
+    metadata.write_text(json.dumps({"id": 1, "users": [{"email": "alice@uni.edu", "id": 7, "name": "Alice A"}]}))
+    run = subprocess.run([source / "run_autograder"], capture_output=True, text=True,
+                         env={**os.environ, "AUTOGRADER": str(tmp_path / "autograder"),
+                              "SYMCNN": str(Path(sys.executable).parent / "symcnn")})
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "autograder" / "results" / "results.json").read_text())
+    tests = {t["name"].split(":")[0]: t for t in results["tests"]}
+    assert tests["q1"]["score"] == 1 and tests["q1"]["name"] == f"q1: {alice.title}"
+    assert tests["q2"]["score"] == 0 and "no q2.tex was submitted" in tests["q2"]["output"]
+    metadata.write_text(json.dumps({"users": [{"email": "bob@uni.edu", "id": 9}]}))
+    assert student_key(source / "keys" / "q1", metadata) == source / "keys" / "q1" / "bob@uni.edu" / "key.json"
+
+
+def test_a_student_without_a_variant_or_bad_metadata_is_one_line(tmp_path):
+    keys = tmp_path / "keys"
+    (keys / "alice@uni.edu").mkdir(parents=True)
+    write_key(make_key(make_variant("pool-output", 1)), keys / "alice@uni.edu" / "key.json")
+    (tmp_path / "q.tex").write_text("1")
+    meta = tmp_path / "meta.json"
+    for content, message in [(json.dumps({"users": [{"email": "eve@uni.edu"}]}), "no variant for eve@uni.edu"),
+                             ("{", "meta.json: not Gradescope's submission metadata")]:
+        meta.write_text(content)
+        run = symcnn_cli("grade", keys, tmp_path / "q.tex", "--metadata", meta, "--gradescope", tmp_path / "r.json")
+        assert run.returncode == 2 and message in run.stderr and len(run.stderr.splitlines()) == 1, run.stderr
+    roster = tmp_path / "roster.txt"
+    roster.write_text("alice@uni.edu\nalice@uni.edu\n")
+    run = symcnn_cli("exercise", "pool-output", "--seed", 1, "--students", roster, "--gradescope", tmp_path / "ag")
+    assert run.returncode == 2 and "'alice@uni.edu' is listed twice" in run.stderr
+
+
+def test_two_questions_with_one_title_never_overwrite_each_other(tmp_path):
+    path = tmp_path / "results.json"
+    write_gradescope(path, [Grade("q.tex", "correct", 1.0, 1.0, "correct")], "Counting weights", "key-a")
+    write_gradescope(path, [Grade("q.tex", "wrong", 0.0, 1.0, "wrong")], "Counting weights", "key-a")  # regraded
+    assert [t["score"] for t in json.loads(path.read_text())["tests"]] == [0.0]
+    with pytest.raises(SymcnnError, match="holds the grade of another question"):
+        write_gradescope(path, [Grade("q.tex", "correct", 1.0, 1.0, "correct")], "Counting weights", "key-b")
+
+
+def test_the_wide_gradebook_has_a_row_per_student_and_a_column_per_question(tmp_path):
+    book = tmp_path / "grades.csv"
+    write_csv(book, [Grade("alice.tex", "correct", 2.0, 2.0, "ok"), Grade("bob.tex", "wrong", 0.0, 2.0, "no")], "q1")
+    write_csv(book, [Grade("bob/answer.tex", "partial", 0.5, 1.0, "half")], "q2")
+    wide = list(csv.reader((tmp_path / "grades-wide.csv").open()))
+    assert wide == [["student", "q1", "q2", "total"], ["alice", "2", "", "2"], ["bob", "0", "0.5", "0.5"]]
+    assert len(list(csv.DictReader(book.open()))) == 3  # the long form beside it

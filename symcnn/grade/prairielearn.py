@@ -27,14 +27,14 @@ course's ``serverFilesCourse`` (the README's "PrairieLearn" section).
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import uuid
 from pathlib import Path
 
 from ..errors import SymcnnError
-from ..exercises import KINDS, key_data, key_from_data, make_key, make_variant, ranges_for
+from ..exercises import KINDS, key_data, key_from_data, make_key, make_variant, ranges_for, student_seed
+from ..exercises.ranges import IntRange
 from ..exercises.sheet import html as blocks_html
 from ..exercises.variant import VERSION
 from .score import GRADED, Grader
@@ -45,6 +45,11 @@ CALL_LIMIT = 10.0  # seconds: PrairieLearn's questionTimeoutMilliseconds, which 
 TIME_LIMIT = 5.0   # seconds a grade may take by default: the call's import and setup fit in the rest
 INVALID = r"\frac{1}{"  # the question test's invalid submission: a fraction never closed
 
+# The largest sizes a PrairieLearn question offers: each kind's defaults (the input's values
+# cost nothing).  benchmarks/bench_prairielearn.py times every call at these, every option on.
+BOUNDS = {kind: {name: value.high for name, value in ranges_for(kind).settings.items()
+                 if isinstance(value, IntRange) and name != "values"} for kind in KINDS}
+
 
 class Question:
     """One PrairieLearn question: a kind, a seed mixed into every variant, the settings."""
@@ -53,7 +58,12 @@ class Question:
                  time_limit: float = TIME_LIMIT):
         self.kind, self.seed, self.settings = kind, seed, dict(settings or {})
         self.partial_credit, self.time_limit = partial_credit, time_limit
-        ranges_for(kind, self.settings, "server.py")  # bad settings fail when the question loads, cheaply
+        ranges = ranges_for(kind, self.settings, "server.py")  # bad settings fail when the question loads, cheaply
+        for name, high in BOUNDS[kind].items():
+            if ranges[name].high > high:
+                raise SymcnnError(f"--set {name}={ranges[name]}: a PrairieLearn {kind} question offers {name} up to "
+                                  f"{high}, so that every server.py call ends well within PrairieLearn's "
+                                  f"{CALL_LIMIT:g} s")
         if not 0 < time_limit <= CALL_LIMIT / 2:
             raise SymcnnError(f"--time-limit {time_limit:g}: PrairieLearn stops a server.py call after "
                               f"{CALL_LIMIT:g} s, import and setup included; give at most {CALL_LIMIT / 2:g} s")
@@ -110,8 +120,7 @@ class Question:
     def variant_seed(self, variant_seed) -> int:
         """The variant's seed: the question's seed and PrairieLearn's mixed (PrairieLearn's may
         be a number or a string)."""
-        digest = hashlib.sha256(f"{self.seed}:{variant_seed}".encode()).hexdigest()
-        return int(digest[:12], 16)
+        return student_seed(self.seed, variant_seed)
 
 
 QUESTION_HTML = """<pl-question-panel>

@@ -22,18 +22,21 @@ GRACE = 5.0      # seconds past the key's time limit before the worker is killed
 STARTUP = 120.0  # seconds a new worker may take to import symcnn and read the key
 
 
-def submissions(paths, missing_ok: bool = False) -> list[tuple[str, Path | None]]:
+def submissions(paths, missing_ok: bool = False, file: str | None = None) -> list[tuple[str, Path | None]]:
     """``(name, path)`` of every submission: files as given, the ``.tex`` files under folders
-    (sorted, named relative to the folder).  A path that does not exist, or a folder without
-    ``.tex`` files (path None), is an error unless ``missing_ok`` (one student's Gradescope
-    submission, which then gets 0 for it)."""
+    (sorted, named relative to the folder), or with ``file`` the one file of that name under
+    each folder, at any depth (the shallowest when there are several).  A path that does not
+    exist, or a folder without answers (path None), is an error unless ``missing_ok`` (one
+    student's Gradescope submission, which then gets 0 for it)."""
     found = []
     for path in map(Path, paths):
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*.tex") if p.is_file())
+            files = sorted(p for p in path.rglob(file or "*.tex") if p.is_file())
+            if file:
+                files = sorted(files, key=lambda p: len(p.relative_to(path).parts))[:1]
             if not files and not missing_ok:
-                raise SymcnnError(f"{path}: no .tex answers in this folder")
-            found += [(p.relative_to(path).as_posix(), p) for p in files] or [(f"{path.name}/", None)]
+                raise SymcnnError(f"{path}: no {file or '.tex answers'} in this folder")
+            found += [(p.relative_to(path).as_posix(), p) for p in files] or [(file or f"{path.name}/", None)]
         elif path.exists() or missing_ok:
             found.append((path.name, path))
         else:
@@ -57,7 +60,8 @@ class Session:
         return False
 
     def grade(self, name: str, path: Path | None) -> Grade:
-        text = read_submission(path) if path is not None else Refusal("missing", "no .tex answer was submitted")
+        text = read_submission(path) if path is not None else \
+            Refusal("missing", f"no {name if name.endswith('.tex') else '.tex answer'} was submitted")
         if isinstance(text, Refusal):
             return refused(name, text, self.key.grading.points)
         return self.grade_text(name, text)
