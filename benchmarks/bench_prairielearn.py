@@ -38,13 +38,14 @@ def corners(kind: str) -> list[dict]:
     """The largest sizes a PrairieLearn question offers, with every option the kind can be given
     (biases on; sigmoid left out, it costs what tanh does)."""
     from symcnn.exercises import KINDS, SETTINGS, ranges_for
-    from symcnn.grade.prairielearn import BOUNDS
+    from symcnn.grade.prairielearn import BOUNDS, ONLY
     top = {name: str(1 if name == "stride" else high) for name, high in BOUNDS[kind].items()}  # stride 1: most outputs
     variants = [top]
     for name, value in ranges_for(kind).settings.items():
         if not hasattr(value, "options"):
             continue
-        options = {"form": KINDS[kind].forms, "bias": (True,), "activation": ("relu", "tanh")}.get(name, SETTINGS[name][1])
+        options = {"form": KINDS[kind].forms, "bias": (True,), "activation": ("relu", "tanh"),
+                   **ONLY.get(kind, {})}.get(name, SETTINGS[name][1])
         if kind == "conv-output" and name == "activation":
             options = value.options  # exact numbers: relu or none only
         variants = [{**v, name: str(o).lower()} for v in variants for o in options]

@@ -245,3 +245,17 @@ def test_the_wide_gradebook_has_a_row_per_student_and_a_column_per_question(tmp_
     wide = list(csv.reader((tmp_path / "grades-wide.csv").open()))
     assert wide == [["student", "q1", "q2", "total"], ["alice", "2", "", "2"], ["bob", "0", "0.5", "0.5"]]
     assert len(list(csv.DictReader(book.open()))) == 3  # the long form beside it
+
+
+def test_feedback_writes_its_math_inside_dollars(tmp_path):
+    """MathJax typesets $...$ in PrairieLearn's feedback: no LaTeX may stand outside it."""
+    for kind in KINDS:
+        key = make_key(make_variant(kind, 2, CHEAP.get(kind)))
+        grader = Grader(key)
+        answers = [answer for _, answer in KINDS[kind].wrong_answers(key.variant)[:2]]
+        answers.append(KINDS[kind].shifted_answer(key.variant))
+        for answer in answers:
+            message = grader.grade(answer).message
+            assert message.count("$") % 2 == 0, message
+            prose = re.sub(r"\$[^$]*\$", "", message)
+            assert not re.search(r"\\[a-zA-Z]|\^|_\{|_[0-9A-Za-z]\b", prose), (kind, message)

@@ -45,9 +45,12 @@ CALL_LIMIT = 10.0  # seconds: PrairieLearn's questionTimeoutMilliseconds, which 
 TIME_LIMIT = 5.0   # seconds a grade may take by default: the call's import and setup fit in the rest
 INVALID = r"\frac{1}{"  # the question test's invalid submission: a fraction never closed
 
-# The largest sizes a PrairieLearn question offers: each kind's defaults (the input's values
-# cost nothing).  benchmarks/bench_prairielearn.py times every call at these, every option on.
-BOUNDS = {kind: {name: value.high for name, value in ranges_for(kind).settings.items()
+# What a PrairieLearn question offers: each kind's default sizes (the input's values cost
+# nothing), smaller and without 2D networks where benchmarks/bench_prairielearn.py measured
+# calls near PrairieLearn's limit (a 2D gradient's generate took 15-25 s on 2 busy cores).
+SMALLER = {"delta": {"size": 5}, "gradient": {"size": 5}}
+ONLY = {"delta": {"dims": (1,)}, "gradient": {"dims": (1,)}}
+BOUNDS = {kind: {name: SMALLER.get(kind, {}).get(name, value.high) for name, value in ranges_for(kind).settings.items()
                  if isinstance(value, IntRange) and name != "values"} for kind in KINDS}
 
 
@@ -58,12 +61,21 @@ class Question:
                  time_limit: float = TIME_LIMIT):
         self.kind, self.seed, self.settings = kind, seed, dict(settings or {})
         self.partial_credit, self.time_limit = partial_credit, time_limit
+        defaults = ranges_for(kind).settings
+        for name, high in SMALLER.get(kind, {}).items():  # the kind's default, cut to what PrairieLearn offers
+            self.settings.setdefault(name, f"{defaults[name].low}..{min(high, defaults[name].high)}")
         ranges = ranges_for(kind, self.settings, "server.py")  # bad settings fail when the question loads, cheaply
         for name, high in BOUNDS[kind].items():
             if ranges[name].high > high:
                 raise SymcnnError(f"--set {name}={ranges[name]}: a PrairieLearn {kind} question offers {name} up to "
                                   f"{high}, so that every server.py call ends well within PrairieLearn's "
                                   f"{CALL_LIMIT:g} s")
+        for name, allowed in ONLY.get(kind, {}).items():
+            other = [o for o in ranges[name].options if o not in allowed]
+            if other:
+                raise SymcnnError(f"--set {name}={ranges[name]}: a PrairieLearn {kind} question offers {name} "
+                                  f"{','.join(map(str, allowed))} only, so that every server.py call ends well "
+                                  f"within PrairieLearn's {CALL_LIMIT:g} s")
         if not 0 < time_limit <= CALL_LIMIT / 2:
             raise SymcnnError(f"--time-limit {time_limit:g}: PrairieLearn stops a server.py call after "
                               f"{CALL_LIMIT:g} s, import and setup included; give at most {CALL_LIMIT / 2:g} s")
@@ -89,8 +101,8 @@ class Question:
         if data["format_errors"].get(ANSWER):
             return
         grade = Grader(self.key(data)).grade(data["submitted_answers"][ANSWER], ANSWER)
-        if grade.status not in GRADED and grade.status != "too-slow":
-            data["format_errors"][ANSWER] = grade.message  # unreadable: PrairieLearn's "invalid", no attempt used
+        if grade.status not in GRADED:  # unreadable or too slow to check: "invalid", no attempt used, no grade
+            data["format_errors"][ANSWER] = grade.message
             data["partial_scores"].pop(ANSWER, None)
             return
         score = grade.score / grade.points
