@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,13 @@ def test_feedback_writes_its_math_inside_dollars(tmp_path):
             assert message.count("$") % 2 == 0, message
             prose = re.sub(r"\$[^$]*\$", "", message)
             assert not re.search(r"\\[a-zA-Z]|\^|_\{|_[0-9A-Za-z]\b", prose), (kind, message)
+
+
+def test_an_answer_that_never_finishes_is_stopped_within_the_call_and_not_graded(tmp_path):
+    write_question(tmp_path, "jacobian", 1, {"form": "index"}, time_limit=1)
+    params, correct = generate(tmp_path, 4)
+    bomb = r"\frac{\partial Z^1_i}{\partial W^1_k} = 2^{2^{40}} X_{i+k-2}"  # computed in C: no alarm stops it
+    start = time.monotonic()
+    got = submit(tmp_path, (params, correct), {"answer": bomb})
+    assert time.monotonic() - start < CALL_LIMIT
+    assert not got["gradable"] and "did not finish within 2 s" in got["format_errors"]["answer"]

@@ -10,7 +10,8 @@ freshly forked worker, with ``data`` passed as JSON, and kills the call after 10
   ``data["params"]``, the key without its answer in ``data["params"]["key"]``, a right answer
   in ``data["correct_answers"]["answer"]``;
 - ``parse`` refuses an empty, binary or oversized answer as a format error (no attempt used);
-- ``grade`` checks the answer within the key's time limit (below PrairieLearn's):
+- ``grade`` checks the answer in a forked process, killed past the key's time limit (below
+  PrairieLearn's; an answer too slow to check is a format error, never a grade):
   ``data["partial_scores"]["answer"] = {"score": s, "weight": 1}`` (exactly these keys: the
   question test compares them), ``data["score"] = s`` and the words for the student in
   ``data["feedback"]["answer"]``; an answer symcnn cannot read is a format error, with the line
@@ -37,6 +38,7 @@ from ..exercises import KINDS, key_data, key_from_data, make_key, make_variant, 
 from ..exercises.ranges import IntRange
 from ..exercises.sheet import html as blocks_html
 from ..exercises.variant import VERSION
+from .run import grade_forked
 from .score import GRADED, Grader
 from .submission import Refusal, check_text
 
@@ -100,7 +102,7 @@ class Question:
     def grade(self, data: dict) -> None:
         if data["format_errors"].get(ANSWER):
             return
-        grade = Grader(self.key(data)).grade(data["submitted_answers"][ANSWER], ANSWER)
+        grade = grade_forked(Grader(self.key(data)), data["submitted_answers"][ANSWER], ANSWER)
         if grade.status not in GRADED:  # unreadable or too slow to check: "invalid", no attempt used, no grade
             data["format_errors"][ANSWER] = grade.message
             data["partial_scores"].pop(ANSWER, None)
