@@ -7,6 +7,7 @@ call here runs in a fresh interpreter and is timed whole (interpreter start, imp
 incorrect answer and of an answer with a typical mistake.  Run with
 
     .venv/bin/python benchmarks/bench_prairielearn.py [--seeds N] [--kind KIND]
+        [--python python3.13 --course-path course/serverFilesCourse]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 CALL = r"""
 import json, sys
+sys.path[:0] = json.loads(sys.argv[4])
 from symcnn.grade.prairielearn import Question
 question = Question(*json.loads(sys.argv[1]))
 phase, data = sys.argv[2], json.loads(sys.argv[3])
@@ -30,6 +32,7 @@ getattr(question, phase)(data)
 print(json.dumps(data))
 """
 
+PYTHON, PATH = sys.executable, []  # the calls' interpreter and the folders put first on its path
 BASE = {"correct_answers": {}, "options": {}, "format_errors": {}, "partial_scores": {}, "score": 0,
         "feedback": {}, "raw_submitted_answers": {}, "gradable": True}
 
@@ -54,8 +57,8 @@ def corners(kind: str) -> list[dict]:
 
 def run(question, phase, data):
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CALL, json.dumps(question), phase, json.dumps(data)],
-                          capture_output=True, text=True)
+    done = subprocess.run([PYTHON, *(["-I"] if PATH else []), "-c", CALL, json.dumps(question), phase,
+                           json.dumps(data), json.dumps(PATH)], capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(done.stderr)
     return time.perf_counter() - start, json.loads(done.stdout)
@@ -65,7 +68,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--kind")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter of the calls (PrairieLearn's: 3.13)")
+    parser.add_argument("--course-path", help="run the calls with only this folder on the path (serverFilesCourse, "
+                                              "installed as the README says)")
     args = parser.parse_args()
+    global PYTHON, PATH
+    PYTHON, PATH = args.python, [args.course_path] if args.course_path else []
     from symcnn.exercises import KINDS
     worst = {}
     for kind in [args.kind] if args.kind else KINDS:
@@ -82,7 +90,12 @@ def main():
                 key = Question(*question).key(variant)
                 wrong = KINDS[kind].wrong_answers(key.variant)[:1]
                 for name, answer in [("right", key.answer), ("incorrect", tested["raw_submitted_answers"]["answer"])] + wrong:
-                    times[f"grade {name}"] = run(question, "grade", {**variant, "submitted_answers": {"answer": answer}})[0]
+                    took, graded = run(question, "grade", {**variant, "submitted_answers": {"answer": answer}})
+                    times[f"grade {name}"] = took
+                    score = graded["partial_scores"].get("answer", {}).get("score")
+                    if score != (1 if name == "right" else 0):  # a timing of a call that went wrong is no timing
+                        raise SystemExit(f"{kind} {settings} seed {seed}: {name} answer got {score} "
+                                         f"{graded['format_errors']}")
                 slowest = max(times, key=times.get)
                 print(f"{kind} {json.dumps(settings)} seed {seed}: " + ", ".join(f"{k} {v:.1f}" for k, v in times.items()),
                       flush=True)

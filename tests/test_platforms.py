@@ -270,3 +270,15 @@ def test_an_answer_that_never_finishes_is_stopped_within_the_call_and_not_graded
     got = submit(tmp_path, (params, correct), {"answer": bomb})
     assert time.monotonic() - start < CALL_LIMIT
     assert not got["gradable"] and "did not finish within 2 s" in got["format_errors"]["answer"]
+
+
+def test_a_question_offers_no_setting_whose_calls_would_near_prairielearns_limit(tmp_path):
+    assert Question("gradient").settings["size"] == "4..5"  # the default, cut to what is offered
+    for kind, settings, words in [("gradient", {"size": "4..9"}, "offers size up to 5"),
+                                  ("delta", {"dims": "1,2"}, "offers dims 1 only"),
+                                  ("conv-output", {"side": "8"}, "offers side up to 5")]:
+        with pytest.raises(SymcnnError, match=words):
+            Question(kind, 1, settings)
+    run = symcnn_cli("exercise", "gradient", "--seed", 1, "--prairielearn", tmp_path / "q", "--set", "size=9")
+    assert run.returncode == 2 and run.stderr.startswith("symcnn: error: --set size=9: a PrairieLearn gradient")
+    assert len(run.stderr.splitlines()) == 1 and not (tmp_path / "q").exists()

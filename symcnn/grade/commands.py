@@ -36,8 +36,9 @@ def exercise_command(kind: str, seed: int, count: int = 1, output: Path | None =
     settings = read_settings(settings_file, kind) if settings_file else {}
     settings.update(parse_assignment(a) for a in assignments)
     if count > 1 and (students is not None or gradescope is not None):
-        raise SymcnnError(f"--count {count}: give --count, or --students ROSTER (a variant per student) "
-                          "for a Gradescope question, not both")
+        raise SymcnnError(f"--count {count} with " + ("--students: a roster gives a variant per student" if students
+                          else "--gradescope: a Gradescope question has one variant, or one per student "
+                               "(--students ROSTER)"))
     if students is not None:
         seeds = {student: student_seed(seed, student) for student in read_roster(students)}
     else:

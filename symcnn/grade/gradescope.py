@@ -103,8 +103,10 @@ def read_roster(path: Path) -> list[str]:
     column), or one e-mail address or SID per line."""
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SymcnnError(f"{path}: cannot read the roster ({error})") from None
+    except OSError as error:
+        raise SymcnnError(f"{path}: cannot read the roster ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise SymcnnError(f"{path}: the roster is not UTF-8 text (byte {error.start})") from None
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     header = next(csv.reader(lines[:1]), [])
     column = next((c for c in ("Email", "email", "SID", "sid") if c in header), None)

@@ -56,28 +56,32 @@ BOUNDS = {kind: {name: SMALLER.get(kind, {}).get(name, value.high) for name, val
                  if isinstance(value, IntRange) and name != "values"} for kind in KINDS}
 
 
+def offered(kind: str, settings: dict) -> dict:
+    """``settings`` with the kind's defaults cut to what a PrairieLearn question offers; a
+    setting beyond it is an error (one line naming it)."""
+    defaults, settings = ranges_for(kind).settings, dict(settings)
+    for name, high in SMALLER.get(kind, {}).items():
+        settings.setdefault(name, f"{defaults[name].low}..{min(high, defaults[name].high)}")
+    ranges = ranges_for(kind, settings, "server.py")  # bad settings fail when the question loads, cheaply
+    for name, high in BOUNDS[kind].items():
+        if ranges[name].high > high:
+            raise SymcnnError(f"--set {name}={ranges[name]}: a PrairieLearn {kind} question offers {name} up to "
+                              f"{high}, so that every server.py call ends well within PrairieLearn's {CALL_LIMIT:g} s")
+    for name, allowed in ONLY.get(kind, {}).items():
+        if any(option not in allowed for option in ranges[name].options):
+            raise SymcnnError(f"--set {name}={ranges[name]}: a PrairieLearn {kind} question offers {name} "
+                              f"{','.join(map(str, allowed))} only, so that every server.py call ends well within "
+                              f"PrairieLearn's {CALL_LIMIT:g} s")
+    return settings
+
+
 class Question:
     """One PrairieLearn question: a kind, a seed mixed into every variant, the settings."""
 
     def __init__(self, kind: str, seed: int = 0, settings: dict | None = None, partial_credit: bool = False,
                  time_limit: float = TIME_LIMIT):
-        self.kind, self.seed, self.settings = kind, seed, dict(settings or {})
+        self.kind, self.seed, self.settings = kind, seed, offered(kind, settings or {})
         self.partial_credit, self.time_limit = partial_credit, time_limit
-        defaults = ranges_for(kind).settings
-        for name, high in SMALLER.get(kind, {}).items():  # the kind's default, cut to what PrairieLearn offers
-            self.settings.setdefault(name, f"{defaults[name].low}..{min(high, defaults[name].high)}")
-        ranges = ranges_for(kind, self.settings, "server.py")  # bad settings fail when the question loads, cheaply
-        for name, high in BOUNDS[kind].items():
-            if ranges[name].high > high:
-                raise SymcnnError(f"--set {name}={ranges[name]}: a PrairieLearn {kind} question offers {name} up to "
-                                  f"{high}, so that every server.py call ends well within PrairieLearn's "
-                                  f"{CALL_LIMIT:g} s")
-        for name, allowed in ONLY.get(kind, {}).items():
-            other = [o for o in ranges[name].options if o not in allowed]
-            if other:
-                raise SymcnnError(f"--set {name}={ranges[name]}: a PrairieLearn {kind} question offers {name} "
-                                  f"{','.join(map(str, allowed))} only, so that every server.py call ends well "
-                                  f"within PrairieLearn's {CALL_LIMIT:g} s")
         if not 0 < time_limit <= CALL_LIMIT / 2:
             raise SymcnnError(f"--time-limit {time_limit:g}: PrairieLearn stops a server.py call after "
                               f"{CALL_LIMIT:g} s, import and setup included; give at most {CALL_LIMIT / 2:g} s")
