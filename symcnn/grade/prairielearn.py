@@ -49,8 +49,9 @@ INVALID = r"\frac{1}{"  # the question test's invalid submission: a fraction nev
 
 # What a PrairieLearn question offers: each kind's default sizes (the input's values cost
 # nothing), smaller and without 2D networks where benchmarks/bench_prairielearn.py measured
-# calls near PrairieLearn's limit (a 2D gradient's generate took 15-25 s on 2 busy cores).
-SMALLER = {"delta": {"size": 5}, "gradient": {"size": 5}}
+# calls near PrairieLearn's limit (a 2D gradient's generate took 15-25 s on 2 busy cores, a
+# 10 x 10 weight count's first grade 5 s, a 4 x 4 Jacobian's 5 s).
+SMALLER = {"delta": {"size": 5}, "gradient": {"size": 5}, "weight-count": {"side": 6}, "jacobian": {"side": 3}}
 ONLY = {"delta": {"dims": (1,)}, "gradient": {"dims": (1,)}}
 BOUNDS = {kind: {name: SMALLER.get(kind, {}).get(name, value.high) for name, value in ranges_for(kind).settings.items()
                  if isinstance(value, IntRange) and name != "values"} for kind in KINDS}
