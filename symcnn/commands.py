@@ -218,8 +218,16 @@ def _parser() -> argparse.ArgumentParser:
     exercise.add_argument("--points", type=positive, default=1.0, metavar="P",
                           help="points of a right answer (default 1)")
     exercise.add_argument("--partial-credit", action="store_true", help="a wrong answer earns its share of right entries")
-    exercise.add_argument("--time-limit", type=seconds, default=30.0, metavar="SECONDS",
-                          help="seconds to check one answer (default 30)")
+    exercise.add_argument("--time-limit", type=seconds, metavar="SECONDS",
+                          help="seconds to check one answer (default 30; with --prairielearn 5, and at most 5: "
+                               "PrairieLearn stops a server.py call after 10 s)")
+    exercise.add_argument("--students", type=Path, metavar="ROSTER",
+                          help="a variant per student: a roster (Gradescope's CSV with an Email or SID column, or "
+                               "one per line); -o DIR gets a folder per student")
+    exercise.add_argument("--gradescope", type=Path, metavar="DIR",
+                          help="add the question to a Gradescope autograder folder (setup.sh, run_autograder, keys)")
+    exercise.add_argument("--name", metavar="NAME", help="the question's name in the autograder; students submit "
+                                                          "NAME.tex (default: KIND)")
     exercise.add_argument("--no-pdf", action="store_true", help="write the .tex files only")
     exercise.add_argument("--self-test", action="store_true", help="grade each variant's own answer and its typical "
                                                                    "mistakes; write nothing (exit 1 if one fails)")
@@ -230,13 +238,18 @@ def _parser() -> argparse.ArgumentParser:
                                             "per submission (score, status, the named mistake), a CSV gradebook, "
                                             "Gradescope's results.json. A bad submission gets 0 and a message; "
                                             "exit 0 when grading ran, whatever the grades.")
-    grade.add_argument("key", type=Path, metavar="KEY", help="the key.json written by symcnn exercise")
+    grade.add_argument("key", type=Path, metavar="KEY", help="the key.json written by symcnn exercise (or its folder)")
     grade.add_argument("answers", type=Path, nargs="+", metavar="ANSWER", help=".tex files or folders of them")
     grade.add_argument("--csv", type=Path, metavar="OUT.csv", help="the gradebook, rewritten after every submission")
     grade.add_argument("--gradescope", type=Path, metavar="results.json",
                        help="Gradescope's results file (one student's submission)")
     grade.add_argument("--time-limit", type=seconds, metavar="SECONDS",
                        help="seconds to check one answer (default: the key's)")
+    grade.add_argument("--file", metavar="NAME.tex", help="in each folder, grade the file of this name (at any depth)")
+    grade.add_argument("--name", metavar="NAME", help="the question's name, before its title in the results")
+    grade.add_argument("--metadata", type=Path, metavar="submission_metadata.json",
+                       help="Gradescope's metadata: KEY is a folder of keys, one per student, picked by the "
+                            "submitting student's e-mail address or SID")
     grade.set_defaults(run=_grade)
     return parser
 
@@ -322,11 +335,12 @@ def _gradcheck(args) -> int:
 def _exercise(args) -> int:
     return exercise_command(args.kind, args.seed, args.count, args.output, args.prairielearn, args.assignments,
                             args.settings, args.points, args.partial_credit, args.time_limit, not args.no_pdf,
-                            args.self_test)
+                            args.self_test, args.students, args.gradescope, args.name)
 
 
 def _grade(args) -> int:
-    return grade_command(args.key, args.answers, args.csv, args.gradescope, args.time_limit)
+    return grade_command(args.key, args.answers, args.csv, args.gradescope, args.time_limit, args.name,
+                         args.metadata, args.file)
 
 
 def _train(args) -> int:

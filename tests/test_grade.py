@@ -296,8 +296,9 @@ def test_ctrl_c_keeps_the_grades_so_far_and_exits_130(tmp_path):
 def test_gradescope_results_merge_by_test_name(tmp_path):
     path = tmp_path / "results.json"
     first = Grade("q.tex", "correct", 2.0, 2.0, "correct")
-    write_gradescope(path, [first], "question 1")
-    write_gradescope(path, [Grade("q.tex", "wrong", 0.0, 3.0, "the sign", "sign", "verdict: wrong")], "question 2")
+    write_gradescope(path, [first], "question 1", "key-1")
+    write_gradescope(path, [Grade("q.tex", "wrong", 0.0, 3.0, "the sign", "sign", "verdict: wrong")], "question 2",
+                     "key-2")
     data = json.loads(path.read_text())
     assert data["score"] == 2.0 and [t["max_score"] for t in data["tests"]] == [2.0, 3.0]
     assert data["tests"][1]["output"] == "wrong: the sign\n\nverdict: wrong"

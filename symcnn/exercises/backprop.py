@@ -116,14 +116,24 @@ class _Backprop(Kind):
         """Whether the matrices of the written form fit :data:`WRITTEN`."""
         return _fits(net, [of, wrt])
 
-    def column(self, variant) -> str:
-        """The whole matrix (or column), entry by entry."""
+    def column(self, variant, shift: bool = False) -> str:
+        """The whole matrix (or column), entry by entry; ``shift``: 1 added to every entry."""
         net, of, wrt = variant.network, variant.of, variant.wrt
         matrix = net.jacobian(of, wrt) if of != "L" else net.gradient(wrt)
-        return f"{self.lhs(variant)} = {expressions_latex(matrix)}"
+        return f"{self.lhs(variant)} = {expressions_latex(matrix.applyfunc(lambda e: e + 1) if shift else matrix)}"
 
     def lhs(self, variant) -> str:
         return partial(variant.of, variant.wrt)
+
+    def placeholder(self, variant) -> str:
+        if variant.form == "index":
+            return equation_latex(variant.network.formula(variant.of, variant.wrt)).split(" = ")[0] + " = ..."
+        return f"{self.lhs(variant)} = \\begin{{bmatrix}} ... \\end{{bmatrix}}" + (
+            r" \cdot ..." if variant.form == "product" else "")
+
+    def shifted_answer(self, variant) -> str:
+        """Index form: the last line's right side plus 1; else the matrix with 1 added to every entry."""
+        return self.index_answer(variant, shift=True) if variant.form == "index" else self.column(variant, shift=True)
 
     def wrong_answers(self, variant):
         net, of, wrt = variant.network, variant.of, variant.wrt
@@ -154,9 +164,13 @@ class _Backprop(Kind):
                 blocks.append(text("where " + "; ".join(f"${n}$" for n in notes) + "."))
         return blocks
 
-    def index_answer(self, variant) -> str:
+    def index_answer(self, variant, shift: bool = False) -> str:
+        """The general formula, after the named gradients it uses; ``shift``: its right side plus 1."""
         formula = variant.network.formula(variant.of, variant.wrt)
         lines = [equation_latex(f) for f in definitions(variant.network, formula)] + [equation_latex(formula)]
+        if shift:
+            lhs, rhs = lines[-1].split(" = ", 1)
+            lines[-1] = f"{lhs} = 1 + {rhs}"
         return lines[0] if len(lines) == 1 else r"\begin{aligned} " + r" \\ ".join(lines) + r" \end{aligned}"
 
 

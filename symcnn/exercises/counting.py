@@ -70,6 +70,9 @@ class WeightCount(Kind):
     def labels(self, variant):
         return [f"layer {l} ({layer.type})" for l, layer in enumerate(variant.network.spec.layers, start=1)]
 
+    def placeholder(self, variant):
+        return "(" + ", ".join("..." for _ in variant.spec["layers"]) + "): one count per layer"
+
     def numbers_latex(self, variant, values):
         values = np.ravel(values)
         return str(values[0]) if len(values) == 1 else expressions_latex(sympy.Matrix(list(values)))
@@ -86,11 +89,11 @@ class WeightCount(Kind):
             return np.array([[sympy.Integer(rule(layer)) for layer in layers]], dtype=object)
         if any(layer.bias for layer in layers):
             found.append((Mistake("bias-forgotten", "the biases are not counted",
-                                  "each filter and each unit has its own bias W_0: count it"),
+                                  "each filter and each unit has its own bias $W_0$: count it"),
                           counts(lambda layer: count(layer, bias=False))))
         if any(layer.in_shape[0] > 1 for layer in convs):
             found.append((Mistake("channels-forgotten", "a filter is counted over one channel only",
-                                  "a filter spans every input channel: C k_1 ... k_d weights"),
+                                  r"a filter spans every input channel: $C k_1 \cdots k_d$ weights"),
                           counts(lambda layer: count(layer, channels=1) if layer.type == "conv" else count(layer))))
         if any(layer.filters > 1 for layer in convs):
             found.append((Mistake("filters-forgotten", "only one filter is counted",
@@ -104,8 +107,8 @@ class WeightCount(Kind):
                                   "a max pooling has no weights: it only takes each window's largest entry"),
                           counts(lambda layer: math.prod(layer.size) if layer.type == "maxpool" else count(layer))))
         if any(layer.type == "dense" and layer.bias and math.prod(layer.in_shape) != layer.units for layer in layers):
-            found.append((Mistake("bias-per-input", "a dense layer counted as n (m + 1) instead of (n + 1) m",
-                                  "one bias per output unit: (n + 1) m for n inputs and m units"),
+            found.append((Mistake("bias-per-input", "a dense layer counted as $n (m + 1)$ instead of $(n + 1) m$",
+                                  "one bias per output unit: $(n + 1) m$ for $n$ inputs and $m$ units"),
                           counts(lambda layer: math.prod(layer.in_shape) * (layer.units + 1)
                                  if layer.type == "dense" and layer.bias else count(layer))))
         return found

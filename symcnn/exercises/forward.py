@@ -54,6 +54,12 @@ class ConvOutput(Kind):
     def labels(self, variant):
         return [tensor_latex(variant.of) + _subscript(s.name) for s in variant.network.symbol_array(variant.of).flat]
 
+    def placeholder(self, variant):
+        layer = variant.spec["layers"][0]
+        if variant.spec["dims"] == 2 and layer["filters"] > 1:
+            return f"{tensor_latex(variant.of)}_{{1}} = \\begin{{bmatrix}} ... \\end{{bmatrix}}, one line per filter"
+        return super().placeholder(variant)
+
     def numbers_latex(self, variant, values):
         return maps_latex(variant.of, values)
 
@@ -67,7 +73,7 @@ class ConvOutput(Kind):
         if layer["size"] > 1:
             flipped = np.flip(np.asarray(values["W1"]), axis=tuple(range(2, 2 + spec["dims"]))).tolist()
             found.append((Mistake("filter-flipped", "the filter is flipped: a convolution instead of the course's "
-                                  "cross-correlation", "Z_i = sum_k W_k X_{i+k-1-p}: the filter is not reversed"),
+                                  "cross-correlation", r"$Z_i = \sum_k W_k X_{i+k-1-p}$: the filter is not reversed"),
                           _evaluate(spec, {"values": {**values, "W1": flipped}}, variant.of)))
         if layer["padding"]:
             found.append((Mistake("padding-ignored", f"the zero padding ({layer['padding']} on each side) is left out",
@@ -78,10 +84,10 @@ class ConvOutput(Kind):
                                   f"the filter moves by {layer['stride']} entries between outputs"),
                           _evaluate(spec, {"layer": {"stride": 1}}, variant.of)))
         if layer["bias"]:
-            found.append((Mistake("bias-missing", "the bias is not added", "Z_i = sum_k W_k X_... + b"),
+            found.append((Mistake("bias-missing", "the bias is not added", r"$Z_i = \sum_k W_k X_{\dots} + b$"),
                           _evaluate(spec, {"values": {**values, "b1": [0] * len(values["b1"])}}, variant.of)))
         if layer["activation"] == "relu":
-            found.append((Mistake("relu-missing", "the ReLU is not applied: Z^{1} instead of A^{1} = ReLU(Z^{1})",
+            found.append((Mistake("relu-missing", r"the ReLU is not applied: $Z^{1}$ instead of $A^{1} = \operatorname{ReLU}(Z^{1})$",
                                   "after the convolution, negative outputs become 0"),
                           np.asarray(net.evaluate()["Z1"], dtype=object)))
         return found

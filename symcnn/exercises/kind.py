@@ -54,6 +54,15 @@ class Kind:
         """A right answer in LaTeX, as a student would write it."""
         raise NotImplementedError
 
+    def placeholder(self, variant: Variant) -> str:
+        """What the answer box shows before anything is typed: the form the answer takes."""
+        return f"{tensor_latex(variant.of)} = \\begin{{bmatrix}} ... \\end{{bmatrix}}"
+
+    def shifted_answer(self, variant: Variant) -> str:
+        """A wrong answer with every entry off by one: it scores 0, partial credit or not (the
+        "incorrect" submission of PrairieLearn's question test)."""
+        return self.numbers_latex(variant, self.expected(variant) + 1)
+
     def grading(self, variant: Variant) -> Grading:
         """The kind's grading defaults (the derivatives an answer may leave unexpanded)."""
         return Grading()

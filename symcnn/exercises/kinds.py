@@ -9,6 +9,7 @@ typical mistake that would not change the answer) is drawn again from the same g
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tomllib
 import zlib
@@ -60,6 +61,12 @@ def make_variant(name: str, seed: int, settings: dict | None = None, source: str
     settings_text = ", ".join(f"{k}={v}" for k, v in ranges.as_dict().items())
     raise SymcnnError(f"{name}: no exercise within the settings ({settings_text}) in {DRAWS} draws; "
                       f"the last: {reason}")
+
+
+def student_seed(seed: int, student) -> int:
+    """A variant's seed for one student (an e-mail address, a SID, PrairieLearn's variant seed):
+    the exercise's seed and the student's mixed, the same every time, below 2^48."""
+    return int(hashlib.sha256(f"{seed}:{student}".encode()).hexdigest()[:12], 16)
 
 
 def read_settings(path: str | Path, kind: str) -> dict:

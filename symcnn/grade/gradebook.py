@@ -1,4 +1,4 @@
-"""Grades written out: a CSV gradebook and Gradescope's ``results.json``.
+"""Grades written out: a CSV gradebook (long and wide) and Gradescope's ``results.json``.
 
 Both are written to a temporary file beside the target and moved into place, so an interrupted
 run never leaves half a file: the CSV is rewritten after every graded submission and always
@@ -6,10 +6,14 @@ holds every grade so far.  Both keep what an existing file holds about other sub
 other exercises (a gradebook filled one key at a time: a variant per student, a question after
 another); a submission graded again for the same exercise replaces its row.
 
+The long gradebook ``OUT.csv`` has a row per graded submission; beside it ``OUT-wide.csv`` has
+a row per student and a column per exercise (its score), then the total, as an LMS imports it.
+
 Gradescope (its autograder specification): ``{"score": total, "tests": [{"name", "score",
-"max_score", "status", "output"}, ...]}``.  A results file that already exists keeps its
-other tests (a ``run_autograder`` script grades one key after another into one file); tests
-of the same name are replaced.
+"max_score", "status", "output", "extra_data"}, ...]}``.  A results file that already exists
+keeps its other tests (a ``run_autograder`` script grades one key after another into one file);
+a test of the same name from the same key is replaced, one from another key is an error (two
+questions with one title would overwrite each other's grade): ``extra_data`` records the key.
 """
 
 from __future__ import annotations
@@ -47,6 +51,29 @@ def write_csv(path: Path, grades, exercise: str) -> None:
     writer.writeheader()
     writer.writerows(kept + new)
     _replace(path, out.getvalue())
+    _replace(wide_path(path), wide_csv(kept + new))
+
+
+def wide_path(path: Path) -> Path:
+    """``grades.csv`` -> ``grades-wide.csv``, beside it."""
+    return path.with_name(f"{path.stem}-wide{path.suffix or '.csv'}")
+
+
+def wide_csv(rows: list[dict]) -> str:
+    """A row per student, a column per exercise (in the order first graded), the total last.  A
+    student graded on several submissions of one exercise keeps the best score."""
+    exercises = list(dict.fromkeys(r["exercise"] for r in rows))
+    scores: dict[str, dict[str, float]] = {}
+    for r in rows:
+        best = scores.setdefault(r["student"], {})
+        best[r["exercise"]] = max(best.get(r["exercise"], 0.0), float(r["score"]))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", *exercises, "total"])
+    for name, best in scores.items():
+        writer.writerow([name, *(f"{best[e]:g}" if e in best else "" for e in exercises),
+                         f"{sum(best.values()):g}"])
+    return out.getvalue()
 
 
 def _existing_rows(path: Path) -> list[dict]:
@@ -64,26 +91,43 @@ def _existing_rows(path: Path) -> list[dict]:
     return found
 
 
-def gradescope_tests(grades, title: str) -> list[dict]:
+def test_names(submissions: list[str], title: str) -> list[str]:
+    """Gradescope's test names: the title, with the submission's name when there are several."""
+    return [title] if len(submissions) == 1 else [f"{title}: {s}" for s in submissions]
+
+
+def gradescope_tests(grades, title: str, key_id: str) -> list[dict]:
     """One Gradescope test per submission (normally one): the student sees the message and
     the report, never the solution."""
     tests = []
-    for g in grades:
-        name = title if len(grades) == 1 else f"{title}: {g.submission}"
+    for g, name in zip(grades, test_names([g.submission for g in grades], title)):
         output = g.message if g.status == "correct" else f"{g.status}: {g.message}"
         tests.append({"name": name, "score": g.score, "max_score": g.points,
                       "status": "passed" if g.status == "correct" else "failed",
-                      "output": output + (f"\n\n{g.detail}" if g.detail and g.status in GRADED else "")})
+                      "output": output + (f"\n\n{g.detail}" if g.detail and g.status in GRADED else ""),
+                      "extra_data": {"symcnn_key": key_id}})
     return tests
 
 
-def write_gradescope(path: Path, grades: list[Grade], title: str) -> None:
-    tests = gradescope_tests(grades, title)
-    names = {t["name"] for t in tests}
-    kept = [t for t in existing_tests(path) if t.get("name") not in names]
+def write_gradescope(path: Path, grades: list[Grade], title: str, key_id: str) -> None:
+    tests = gradescope_tests(grades, title, key_id)
+    kept = kept_tests(path, {t["name"] for t in tests}, key_id)
     everything = kept + tests
     total = round(sum(float(t.get("score", 0)) for t in everything), 4)
     _replace(path, json.dumps({"score": total, "tests": everything}, indent=2) + "\n")
+
+
+def kept_tests(path: Path, names: set, key_id: str) -> list[dict]:
+    """The tests of ``path`` that stay: all but those named ``names``; one of those graded
+    against another key is an error (two questions of one title would overwrite each other)."""
+    kept = []
+    for test in existing_tests(path):
+        if test.get("name") not in names:
+            kept.append(test)
+        elif (test.get("extra_data") or {}).get("symcnn_key", key_id) != key_id:
+            raise SymcnnError(f"{path}: the test {test['name']!r} holds the grade of another question; "
+                              "give each question its own name (symcnn grade --name)")
+    return kept
 
 
 def existing_tests(path: Path) -> list[dict]:

@@ -115,7 +115,7 @@ class Grader:
         detail = report_text(report, hide_solution=True)
         mistake = report.mistake
         if report.correct and undefined:
-            names = ", ".join(partial(*pair) for pair in undefined)
+            names = ", ".join(f"${partial(*pair)}$" for pair in undefined)
             return Grade(submission, "incomplete", 0.0, points,
                          f"the answer leaves {names} unexpanded: write it in the network's symbols (X, W, Z, A, y) "
                          "or define it by an equation of its own", None, detail)
@@ -127,7 +127,7 @@ class Grader:
         else:
             step = report.first_wrong
             wrong = [e for e in step.entries if not e.right]
-            message = step.problem or f"{len(wrong)} of {len(step.entries)} entries are wrong, the first {wrong[0].label}"
+            message = step.problem or f"{len(wrong)} of {len(step.entries)} entries are wrong, the first ${wrong[0].label}$"
         return Grade(submission, "partial" if share > 0 else "wrong", round(points * share, 4), points,
                      _one_line(message), None if mistake is None else mistake.key, detail)
 

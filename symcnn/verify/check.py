@@ -177,11 +177,11 @@ class _Session:
             if own and given.shape == own:
                 given, layout = own_to_layout(given), f"in {tensor_latex(wrt)}'s own shape {_shape(own)}, row by row"
             elif own and given.shape == own[::-1] or given.shape == expected.shape[::-1]:
-                problem = (f"transposed: in the course's layout {target.title} is {_shape(expected.shape)}"
-                           + (f" (or {_shape(own)} in {tensor_latex(wrt)}'s own shape)" if own else "")
+                problem = (f"transposed: in the course's layout ${target.title}$ is {_shape(expected.shape)}"
+                           + (f" (or {_shape(own)} in ${tensor_latex(wrt)}$'s own shape)" if own else "")
                            + f", the answer is {_shape(given.shape)}")
             else:
-                problem = f"the answer is {_shape(given.shape)}, {target.title} is {_shape(expected.shape)}"
+                problem = f"the answer is {_shape(given.shape)}, ${target.title}$ is {_shape(expected.shape)}"
         result = StepResult(target.title, where, step.text, expected.shape, given.shape, problem=problem, layout=layout,
                             mistake=CHAIN_REVERSED if step.reversed_chain else None)
         if problem:

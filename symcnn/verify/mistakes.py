@@ -75,8 +75,9 @@ def activation_dropped(net, factors):
             words = {"relu": rf"\mathbb{{1}}[Z^{{{layer}}}_i > 0]", "sigmoid": rf"\sigma'(Z^{{{layer}}}_i)",
                      "tanh": rf"1 - \tanh^2(Z^{{{layer}}}_i)"}[activation]
             yield (Mistake("activation-derivative-dropped",
-                           f"the derivative of layer {layer}'s activation, {words}, is missing",
-                           f"dA^{layer}/dZ^{layer} = diag(f'(Z^{layer})) is a factor of the chain rule"),
+                           f"the derivative of layer {layer}'s activation, ${words}$, is missing",
+                           rf"$\partial A^{{{layer}}}/\partial Z^{{{layer}}} = \operatorname{{diag}}(f'(Z^{{{layer}}}))$ "
+                           "is a factor of the chain rule"),
                    _replace(factors, k, sympy.eye(matrix.rows)))
 
 
@@ -89,9 +90,9 @@ def derivative_at_output(net, factors):
                 continue
             swap = dict(zip(net.symbol_array(wrt).flat, net.symbol_array(of).flat))
             f = {"sigmoid": r"\sigma", "tanh": r"\tanh"}[activation]
-            yield (Mistake("derivative-at-A", rf"{f}' taken at A^{{{layer}}} instead of at Z^{{{layer}}}",
-                           rf"{f}'(Z) = {'A(1 - A)' if activation == 'sigmoid' else '1 - A^2'}: the derivative is "
-                           rf"taken at the pre-activation Z^{{{layer}}}"),
+            yield (Mistake("derivative-at-A", rf"${f}'$ taken at $A^{{{layer}}}$ instead of at $Z^{{{layer}}}$",
+                           rf"${f}'(Z) = {'A(1 - A)' if activation == 'sigmoid' else '1 - A^2'}$: the derivative is "
+                           rf"taken at the pre-activation $Z^{{{layer}}}$"),
                    _replace(factors, k, matrix.xreplace(swap)))
 
 
@@ -106,18 +107,19 @@ def loss_factor(net, factors):
         # the course's factors (diag(A^L) - A^L (A^L)^T and -y/A^L) as one: delta^L
         factors = [*factors[:-2], ("L", factors[-2][1], factors[-2][2] * matrix)]
         matrix, output = factors[-1][2], tensor_latex(factors[-1][1])
-        yield (Mistake("softmax-sign", r"the softmax sign: y - \operatorname{softmax}(Z^L) instead of "
-                       r"\operatorname{softmax}(Z^L) - y", "dL/dZ^L = softmax(Z^L) - y for softmax and cross entropy"),
+        yield (Mistake("softmax-sign", r"the softmax sign: $y - \operatorname{softmax}(Z^L)$ instead of "
+                       r"$\operatorname{softmax}(Z^L) - y$",
+                       r"$\partial L/\partial Z^L = \operatorname{softmax}(Z^L) - y$ for softmax and cross entropy"),
                _replace(factors, len(factors) - 1, -matrix))
         y = list(net.symbols("y"))
-        yield (Mistake("softmax-missing", rf"the softmax is missing: {output} - y with the logits",
-                       "the loss applies softmax to the logits: dL/dZ^L = softmax(Z^L) - y"),
+        yield (Mistake("softmax-missing", rf"the softmax is missing: ${output} - y$ with the logits",
+                       r"the loss applies softmax to the logits: $\partial L/\partial Z^L = \operatorname{softmax}(Z^L) - y$"),
                _replace(factors, len(factors) - 1, sympy.Matrix(list(net.symbols(wrt))) - sympy.Matrix(y)))
     else:
-        yield (Mistake("sign", rf"the sign: 2(y - {output}) instead of 2({output} - y)",
-                       "d(A - y)^2/dA = 2(A - y)"), _replace(factors, len(factors) - 1, -matrix))
-        yield (Mistake("factor-2-missing", rf"the factor 2 of d({output} - y)^2/d{output} is missing",
-                       "d(A - y)^2/dA = 2(A - y)"), _replace(factors, len(factors) - 1, matrix / 2))
+        yield (Mistake("sign", rf"the sign: $2(y - {output})$ instead of $2({output} - y)$",
+                       r"$\partial (A - y)^2/\partial A = 2(A - y)$"), _replace(factors, len(factors) - 1, -matrix))
+        yield (Mistake("factor-2-missing", rf"the factor 2 of $\partial ({output} - y)^2/\partial {output}$ is missing",
+                       r"$\partial (A - y)^2/\partial A = 2(A - y)$"), _replace(factors, len(factors) - 1, matrix / 2))
 
 
 def _conv_weight_factor(net, factors):
@@ -146,9 +148,9 @@ def index_shifted(net, factors):
                 inside = 0 <= moved[axis] < padded.shape[axis]
                 mapping[padded[position]] = padded[tuple(moved)] if inside else sympy.S.Zero
             where = "" if padded.ndim == 2 else (" along the rows" if axis == padded.ndim - 2 else " along the columns")
-            yield (Mistake("index-shifted", f"the indices of {tensor_latex(source)} are shifted by {shift:+d}{where} "
-                           f"(the window of Z^{{{layer}}}_i is off by one)",
-                           "Z_i = sum_k W_k A_{(i-1)s+k-p}: check the offset p (padding) in the index"),
+            yield (Mistake("index-shifted", f"the indices of ${tensor_latex(source)}$ are shifted by {shift:+d}{where} "
+                           f"(the window of $Z^{{{layer}}}_i$ is off by one)",
+                           r"$Z_i = \sum_k W_k A_{(i-1)s+k-p}$: check the offset $p$ (padding) in the index"),
                    _replace(factors, k, factors[k][2].xreplace(mapping)))
 
 
@@ -163,7 +165,7 @@ def padding_dropped(net, factors):
     for col in range(matrix.cols):
         if any(matrix[row, col].free_symbols & padding for row in range(matrix.rows)):
             kept[:, col] = sympy.zeros(matrix.rows, 1)
-    yield (Mistake("padding-dropped", f"the outputs Z^{{{layer}}}_i whose window reaches the padding are left out",
+    yield (Mistake("padding-dropped", f"the outputs $Z^{{{layer}}}_i$ whose window reaches the padding are left out",
                    "with zero padding every output has a full window; the padded entries are 0, the outputs are not"),
            _replace(factors, k, kept))
 
@@ -179,7 +181,7 @@ def filter_flipped(net, factors):
     rows = [order[s] for s in flipped.flat]
     matrix = factors[k][2]
     yield (Mistake("filter-flipped", "the filter is flipped: a convolution instead of the course's cross-correlation",
-                   "Z_i = sum_k W_k A_{i+k-1-p}: the filter is not reversed"),
+                   r"$Z_i = \sum_k W_k A_{i+k-1-p}$: the filter is not reversed"),
            _replace(factors, k, sympy.Matrix([list(matrix.row(r)) for r in rows])))
 
 
@@ -192,8 +194,8 @@ def wrong_layer_weights(net, factors):
         names = {s.name: s for s in net.symbol_array(f"W{layer - 1}").flat}
         mapping = {s: names.get(f"W{layer - 1}_" + s.name.split("_", 1)[1] if "_" in s.name else f"W{layer - 1}",
                                 sympy.S.Zero) for s in net.symbol_array(f"W{layer}").flat}
-        yield (Mistake("wrong-layer-weights", f"W^{{{layer - 1}}} in place of W^{{{layer}}}",
-                       f"going back through layer {layer} multiplies by its own weights W^{layer}"),
+        yield (Mistake("wrong-layer-weights", f"$W^{{{layer - 1}}}$ in place of $W^{{{layer}}}$",
+                       f"going back through layer {layer} multiplies by its own weights $W^{{{layer}}}$"),
                _replace(factors, k, matrix.xreplace(mapping)))
 
 
@@ -207,7 +209,7 @@ def sum_missing(net, factors):
             kept[:, col] = matrix[:, col]
             position = ",".join(str(i + 1) for i, n in zip(np.unravel_index(col, shape), shape) if n > 1)
             yield (Mistake("sum-over-positions-missing", f"the sum over the positions is missing: only the term "
-                           f"of {tensor_latex(of)}_{{{position}}} is there",
+                           f"of ${tensor_latex(of)}_{{{position}}}$ is there",
                            "a weight is shared by every output position: its gradient sums over all of them"),
                    _replace(factors, 0, kept))
     for k, (of_k, wrt_k, matrix_k) in enumerate(factors):
@@ -225,10 +227,10 @@ def sum_missing(net, factors):
 
 CATALOGUE = [activation_dropped, derivative_at_output, loss_factor, index_shifted, padding_dropped,
              filter_flipped, wrong_layer_weights, sum_missing]
-TRANSPOSED = Mistake("transposed", "transposed: the course's layout is size(wrt) x size(of)",
-                     "dZ/dW has one row per weight and one column per output")
+TRANSPOSED = Mistake("transposed", r"transposed: the course's layout is $\operatorname{size}(\mathrm{wrt}) \times \operatorname{size}(\mathrm{of})$",
+                     r"$\partial Z/\partial W$ has one row per weight and one column per output")
 CHAIN_REVERSED = Mistake("chain-reversed", "the chain rule's factors in reversed order",
-                         "in the course's layout dL/dW^l = dZ^l/dW^l . dA^l/dZ^l . ... . dL/dA^L: from the variable "
-                         "to the loss")
+                         r"in the course's layout $\partial L/\partial W^l = \partial Z^l/\partial W^l \cdot "
+                         r"\partial A^l/\partial Z^l \cdots \partial L/\partial A^L$: from the variable to the loss")
 WRONG_QUANTITY = Mistake("wrong-quantity", "the derivative of another quantity than the one asked",
                          "check which variable (and which layer) the question asks about")
