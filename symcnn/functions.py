@@ -20,7 +20,12 @@ import sympy
 from sympy import Function, Heaviside
 
 
-class ReLU(Function):
+class ActivationFunction(Function):
+    """An activation of :mod:`symcnn.activations` that SymPy does not have; the printers
+    write it from its row (:func:`symcnn.activations.activation_of`)."""
+
+
+class ReLU(ActivationFunction):
     """``ReLU(z) = max(z, 0)``."""
 
     @classmethod
@@ -52,7 +57,7 @@ class PoolMax(Function):
         return sympy.Mul(*before, *after)
 
 
-class Sigmoid(Function):
+class Sigmoid(ActivationFunction):
     """The logistic function ``1 / (1 + e^{-z})``."""
 
     @classmethod
@@ -77,10 +82,3 @@ class LogSumExp(Function):
     def fdiff(self, argindex=1):
         return sympy.exp(self.args[argindex - 1] - self)
 
-
-ACTIVATION_FUNCTIONS = {
-    "none": lambda z: z,
-    "relu": ReLU,
-    "sigmoid": Sigmoid,
-    "tanh": sympy.tanh,
-}
