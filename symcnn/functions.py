@@ -20,12 +20,13 @@ import sympy
 from sympy import Function, Heaviside
 
 
-class ActivationFunction(Function):
+class ActivationBase(Function):
     """An activation of :mod:`symcnn.activations` that SymPy does not have; the printers
-    write it from its row (:func:`symcnn.activations.activation_of`)."""
+    write it from its row (:func:`symcnn.activations.activation_of`).  SymPy's printers
+    dispatch on a ``Function``'s base classes only when their names end in ``Base``."""
 
 
-class ReLU(ActivationFunction):
+class ReLU(ActivationBase):
     """``ReLU(z) = max(z, 0)``."""
 
     @classmethod
@@ -57,7 +58,7 @@ class PoolMax(Function):
         return sympy.Mul(*before, *after)
 
 
-class Sigmoid(ActivationFunction):
+class Sigmoid(ActivationBase):
     """The logistic function ``1 / (1 + e^{-z})``."""
 
     @classmethod

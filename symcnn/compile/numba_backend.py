@@ -21,6 +21,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import conv_loops, loops
+from ..activations import LOSSES
 from ..errors import SymcnnError
 
 TILE = 256         # batch columns per tile of the pooling backward pass
@@ -66,7 +67,7 @@ class Engine:
         batch = len(X)
         out = self._forward(params, X)
         delta = self._buffer(batch, X.dtype)["delta"]
-        kernel = loops.cross_entropy if self.loss == "cross_entropy" else loops.squared
+        kernel = getattr(loops, LOSSES[self.loss].kernel)
         total = kernel(out, targets, X.dtype.type(1 / batch), delta)
         if not gradient:
             return total / batch, None
@@ -244,13 +245,12 @@ def _check_loss(engine: Engine, derived_loss) -> None:
     classes, batch = engine.layers[-1].outputs, 3
     rng = np.random.default_rng(0)
     out = rng.normal(size=(classes, batch))
-    if engine.loss == "cross_entropy":
+    if LOSSES[engine.loss].labels:
         labels = np.arange(batch) % classes
         targets, onehot = labels, np.eye(classes)[labels]
-        kernel = loops.cross_entropy
     else:
         targets = onehot = rng.normal(size=(batch, classes))
-        kernel = loops.squared
+    kernel = getattr(loops, LOSSES[engine.loss].kernel)
     delta = np.empty_like(out)
     total = kernel(out, targets, 1.0, delta)
     losses, derived = derived_loss(np.ascontiguousarray(out.T), onehot)
