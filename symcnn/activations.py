@@ -71,8 +71,8 @@ class Loss:
 
     ``rule`` is SymPy code in ``a`` and ``y`` (the entries ``vec(A^L)_k`` and ``y_k``), ``k``
     and ``K`` (the sum's index and the number of outputs); ``latex`` is the forward pass's
-    line with ``{A}`` (the output), ``{scores}`` (what the softmax reads) and ``{K}``, and
-    ``latex_single`` the same for one output (``None``: as ``latex``).
+    line with ``{A}`` (the output), ``{probability}`` (the softmax's entry ``k``, as the course
+    writes it) and ``{K}``, and ``latex_single`` the same for one output (``None``: as ``latex``).
     """
 
     name: str
@@ -115,7 +115,7 @@ LOSSES = {row.name: row for row in (
          latex_single=r"\left({A} - y\right)^{{2}}", kernel="squared", labels=False, softmax=False,
          metric="squared error"),
     Loss("cross_entropy", rule="LogSumExpOver(a, (k, 1, K)) - Sum(y*a, (k, 1, K))",
-         latex=r"-\sum_{{k=1}}^{{{K}}} y_{{k}} \log \operatorname{{softmax}}\left({scores}\right)_{{k}}",
+         latex=r"-\sum_{{k=1}}^{{{K}}} y_{{k}} \log {probability}",
          latex_single=None, kernel="cross_entropy", labels=True, softmax=True, metric="accuracy", exact=False),
 )}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sympy
 from sympy.printing.latex import LatexPrinter
 
+from ..activations import activation_of
 from ..functions import LogSumExp
 from ..indexed import LogSumExpOver, base_name
 from ..notation import SymbolRef, parse_symbol, split_tensor_name
@@ -133,11 +134,9 @@ class NotationPrinter(LatexPrinter):
         text = rf"\operatorname{{softmax}}\left({entry_latex(vector, None)}\right)_{{{index_latex(position)}}}"
         return rf"{text}^{{{exp}}}" if exp else text
 
-    def _print_ReLU(self, expr):
-        return rf"\operatorname{{ReLU}}\left({self._print(expr.args[0])}\right)"
-
-    def _print_Sigmoid(self, expr, exp=None):
-        base = rf"\sigma\left({self._print(expr.args[0])}\right)"
+    def _print_ActivationBase(self, expr, exp=None):
+        """``\operatorname{ReLU}\left(z\right)``, ``\sigma\left(z\right)``: the row's name."""
+        base = rf"{activation_of(expr.func).latex}\left({self._print(expr.args[0])}\right)"
         return rf"{base}^{{{exp}}}" if exp else base
 
     def _print_PoolMax(self, expr):
