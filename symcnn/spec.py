@@ -139,10 +139,15 @@ class Spec:
     def output_shape(self) -> tuple[int, ...]:
         return self.layers[-1].out_shape
 
+    @property
+    def class_labels(self) -> bool:
+        """Whether ``y`` holds class labels (cross entropy), as the loss's row says."""
+        return self.loss is not None and LOSSES[self.loss].labels
+
     def target_shape(self) -> tuple[int, ...]:
         """Shape of one sample's ``y``: ``(K,)`` for squared loss, ``()`` (a class label) for
         cross entropy."""
-        if self.loss == "cross_entropy":
+        if self.class_labels:
             return ()
         return (math.prod(self.output_shape),)
 
@@ -204,8 +209,8 @@ def parse_spec(data: dict, source: str = "<python>") -> Spec:
         layer = _parse_layer(raw, shape, dims, where.layer(l, raw))
         layers.append(layer)
         shape = layer.out_shape
-    if loss == "cross_entropy" and math.prod(shape) < 2:
-        raise where.error("loss", "cross_entropy needs at least 2 outputs (classes), "
+    if loss is not None and LOSSES[loss].labels and math.prod(shape) < 2:
+        raise where.error("loss", f"{loss} needs at least 2 outputs (classes), "
                           f"the last layer has {math.prod(shape)}")
     spec = Spec(tuple(input_shape), dims, tuple(layers), loss,
                 title=str(data.get("title", "")), source=source)

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..activations import ACTIVATIONS, LOSSES
+from ..activations import ACTIVATIONS
 from ..derive import Derivation, GeneralDerivation
 from ..errors import ShapeError
 from ..graph import Graph
@@ -66,7 +66,7 @@ class CompiledModel:
     def predict(self, params: dict, X) -> np.ndarray:
         """Class labels (cross entropy) or outputs (squared loss) for a batch."""
         out = self._engine.forward(*self._finite(params, X))
-        return out.argmax(axis=1) if self.spec.loss and LOSSES[self.spec.loss].labels else out
+        return out.argmax(axis=1) if self.spec.class_labels else out
 
     def loss(self, params: dict, X, y) -> float:
         return self.loss_and_grad(params, X, y, gradient=False)[0]
@@ -138,7 +138,7 @@ class CompiledModel:
         """``(batch, K)`` targets in the model's dtype, or the class labels as they are."""
         classes = math.prod(self.spec.output_shape)
         y = np.asarray(y)
-        if not LOSSES[self.spec.loss].labels:
+        if not self.spec.class_labels:
             if y.shape != (batch, classes):
                 raise ShapeError(f"y: shape {y.shape}, expected ({batch}, {classes})")
             return y.astype(self.dtype)

@@ -245,7 +245,7 @@ def _check_loss(engine: Engine, derived_loss) -> None:
     classes, batch = engine.layers[-1].outputs, 3
     rng = np.random.default_rng(0)
     out = rng.normal(size=(classes, batch))
-    if LOSSES[engine.loss].labels:
+    if engine.spec.class_labels:
         labels = np.arange(batch) % classes
         targets, onehot = labels, np.eye(classes)[labels]
     else:
