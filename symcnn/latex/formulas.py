@@ -14,7 +14,8 @@ import sympy
 from ..activations import ACTIVATIONS, LOSSES
 from ..derive.display import shown
 from ..indexed import FirstMax
-from .printer import NotationPrinter, entry_latex, factor_rank, index_latex, tensor_latex
+from ..shown import factor_rank, softmax_aliases
+from .printer import NotationPrinter, entry_latex, index_latex, tensor_latex
 from .softmax import softmax_output, softmax_pieces
 
 LAYER_NAMES = {"conv": "convolution", "maxpool": "max pooling", "dense": "dense"}
@@ -53,12 +54,6 @@ def slide_shape(shape) -> tuple[int, ...]:
     signal, or a dense layer's units), ``H x W`` for one channel, ``C x H x W`` otherwise."""
     squeezed = tuple(n for n in shape if n > 1) or (1,)
     return (*squeezed, 1) if len(squeezed) == 1 else squeezed
-
-
-def softmax_aliases(graph) -> dict:
-    """``{"A<L>": "Z<L>"}`` when the last layer has no activation: the course's ``softmax(Z^L)``."""
-    output = softmax_output(graph)
-    return {output: "Z" + output[1:]} if output else {}
 
 
 def course_printing(graph) -> dict:

@@ -22,7 +22,8 @@ import sympy
 from ..activations import ACTIVATIONS, LOSSES
 from ..functions import PoolMax
 from ..notation import parse_symbol
-from .formulas import LAYER_NAMES, partial, shape_latex, slashed, softmax_aliases
+from ..shown import softmax_aliases
+from .formulas import LAYER_NAMES, partial, shape_latex, slashed
 from .layout import equation_chain, estimated_width
 from .matrices import DEFAULT_MAX_SIZE, chosen, grid_latex, table_latex
 from .printer import entry_latex, tensor_latex, to_latex
