@@ -5,18 +5,20 @@ A row says, side by side, the SymPy rule (its derivative is SymPy's, so that the
 ``a = f(z)`` (what the numba kernels compute), the NumPy code the compiled backends print, the
 numba kernel's branch, the LaTeX and plain-text names, the words of the spec's summary, the
 names the answer parser reads and the words of verify's mistakes.  Adding an activation is
-adding a row (and, when SymPy has no such function, its class in :mod:`symcnn.functions` and its
-branch in :mod:`symcnn.compile.loops`); ``tests/test_activations.py`` checks that every stage
-agrees with every row.
+adding a row (and, when SymPy has no such function, its class in :mod:`symcnn.functions`, an
+``ActivationBase`` that the printers write from its row, and a branch of the numba kernels in
+:mod:`symcnn.compile.loops`); ``tests/test_activations.py`` checks that every stage agrees with
+every row.  The losses likewise: the rule, the forward pass's LaTeX line, the numba kernel,
+whether ``y`` holds class labels and whether the output is read through a softmax.
 
-========= ================== ============================= ==================== ==============
-name      rule ``f(z)``      ``f'`` in ``a = f(z)``        LaTeX                words
-========= ================== ============================= ==================== ==============
-none      ``z``              ``1``                                              no activation
-relu      ``ReLU(z)``        ``1[a > 0]``                  ``\operatorname{ReLU}`` ReLU
-sigmoid   ``Sigmoid(z)``     ``a (1 - a)``                 ``\sigma``           sigmoid
-tanh      ``tanh(z)``        ``1 - a^2``                   ``\tanh``            tanh
-========= ================== ============================= ==================== ==============
+=========  ==============  =======================  ========================  =============
+name       rule ``f(z)``   ``f'`` in ``a = f(z)``   LaTeX                     words
+=========  ==============  =======================  ========================  =============
+none       ``z``           ``1``                                              no activation
+relu       ``ReLU(z)``     ``1[a > 0]``             ``\operatorname{ReLU}``   ReLU
+sigmoid    ``Sigmoid(z)``  ``a (1 - a)``            ``\sigma``                sigmoid
+tanh       ``tanh(z)``     ``1 - a^2``              ``\tanh``                 tanh
+=========  ==============  =======================  ========================  =============
 
 The rules are written as SymPy code and read when first used: :mod:`symcnn.spec` reads the
 names and words of this table without loading SymPy.
@@ -50,7 +52,7 @@ class Activation:
     commands: tuple[str, ...] = ()  # LaTeX commands an answer may write it with
     letters: tuple[str, ...] = ()   # plain names an answer may write it with (any case)
     exact: bool = True         # rational at rational points: answers are compared exactly
-    kink: bool = False         # f' jumps at 0: points are drawn away from it
+    kink: bool = False         # f' jumps at 0: the compiled model measures how close a point comes to it
 
     def function(self, z):
         """``f(z)`` for a SymPy expression (or a number) ``z``."""
@@ -89,9 +91,8 @@ class Loss:
         """The rule with ``a``, ``y`` the indexed entries, ``k`` the bound index, ``K`` its end."""
         import sympy
 
-        from . import indexed
-        return sympy.sympify(self.rule, locals={"a": a, "y": y, "k": k, "K": K,
-                                                "LogSumExpOver": indexed.LogSumExpOver, "Sum": sympy.Sum})
+        from .indexed import LogSumExpOver
+        return sympy.sympify(self.rule, locals={"a": a, "y": y, "k": k, "K": K, "LogSumExpOver": LogSumExpOver})
 
 
 ACTIVATIONS = {row.name: row for row in (
@@ -127,7 +128,8 @@ def activation_of(function) -> Activation:
 
 @cache
 def _by_function() -> dict:
-    return {row.function(_lambda("z", "z").variables[0]).func: row for row in ACTIVATIONS.values() if row.rule != "z"}
+    """The rows by the SymPy function their rule applies (the identity applies none)."""
+    return {_lambda(row.rule, "z").expr.func: row for row in ACTIVATIONS.values() if row.rule != "z"}
 
 
 @cache
