@@ -19,10 +19,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..activations import ACTIVATIONS as ROWS
+from ..activations import ACTIVATIONS
 
-ACTIVATIONS = {name: row.kernel for name, row in ROWS.items()}  # the branch of activate and slope
-NONE, RELU, SIGMOID, TANH = (ACTIVATIONS[name] for name in ("none", "relu", "sigmoid", "tanh"))
+# the branches of activate and slope, numbered by the activations' rows (``kernel``)
+NONE, RELU, SIGMOID, TANH = (ACTIVATIONS[name].kernel for name in ("none", "relu", "sigmoid", "tanh"))
 FAST = {"reassoc", "contract"}  # let sums be reordered: dot products vectorize; NaN and inf stay IEEE
 
 

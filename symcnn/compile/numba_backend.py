@@ -21,7 +21,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import conv_loops, loops
-from ..activations import LOSSES
+from ..activations import ACTIVATIONS, LOSSES
 from ..errors import SymcnnError
 
 TILE = 256         # batch columns per tile of the pooling backward pass
@@ -125,7 +125,7 @@ class _Layer:
     def __init__(self, al, below):
         self.l, self.layer, self.below = al.l, al.layer, below
         self.inputs, self.outputs = al.inputs, math.prod(al.layer.out_shape)
-        self.act = loops.ACTIVATIONS[al.layer.activation]
+        self.act = ACTIVATIONS[al.layer.activation].kernel
 
     def allocate(self, batch: int, dtype) -> dict:
         buffers = {"out": np.empty((self.outputs, batch), dtype)}
