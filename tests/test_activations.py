@@ -154,5 +154,6 @@ def test_loss_rule_and_kernel_match_the_reference(name, rng):
     total = getattr(loops, row.kernel)(a, labels if row.labels else np.ascontiguousarray(y.T), 1.0, delta)
     assert total == pytest.approx(losses.sum(), rel=1e-12) and np.allclose(delta, gradient, rtol=1e-12)
     line = forward_latex(net)[-1][1]
-    assert line.endswith((row.latex_single or row.latex).format(A="A^{2}", K=classes, scores="Z^{2}"))
+    # the course's A^L = softmax(Z^L): the loss reads its entries
+    assert line.endswith((row.latex_single or row.latex).format(A="A^{2}", K=classes, probability="A^{2}_{k}"))
 
