@@ -13,6 +13,7 @@ from symcnn.compile.engine import lambdify
 from symcnn.exact import ExactFunction
 from symcnn.latex import to_latex
 from symcnn.latex.formulas import forward_latex
+from symcnn.notation import TensorName
 from symcnn.parse import parse_latex
 from symcnn.spec import describe, parse_spec
 from symcnn.text import TextPrinter
@@ -113,7 +114,7 @@ def test_parser_reads_f_of_a_layer_without_activation_as_the_identity():
 @pytest.mark.parametrize("name", [n for n in ACTIVATIONS if n != "none"])
 def test_mistakes_name_the_rows_derivative(name):
     row, net = ACTIVATIONS[name], network(name)
-    factors = [("A1", "Z1", net.jacobian("A1", "Z1"))]
+    factors = [(TensorName("A1"), TensorName("Z1"), net.jacobian("A1", "Z1"))]
     (dropped, _), = activation_dropped(net, factors)
     assert row.slope_latex.format(z="Z^{1}_i") in dropped.name
     at_output = list(derivative_at_output(net, factors))
