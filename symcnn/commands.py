@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .activations import LOSSES
 from .compile import BACKENDS, DEFAULT_BACKEND
 from .data import load_data
 from .gradcheck import check_gradient
@@ -325,7 +326,7 @@ def _gradcheck(args) -> int:
     params = model.init_params(args.seed)
     X = rng.normal(size=(args.batch, *net.spec.sample_shape))
     classes = int(np.prod(net.spec.output_shape))
-    y = rng.integers(classes, size=args.batch) if net.spec.loss == "cross_entropy" else \
+    y = rng.integers(classes, size=args.batch) if net.spec.class_labels else \
         rng.normal(size=(args.batch, classes))
     result = check_gradient(model, params, X, y, entries=args.entries)
     print(f"gradcheck {args.spec} ({args.backend} backend){note}: {result}")
@@ -374,6 +375,5 @@ def _train(args) -> int:
               f"starting loss {history.start_loss:.4g}; if the network should still learn, try a smaller --lr",
               file=sys.stderr)
     print("wrote " + ", ".join(str(f) for f in result.files))
-    label = "test accuracy" if net.spec.loss == "cross_entropy" else "test squared error"
-    print(f"{label}: {result.test_score:.3f}")
+    print(f"test {LOSSES[net.spec.loss].metric}: {result.test_score:.3f}")
     return 0

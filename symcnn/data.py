@@ -103,7 +103,7 @@ def _checked(name: str, X, y, spec: Spec):
     if len(X) < 2:
         raise ShapeError(f"{name}: {len(X)} sample(s); a train and a test part need at least 2")
     classes = int(np.prod(spec.output_shape))
-    if spec.loss == "cross_entropy":
+    if spec.class_labels:
         labels = f"y must be class labels 0..{classes - 1} for the spec's {classes} outputs"
         if y.ndim != 1:
             raise ShapeError(f"{name}: {labels}, one per sample, got shape {y.shape}"
@@ -129,7 +129,7 @@ def _split(name: str, X, y, spec: Spec, seed: int, test_fraction: float) -> Data
     from sklearn.model_selection import train_test_split
     test = math.ceil(test_fraction * len(X))
     stratify = None
-    if spec.loss == "cross_entropy":
+    if spec.class_labels:
         counts = np.unique(y, return_counts=True)[1]
         if counts.min() >= 2 and len(counts) <= min(test, len(X) - test):
             stratify = y

@@ -51,7 +51,10 @@ def _pool_max(*window):
     return functions.PoolMax(*window)
 
 
-_NAMESPACE = {"ReLU": _relu, "PoolMax": _pool_max, "Sigmoid": functions.Sigmoid, "LogSumExp": functions.LogSumExp}
+# every function of symcnn.functions (the activations of symcnn.activations among them), two by a shortcut
+_NAMESPACE = {**{name: f for name, f in vars(functions).items()
+                 if isinstance(f, sympy.FunctionClass) and f.__module__ == functions.__name__},
+              "ReLU": _relu, "PoolMax": _pool_max}
 
 
 class ExactFunction:

@@ -20,7 +20,13 @@ import sympy
 from sympy import Function, Heaviside
 
 
-class ReLU(Function):
+class ActivationBase(Function):
+    """An activation of :mod:`symcnn.activations` that SymPy does not have; the printers
+    write it from its row (:func:`symcnn.activations.activation_of`).  SymPy's printers
+    dispatch on a ``Function``'s base classes only when their names end in ``Base``."""
+
+
+class ReLU(ActivationBase):
     """``ReLU(z) = max(z, 0)``."""
 
     @classmethod
@@ -52,7 +58,7 @@ class PoolMax(Function):
         return sympy.Mul(*before, *after)
 
 
-class Sigmoid(Function):
+class Sigmoid(ActivationBase):
     """The logistic function ``1 / (1 + e^{-z})``."""
 
     @classmethod
@@ -77,10 +83,3 @@ class LogSumExp(Function):
     def fdiff(self, argindex=1):
         return sympy.exp(self.args[argindex - 1] - self)
 
-
-ACTIVATION_FUNCTIONS = {
-    "none": lambda z: z,
-    "relu": ReLU,
-    "sigmoid": Sigmoid,
-    "tanh": sympy.tanh,
-}

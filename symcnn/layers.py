@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import sympy
 
-from .functions import ACTIVATION_FUNCTIONS
-from .indexed import LogSumExpOver, WindowMax, bound, index, tensor
+from .activations import ACTIVATIONS, LOSSES
+from .indexed import WindowMax, bound, index, tensor
 from .spec import Spec
 
 OFFSET_LETTERS = {1: ("k",), 2: ("a", "b")}
@@ -76,7 +76,7 @@ def activation(l: int, layer) -> Rule:
     """``A^l = f(Z^l)`` entry by entry."""
     indices = _output_indices(layer)
     entry = tensor(f"Z{l}")[indices]
-    return Rule(f"A{l}", indices, _ranges(layer.out_shape), ACTIVATION_FUNCTIONS[layer.activation](entry))
+    return Rule(f"A{l}", indices, _ranges(layer.out_shape), ACTIVATIONS[layer.activation].function(entry))
 
 
 def maxpool(l: int, layer, source: str) -> Rule:
@@ -89,13 +89,10 @@ def maxpool(l: int, layer, source: str) -> Rule:
 
 
 def loss(kind: str, output: str, classes: int) -> Rule:
-    """``loss = sum_k (A_k - y_k)^2`` or ``log sum_k e^{A_k} - sum_k y_k A_k`` over vec(A^L)."""
+    """The loss's rule (:data:`~symcnn.activations.LOSSES`) over vec(A^L): ``loss = sum_k (A_k - y_k)^2``
+    or ``log sum_k e^{A_k} - sum_k y_k A_k``."""
     k = bound("k")
-    a, y = tensor(f"vec({output})")[k], tensor("y")[k]
-    if kind == "squared":
-        expression = sympy.Sum((a - y) ** 2, (k, 1, classes))
-    else:
-        expression = LogSumExpOver(a, (k, 1, classes)) - sympy.Sum(y * a, (k, 1, classes))
+    expression = LOSSES[kind].expression(tensor(f"vec({output})")[k], tensor("y")[k], k, classes)
     return Rule("L", (), (), expression)
 
 

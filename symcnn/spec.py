@@ -22,10 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .activations import ACTIVATIONS, LOSSES
 from .errors import SpecError
-
-ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
-LOSSES = ("squared", "cross_entropy")
 LAYER_KEYS = {
     "conv": ("type", "filters", "size", "stride", "padding", "bias", "activation"),
     "maxpool": ("type", "size", "stride"),
@@ -141,10 +139,15 @@ class Spec:
     def output_shape(self) -> tuple[int, ...]:
         return self.layers[-1].out_shape
 
+    @property
+    def class_labels(self) -> bool:
+        """Whether ``y`` holds class labels (cross entropy), as the loss's row says."""
+        return self.loss is not None and LOSSES[self.loss].labels
+
     def target_shape(self) -> tuple[int, ...]:
         """Shape of one sample's ``y``: ``(K,)`` for squared loss, ``()`` (a class label) for
         cross entropy."""
-        if self.loss == "cross_entropy":
+        if self.class_labels:
             return ()
         return (math.prod(self.output_shape),)
 
@@ -194,7 +197,7 @@ def parse_spec(data: dict, source: str = "<python>") -> Spec:
     input_shape = given if len(given) == dims + 1 else (1, *given)
 
     loss = data.get("loss")
-    if loss is not None and loss not in LOSSES:
+    if loss is not None and loss not in tuple(LOSSES):  # a tuple: the TOML value may be unhashable
         raise where.error("loss", f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)}"
                           + _suggest(loss, LOSSES))
     raw_layers = data.get("layers")
@@ -206,8 +209,8 @@ def parse_spec(data: dict, source: str = "<python>") -> Spec:
         layer = _parse_layer(raw, shape, dims, where.layer(l, raw))
         layers.append(layer)
         shape = layer.out_shape
-    if loss == "cross_entropy" and math.prod(shape) < 2:
-        raise where.error("loss", "cross_entropy needs at least 2 outputs (classes), "
+    if loss is not None and LOSSES[loss].labels and math.prod(shape) < 2:
+        raise where.error("loss", f"{loss} needs at least 2 outputs (classes), "
                           f"the last layer has {math.prod(shape)}")
     spec = Spec(tuple(input_shape), dims, tuple(layers), loss,
                 title=str(data.get("title", "")), source=source)
@@ -320,9 +323,6 @@ def format_shape(sizes) -> str:
     return "x".join(map(str, sizes))
 
 
-ACTIVATION_WORDS = {"none": "no activation", "relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
-
-
 def plural(count: int, noun: str) -> str:
     """``1 filter``, ``8 filters``, ``1 unit``, ``61,706 weights``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
@@ -338,7 +338,7 @@ def describe(layer: Layer, shape=format_shape) -> str:
                 f"stride {_uniform(layer.stride, shape)}, padding {_uniform(layer.padding, shape)}")
     else:
         text = plural(layer.units, "unit")
-    return f"{text}, {'bias' if layer.bias else 'no bias'}, {ACTIVATION_WORDS[layer.activation]}"
+    return f"{text}, {'bias' if layer.bias else 'no bias'}, {ACTIVATIONS[layer.activation].words}"
 
 
 def _uniform(sizes, shape) -> str:
@@ -365,7 +365,7 @@ def _suggest(word, options) -> str:
 
 def _activation(raw, where) -> str:
     name = raw.get("activation", "none")
-    if name not in ACTIVATIONS:
+    if name not in tuple(ACTIVATIONS):
         raise where.error("activation", f"unknown activation {name!r}; expected one of "
                           f"{', '.join(ACTIVATIONS)}" + _suggest(name, ACTIVATIONS))
     return name

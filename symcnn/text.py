@@ -17,11 +17,10 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from .activations import activation_of
 from .derive.display import shown
 from .indexed import base_name
-from .latex.content import named_gradients
-from .latex.formulas import softmax_aliases
-from .latex.printer import factor_rank, index_latex, softmax_entry
+from .shown import factor_rank, index_text, named_gradient, named_gradients, softmax_aliases, softmax_entry
 
 LOSS = "loss"
 
@@ -45,10 +44,10 @@ class TextPrinter(StrPrinter):
     _default_settings = {**StrPrinter._default_settings, "aliases": {}}  # as NotationPrinter's
 
     def _print_Indexed(self, expr):
-        return entry_text(base_name(expr), ",".join(index_latex(i) for i in expr.indices))
+        return entry_text(base_name(expr), ",".join(index_text(i) for i in expr.indices))
 
     def _print_Symbol(self, expr):
-        if expr.name.startswith(("delta", "dA")) and expr.name.lstrip("deltadA").isdigit():
+        if named_gradient(expr.name):
             return entry_text(expr.name, None)
         return expr.name
 
@@ -83,7 +82,7 @@ class TextPrinter(StrPrinter):
 
     def _print_FirstMax(self, expr):
         window, *position = expr.args
-        at = ",".join(index_latex(p) for p in position)
+        at = ",".join(index_text(p) for p in position)
         return f"[({at}) = argmax_{{{self._window(window.limits)}}} {self._print(window.function)}]"
 
     def _print_LogSumExpOver(self, expr):
@@ -95,10 +94,11 @@ class TextPrinter(StrPrinter):
             return f"exp({self._print(expr.args[0])})"
         vector, position = softmax
         vector = self._settings["aliases"].get(vector, vector)
-        return f"softmax({entry_text(vector, None)})[{index_latex(position)}]"
+        return f"softmax({entry_text(vector, None)})[{index_text(position)}]"
 
-    def _print_Sigmoid(self, expr):
-        return f"sigma({self._print(expr.args[0])})"
+    def _print_ActivationBase(self, expr):
+        """``ReLU(z)``, ``sigma(z)``: the row's name."""
+        return f"{activation_of(expr.func).text}({self._print(expr.args[0])})"
 
 
 def formula_text(formula) -> str:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .activations import LOSSES
 from .compile import CompiledModel
 from .data import Dataset
 from .errors import SymcnnError
@@ -65,7 +66,7 @@ class TrainResult:
 
 def score(model: CompiledModel, params: dict, X, y) -> float:
     """Accuracy for class labels; mean squared error per sample for regression targets."""
-    if model.spec.loss == "cross_entropy":
+    if model.spec.class_labels:
         return float(np.mean(model.predict(params, X) == y))
     return float(np.mean(np.sum((model.predict(params, X) - y) ** 2, axis=1)))
 
@@ -169,7 +170,7 @@ class _Run:
 
     def summary(self, seconds: float) -> str:
         """``loss 0.1234, train accuracy 0.951, test accuracy 0.940 (3.2 s)`` for the last epoch."""
-        kind = "accuracy" if self.model.spec.loss == "cross_entropy" else "squared error"
+        kind = LOSSES[self.model.spec.loss].metric
         h = self.history
         return (f"loss {h.epoch_loss[-1]:.4f}, train {kind} {h.train_score[-1]:.3f}, test {kind} "
                 f"{h.test_score[-1]:.3f} ({seconds:.1f} s)")
@@ -222,7 +223,7 @@ def _progress(steps: int, enabled: bool):
 
 def _write_outputs(out: Path, run: _Run, model: CompiledModel) -> tuple:
     files = list(save_run(out, run.params, run.history, run.velocity))
-    files.append(_plot_curve(out / "curve.png", run.history, model.spec.loss == "cross_entropy"))
+    files.append(_plot_curve(out / "curve.png", run.history, model.spec.class_labels))
     if model.spec.layers[0].type == "conv":
         files.append(_plot_filters(out / "filters.png", run.params["W1"]))
     return tuple(files)

@@ -56,7 +56,7 @@ BAD_SETTINGS = [
     ("conv-output", {"size": "7..4"}, "the range is empty (7 > 4)"),
     ("conv-output", {"padding": "0..9"}, "must lie within 0..3"),
     ("conv-output", {"form": "index"}, "conv-output has no setting 'form'"),
-    ("conv-output", {"activation": "gelu"}, "'gelu' is not one of relu, none, sigmoid, tanh"),
+    ("conv-output", {"activation": "gelu"}, "'gelu' is not one of none, relu, sigmoid, tanh"),
     ("conv-output", {"activation": "tanh"}, "activation tanh: the outputs of a conv-output exercise are exact"),
     ("gradient", {"form": "matrix"}, "form: gradient is asked as product or index, not matrix"),
     ("pool-output", {"window": "5", "size": "3", "dims": "1"}, "no exercise within the settings"),

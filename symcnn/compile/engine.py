@@ -7,6 +7,7 @@ import numpy as np
 import sympy
 from sympy.printing.numpy import NumPyPrinter
 
+from ..activations import activation_of
 from ..derive import GeneralDerivation
 from ..errors import SymcnnError
 from ..graph import Graph
@@ -14,7 +15,7 @@ from ..indexed import LogSumExpOver, base_name
 
 
 class ModelPrinter(NumPyPrinter):
-    """NumPy code for symcnn's functions (stable sigmoid and logsumexp)."""
+    """NumPy code for symcnn's functions (the activations' rows' code: a stable sigmoid; logsumexp)."""
 
     def _print_Heaviside(self, expr):
         """The steps of the contract as comparisons (40x faster than ``numpy.heaviside``)."""
@@ -23,11 +24,8 @@ class ModelPrinter(NumPyPrinter):
             return f"numpy.{'greater' if at_zero == 0 else 'greater_equal'}({argument}, 0)"
         return super()._print_Heaviside(expr)
 
-    def _print_ReLU(self, expr):
-        return f"numpy.maximum({self._print(expr.args[0])}, 0)"
-
-    def _print_Sigmoid(self, expr):
-        return f"(0.5 * (1 + numpy.tanh(0.5 * ({self._print(expr.args[0])}))))"
+    def _print_ActivationBase(self, expr):
+        return activation_of(expr.func).numpy.format(z=self._print(expr.args[0]))
 
     def _print_PoolMax(self, expr):
         return f"numpy.maximum.reduce([{', '.join(map(self._print, expr.args))}])"

@@ -19,8 +19,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-NONE, RELU, SIGMOID, TANH = 0, 1, 2, 3
-ACTIVATIONS = {"none": NONE, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH}
+from ..activations import ACTIVATIONS
+
+# the branches of activate and slope, numbered by the activations' rows (``kernel``)
+NONE, RELU, SIGMOID, TANH = (ACTIVATIONS[name].kernel for name in ("none", "relu", "sigmoid", "tanh"))
 FAST = {"reassoc", "contract"}  # let sums be reordered: dot products vectorize; NaN and inf stay IEEE
 
 

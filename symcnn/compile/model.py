@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from ..activations import ACTIVATIONS
 from ..derive import Derivation, GeneralDerivation
 from ..errors import ShapeError
 from ..graph import Graph
@@ -65,7 +66,7 @@ class CompiledModel:
     def predict(self, params: dict, X) -> np.ndarray:
         """Class labels (cross entropy) or outputs (squared loss) for a batch."""
         out = self._engine.forward(*self._finite(params, X))
-        return out.argmax(axis=1) if self.spec.loss == "cross_entropy" else out
+        return out.argmax(axis=1) if self.spec.class_labels else out
 
     def loss(self, params: dict, X, y) -> float:
         return self.loss_and_grad(params, X, y, gradient=False)[0]
@@ -92,8 +93,9 @@ class CompiledModel:
                     gap = np.where(top[:, 1] == 0, np.inf, gap)
                 distance = np.minimum(distance, gap.min(axis=1))
             a, cache = layer.forward(params, a)
-            after_relu = layer.layer.activation == "relu" or (after_relu and layer.layer.type == "maxpool")
-            if layer.layer.activation == "relu":
+            kink = layer.layer.type != "maxpool" and ACTIVATIONS[layer.layer.activation].kink
+            after_relu = kink or (after_relu and layer.layer.type == "maxpool")
+            if kink:
                 distance = np.minimum(distance, np.abs(cache[1]).min(axis=1))
         return distance
 
@@ -136,7 +138,7 @@ class CompiledModel:
         """``(batch, K)`` targets in the model's dtype, or the class labels as they are."""
         classes = math.prod(self.spec.output_shape)
         y = np.asarray(y)
-        if self.spec.loss == "squared":
+        if not self.spec.class_labels:
             if y.shape != (batch, classes):
                 raise ShapeError(f"y: shape {y.shape}, expected ({batch}, {classes})")
             return y.astype(self.dtype)

@@ -21,6 +21,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import conv_loops, loops
+from ..activations import ACTIVATIONS, LOSSES
 from ..errors import SymcnnError
 
 TILE = 256         # batch columns per tile of the pooling backward pass
@@ -66,7 +67,7 @@ class Engine:
         batch = len(X)
         out = self._forward(params, X)
         delta = self._buffer(batch, X.dtype)["delta"]
-        kernel = loops.cross_entropy if self.loss == "cross_entropy" else loops.squared
+        kernel = getattr(loops, LOSSES[self.loss].kernel)
         total = kernel(out, targets, X.dtype.type(1 / batch), delta)
         if not gradient:
             return total / batch, None
@@ -124,7 +125,7 @@ class _Layer:
     def __init__(self, al, below):
         self.l, self.layer, self.below = al.l, al.layer, below
         self.inputs, self.outputs = al.inputs, math.prod(al.layer.out_shape)
-        self.act = loops.ACTIVATIONS[al.layer.activation]
+        self.act = ACTIVATIONS[al.layer.activation].kernel
 
     def allocate(self, batch: int, dtype) -> dict:
         buffers = {"out": np.empty((self.outputs, batch), dtype)}
@@ -244,13 +245,12 @@ def _check_loss(engine: Engine, derived_loss) -> None:
     classes, batch = engine.layers[-1].outputs, 3
     rng = np.random.default_rng(0)
     out = rng.normal(size=(classes, batch))
-    if engine.loss == "cross_entropy":
+    if engine.spec.class_labels:
         labels = np.arange(batch) % classes
         targets, onehot = labels, np.eye(classes)[labels]
-        kernel = loops.cross_entropy
     else:
         targets = onehot = rng.normal(size=(batch, classes))
-        kernel = loops.squared
+    kernel = getattr(loops, LOSSES[engine.loss].kernel)
     delta = np.empty_like(out)
     total = kernel(out, targets, 1.0, delta)
     losses, derived = derived_loss(np.ascontiguousarray(out.T), onehot)

@@ -38,6 +38,7 @@ import math
 import numpy as np
 import sympy
 
+from ..activations import LOSSES
 from ..errors import ShapeError, TensorNameError
 from ..graph import Graph
 from ..indexed import Instantiation, base_name, bound, course_letters, index, tensor
@@ -109,7 +110,8 @@ def softmax_output(graph) -> str | None:
     """``"A<L>"`` when the course's ``A^L = softmax(Z^L)`` applies: a cross entropy after a last
     layer without activation; else None."""
     layers = graph.spec.layers
-    if graph.spec.loss == "cross_entropy" and layers[-1].type != "maxpool" and layers[-1].activation == "none":
+    if graph.spec.loss and LOSSES[graph.spec.loss].softmax and layers[-1].type != "maxpool" \
+            and layers[-1].activation == "none":
         return f"A{len(layers)}"
     return None
 

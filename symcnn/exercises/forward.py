@@ -15,6 +15,7 @@ import itertools
 import numpy as np
 import sympy
 
+from ..activations import ACTIVATIONS
 from ..latex import formula_parts, shape_latex, tensor_latex, to_latex
 from ..network import Network
 from ..verify.mistakes import Mistake
@@ -33,9 +34,9 @@ class ConvOutput(Kind):
 
     def draw(self, rng, ranges):
         activation = ranges.draw("activation", rng)
-        if activation not in ("relu", "none"):
-            raise Redraw(f"activation {activation}: the outputs of a conv-output exercise are exact numbers "
-                         "(relu or none)")
+        if not ACTIVATIONS[activation].exact:
+            exact = " or ".join(name for name, row in ACTIVATIONS.items() if row.exact)
+            raise Redraw(f"activation {activation}: the outputs of a conv-output exercise are exact numbers ({exact})")
         channels = ranges.draw("channels", rng)
         dims, shape = draw_input(rng, ranges, channels)
         k, filters = ranges.draw("filter", rng), ranges.draw("filters", rng)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..activations import ACTIVATIONS
 from ..errors import SymcnnError
 
 
@@ -62,7 +63,7 @@ SETTINGS = {
     "stride": ("range", (1, 4), "stride"),
     "filters": ("range", (1, 6), "filters of a convolution"),
     "values": ("range", (-99, 99), "integer entries of inputs and weights"),
-    "activation": ("choice", ("relu", "none", "sigmoid", "tanh"), "activation of a convolution"),
+    "activation": ("choice", tuple(ACTIVATIONS), "activation of a convolution"),
     "bias": ("choice", (True, False), "whether layers have a bias"),
     "pool": ("choice", (True, False), "a max pooling between the convolution and the dense layer"),
     "layers": ("range", (1, 4), "layers of the network"),

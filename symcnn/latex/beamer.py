@@ -14,9 +14,10 @@ nothing is scaled down, and a sub- or superscript is never smaller than 7 pt.
 
 from __future__ import annotations
 
+from ..shown import named_gradients
 from .beamer_backprop import central_blocks, central_parameter, chain_blocks, numbers_blocks, summary_items
 from .content import (backward_chain_displays, corner_block, factor_body, factors, formula_display,
-                      named_gradients, network_rows, network_title, size_note, written_entries)
+                      network_rows, network_title, size_note, written_entries)
 from .formulas import LAYER_NAMES, forward_latex, partial, shape_latex, slashed
 from .layout import MACROS, SLIDE_LABELS, escape_text, estimated_height, estimated_width
 from .matrices import DEFAULT_MAX_SIZE

@@ -41,13 +41,6 @@ def written_entries(net, max_size: int) -> tuple[str, list[str]] | None:
             [rf"\[ {to_latex(s)} = {to_latex(e, boxed)} \]" for s, e in pairs])
 
 
-def named_gradients(net) -> list[str]:
-    """The tensors whose gradient backpropagation names, from the loss back: ``A^L``, then
-    every ``Z^l`` (``delta^l``) and every pooling output or flattened input (``dloss/dA^l``)."""
-    flow = net.flow
-    return [name for name in reversed(flow[1:-1]) if net.general.named(name) or name == flow[-2]]
-
-
 def factors(net) -> list[tuple[str, str]]:
     """Every local Jacobian ``(of, wrt)`` of the parameters' full chain rules, once each, in
     forward order: ``dZ^1/dW^1, dA^1/dZ^1, dA^2/dA^1, dZ^3/dA^2, ...``."""

@@ -14,8 +14,9 @@ for a network past the slide's sizes.
 from __future__ import annotations
 
 
+from ..shown import named_gradients
 from .content import (backward_chain_displays, chain_display, factor_body, factors, formula_display,
-                      named_gradients, network_rows, network_title, size_note, written_entries)
+                      network_rows, network_title, size_note, written_entries)
 from .formulas import forward_latex, partial, read_flat, shape_latex, slashed
 from .layout import MACROS, escape_text
 from .matrices import DEFAULT_MAX_SIZE

@@ -11,12 +11,13 @@ import math
 
 import sympy
 
+from ..activations import ACTIVATIONS, LOSSES
 from ..derive.display import shown
 from ..indexed import FirstMax
-from .printer import NotationPrinter, entry_latex, factor_rank, index_latex, tensor_latex
+from ..shown import factor_rank, softmax_aliases
+from .printer import NotationPrinter, entry_latex, index_latex, tensor_latex
 from .softmax import softmax_output, softmax_pieces
 
-ACTIVATION_LATEX = {"none": "", "relu": r"\operatorname{ReLU}", "sigmoid": r"\sigma", "tanh": r"\tanh"}
 LAYER_NAMES = {"conv": "convolution", "maxpool": "max pooling", "dense": "dense"}
 
 
@@ -53,12 +54,6 @@ def slide_shape(shape) -> tuple[int, ...]:
     signal, or a dense layer's units), ``H x W`` for one channel, ``C x H x W`` otherwise."""
     squeezed = tuple(n for n in shape if n > 1) or (1,)
     return (*squeezed, 1) if len(squeezed) == 1 else squeezed
-
-
-def softmax_aliases(graph) -> dict:
-    """``{"A<L>": "Z<L>"}`` when the last layer has no activation: the course's ``softmax(Z^L)``."""
-    output = softmax_output(graph)
-    return {output: "Z" + output[1:]} if output else {}
 
 
 def course_printing(graph) -> dict:
@@ -224,7 +219,7 @@ def forward_latex(graph) -> list[tuple[int, str, str]]:
         if softmax == f"A{l}":
             lines.append((l, rf"{A} = \operatorname{{softmax}}\left({Z}\right)", f"{A}: {size}"))
         elif layer.type != "maxpool" and (layer.type == "conv" or layer.activation != "none"):
-            function = ACTIVATION_LATEX[layer.activation]
+            function = ACTIVATIONS[layer.activation].latex
             lines.append((l, f"{A} = {function}\\left({Z}\\right)" if function else f"{A} = {Z}", f"{A}: {size}"))
         previous = f"A{l}"
     if spec.loss is not None:
@@ -238,14 +233,11 @@ def _loss_rule(graph, output: str) -> str:
     """The loss written out for one output (the seed's ``(A^2 - y)^2``), as a sum otherwise;
     the cross entropy of the course's ``A^L = softmax(Z^L)``, or of ``softmax(A^L)`` after
     another activation."""
-    A, classes = tensor_latex(output), graph.shape("y")[0]
-    if graph.spec.loss == "cross_entropy":
-        probability = entry_latex(output, "k") if softmax_output(graph) == output else \
-            rf"\operatorname{{softmax}}\left({A}\right)_{{k}}"
-        return rf"-\sum_{{k=1}}^{{{classes}}} y_{{k}} \log {probability}"
-    if classes == 1:
-        return rf"\left({A} - y\right)^{{2}}"
-    return rf"\sum_{{k=1}}^{{{classes}}} \left({A}_{{k}} - y_{{k}}\right)^{{2}}"
+    A, loss, classes = tensor_latex(output), LOSSES[graph.spec.loss], graph.shape("y")[0]
+    probability = entry_latex(output, "k") if softmax_output(graph) == output else \
+        rf"\operatorname{{softmax}}\left({A}\right)_{{k}}"
+    rule = loss.latex_single if classes == 1 and loss.latex_single else loss.latex
+    return rule.format(A=A, K=classes, probability=probability)
 
 
 def _indices(shape, channel: str) -> str:

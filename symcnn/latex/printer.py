@@ -12,9 +12,10 @@ from __future__ import annotations
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from ..functions import LogSumExp
-from ..indexed import LogSumExpOver, base_name
+from ..activations import activation_of
+from ..indexed import base_name
 from ..notation import SymbolRef, parse_symbol, split_tensor_name
+from ..shown import factor_rank, index_text, softmax_entry
 
 
 class NotationPrinter(LatexPrinter):
@@ -133,11 +134,9 @@ class NotationPrinter(LatexPrinter):
         text = rf"\operatorname{{softmax}}\left({entry_latex(vector, None)}\right)_{{{index_latex(position)}}}"
         return rf"{text}^{{{exp}}}" if exp else text
 
-    def _print_ReLU(self, expr):
-        return rf"\operatorname{{ReLU}}\left({self._print(expr.args[0])}\right)"
-
-    def _print_Sigmoid(self, expr, exp=None):
-        base = rf"\sigma\left({self._print(expr.args[0])}\right)"
+    def _print_ActivationBase(self, expr, exp=None):
+        """``\\operatorname{ReLU}\\left(z\\right)``, ``\\sigma\\left(z\\right)``: the row's name."""
+        base = rf"{activation_of(expr.func).latex}\left({self._print(expr.args[0])}\right)"
         return rf"{base}^{{{exp}}}" if exp else base
 
     def _print_PoolMax(self, expr):
@@ -185,42 +184,9 @@ def entry_latex(name: str, subscripts: str | None) -> str:
 
 
 def index_latex(e) -> str:
-    """An index expression as the course writes it: positions first, then offsets, the
-    constant last: ``i+k-2``, ``2i+k-3``, ``j-i+2``, ``m-2i+2``."""
-    e = sympy.sympify(e)
-    if e.is_Symbol or e.is_Integer:
-        return NotationPrinter().doprint(e)
-    terms = sorted(sympy.Add.make_args(e), key=_term_rank)
-    text = ""
-    for term in terms:
-        coefficient, rest = term.as_coeff_Mul()
-        body = "" if rest == 1 else NotationPrinter().doprint(rest)
-        magnitude = abs(coefficient)
-        number = str(magnitude) if rest == 1 or magnitude != 1 else ""
-        sign = "-" if coefficient < 0 else "+" if text else ""
-        text += f"{sign}{number}{body}"
-    return text
-
-
-def _term_rank(term):
-    coefficient, rest = term.as_coeff_Mul()
-    if rest == 1:
-        return (2, 0, "")
-    name = str(rest)
-    return (0 if coefficient > 0 else 1, "ijmnr".find(name[0]) if name[0] in "ijmnr" else 9, name)
-
-
-def factor_rank(factor) -> int:
-    """Numbers, then indicators and activation derivatives, other factors, tensor entries,
-    sums, and the named gradients last."""
-    if factor.is_Number:
-        return 0
-    if isinstance(factor, (sympy.Indexed, sympy.Symbol)):
-        name = base_name(factor) if isinstance(factor, sympy.Indexed) else factor.name
-        return 5 if named_latex(name, None) else 3 if name[:1] in "Wb" else 3.5
-    if isinstance(factor, sympy.Sum):
-        return 4
-    return 1 if factor.is_Function else 2
+    """An index expression as the course writes it (:func:`symcnn.shown.index_text`), its
+    variables in LaTeX: ``i+k-2``, ``2i+k-3``."""
+    return index_text(e, NotationPrinter().doprint)
 
 
 def named_latex(name: str, subscripts: str | None) -> str | None:
@@ -231,29 +197,6 @@ def named_latex(name: str, subscripts: str | None) -> str | None:
     if name.startswith("dA") and name[2:].isdigit():
         return rf"\frac{{\partial \operatorname{{loss}}}}{{\partial A^{{{name[2:]}}}{sub}}}"
     return None
-
-
-def softmax_entry(argument, entries: bool = False):
-    """``(vector, k)`` when ``argument`` is ``v_k - log sum_j e^{v_j}`` (index form) or, with
-    ``entries``, ``v_k - logsumexp(v_1, ..., v_n)`` of entry symbols; else None."""
-    terms = sympy.Add.make_args(argument)
-    totals = [t for t in terms if (-t).func in (LogSumExpOver, LogSumExp)]
-    rest = [t for t in terms if t not in totals]
-    if len(totals) != 1 or len(rest) != 1:
-        return None
-    total, entry = -totals[0], rest[0]
-    if isinstance(total, LogSumExp):
-        ref = parse_symbol(entry.name) if entries and isinstance(entry, sympy.Symbol) else None
-        if ref is None or entry not in total.args or len(ref.index) != 1 or \
-                any(parse_symbol(a.name) is None or parse_symbol(a.name).tensor != ref.tensor
-                    for a in total.args if isinstance(a, sympy.Symbol)):
-            return None
-        return ref.tensor, ref.index[0]
-    (variable, _, _), = total.limits
-    if not isinstance(entry, sympy.Indexed) or not isinstance(total.function, sympy.Indexed) \
-            or total.function.base != entry.base or total.function.indices != (variable,):
-        return None
-    return base_name(entry), entry.indices[0]
 
 
 def tensor_latex(name: str) -> str:

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from ..activations import ACTIVATIONS, LOSSES
 from ..functions import PoolMax
 from ..notation import parse_symbol
-from .formulas import ACTIVATION_LATEX, LAYER_NAMES, partial, shape_latex, slashed, softmax_aliases
+from ..shown import softmax_aliases
+from .formulas import LAYER_NAMES, partial, shape_latex, slashed
 from .layout import equation_chain, estimated_width
 from .matrices import DEFAULT_MAX_SIZE, chosen, grid_latex, table_latex
 from .printer import entry_latex, tensor_latex, to_latex
@@ -58,9 +60,6 @@ def has_values(net) -> bool:
     return all(name in net.spec.values for name in net.spec.shapes() if name != "y")
 
 
-ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh"}
-
-
 def forward_steps(net, max_size: int = DEFAULT_MAX_SIZE, fit: bool = True, slide_width: float = 380.0) -> list[Step]:
     """The worked forward pass, one :class:`Step` per layer (and its activation, and the loss).
 
@@ -77,8 +76,8 @@ def forward_steps(net, max_size: int = DEFAULT_MAX_SIZE, fit: bool = True, slide
         steps.append(_layer_step(net, values, substitutions, previous, output, kind, (max_size, fit, slide_width)))
         if layer.type != "maxpool" and layer.activation != "none":
             A, Z = tensor_latex(f"A{l}"), tensor_latex(f"Z{l}")
-            steps.append(Step(f"Layer {l}: {ACTIVATION_NAMES[layer.activation]}", (
-                _display(rf"{A} = {ACTIVATION_LATEX[layer.activation]}\left({Z}\right) = "
+            steps.append(Step(f"Layer {l}: {ACTIVATIONS[layer.activation].words}", (
+                _display(rf"{A} = {ACTIVATIONS[layer.activation].latex}\left({Z}\right) = "
                          rf"{numbers_table(values[f'A{l}'], max_size=max_size)}"),)))
         previous = f"A{l}"
     if "L" in values:
@@ -178,7 +177,7 @@ def _factor(value) -> str:
 def _loss_step(net, values, output: str) -> Step:
     loss = values["L"][()]
     y = values["y"]
-    if net.spec.loss == "cross_entropy":
+    if LOSSES[net.spec.loss].softmax:
         scores = softmax_aliases(net).get(output, output)
         softmax = softmax_numbers(values[output])
         label = int(np.flatnonzero(np.array([v == 1 for v in y.flat]))[0]) + 1 if sum(y.flat) == 1 else None

@@ -5,10 +5,11 @@ Spelled as commands (``\sigma``, ``\tanh``, ``\exp``, ``\max``, ``\log``, ``\ln`
 
 | name | value | with a prime |
 | --- | --- | --- |
+| the activations' (:data:`~symcnn.activations.ACTIVATIONS`): | | |
 | ``ReLU`` | ``ReLU(z)`` | ``1[z > 0]`` (``ReLU'(0) = 0``) |
-| ``step`` | ``1[z > 0]`` | |
 | ``\sigma``, ``sigmoid`` | ``\sigma(z)`` | ``\sigma(z)(1 - \sigma(z))`` |
 | ``\tanh`` | ``\tanh(z)`` | ``1 - \tanh^2(z)`` |
+| ``step`` | ``1[z > 0]`` | |
 | ``sech``, ``\cosh``, ``\sinh``, ``\exp``, ``\log``, ``\ln`` | as SymPy | ``\exp' = \exp`` |
 | ``f`` | layer ``l``'s activation, read from its argument ``Z^l`` | its derivative |
 | ``softmax`` | a column ``e^{z_k - logsumexp(z)}`` | |
@@ -24,21 +25,20 @@ from __future__ import annotations
 
 import sympy
 
-from ..functions import LogSumExp, PoolMax, ReLU, Sigmoid
+from ..activations import ACTIVATIONS
+from ..functions import LogSumExp, PoolMax
 
-FUNCTION_COMMANDS = {r"\sigma": "sigma", r"\tanh": "tanh", r"\exp": "exp", r"\log": "log", r"\ln": "log",
-                     r"\max": "max", r"\cosh": "cosh", r"\sinh": "sinh", r"\sech": "sech", r"\diag": "diag",
-                     r"\softmax": "softmax", r"\relu": "relu", r"\ReLU": "relu"}
-FUNCTION_NAMES = {"relu": "relu", "step": "step", "sigmoid": "sigma", "sigma": "sigma", "tanh": "tanh",
-                  "sech": "sech", "cosh": "cosh", "sinh": "sinh", "exp": "exp", "log": "log", "ln": "log",
-                  "softmax": "softmax", "logsumexp": "logsumexp", "lse": "logsumexp", "max": "max",
-                  "diag": "diag", "f": "f"}
+_NAMED = [row for row in ACTIVATIONS.values() if row.name != "none"]  # the identity has no name to write
+FUNCTION_COMMANDS = {r"\exp": "exp", r"\log": "log", r"\ln": "log", r"\max": "max", r"\cosh": "cosh",
+                     r"\sinh": "sinh", r"\sech": "sech", r"\diag": "diag", r"\softmax": "softmax",
+                     **{command: row.name for row in _NAMED for command in row.commands}}
+FUNCTION_NAMES = {"step": "step", "sech": "sech", "cosh": "cosh", "sinh": "sinh", "exp": "exp", "log": "log",
+                  "ln": "log", "softmax": "softmax", "logsumexp": "logsumexp", "lse": "logsumexp", "max": "max",
+                  "diag": "diag", "f": "f", **{letters: row.name for row in _NAMED for letters in row.letters}}
 
-_SCALAR = {"relu": ReLU, "step": lambda z: sympy.Heaviside(z, 0), "sigma": Sigmoid, "tanh": sympy.tanh,
-           "sech": sympy.sech, "cosh": sympy.cosh, "sinh": sympy.sinh, "exp": sympy.exp, "log": sympy.log}
-_DERIVATIVE = {"relu": lambda z: sympy.Heaviside(z, 0), "sigma": lambda z: Sigmoid(z) * (1 - Sigmoid(z)),
-               "tanh": lambda z: 1 - sympy.tanh(z) ** 2, "exp": sympy.exp}
-_ACTIVATIONS = {"relu": "relu", "sigmoid": "sigma", "tanh": "tanh"}
+_SCALAR = {"step": lambda z: sympy.Heaviside(z, 0), "sech": sympy.sech, "cosh": sympy.cosh, "sinh": sympy.sinh,
+           "exp": sympy.exp, "log": sympy.log, **{row.name: row.function for row in _NAMED}}
+_DERIVATIVE = {"exp": sympy.exp, **{row.name: row.slope for row in _NAMED}}
 
 
 class FunctionError(ValueError):
@@ -55,9 +55,8 @@ def apply_function(name: str, args: list, prime: bool, activation_of=None):
         activation = activation_of(args[0]) if len(args) == 1 else None
         if activation is None:
             raise FunctionError("f(..) must be applied to one Z^l, to tell which layer's activation it is")
-        if activation == "none":
-            return _entrywise(args[0], (lambda z: sympy.S.One) if prime else (lambda z: z))
-        name = _ACTIVATIONS[activation]
+        row = ACTIVATIONS[activation]
+        return _entrywise(args[0], row.slope if prime else row.function)
     if name in ("softmax", "logsumexp", "max", "diag"):
         if prime:
             raise FunctionError(f"{name}' cannot be read: write the derivative out")

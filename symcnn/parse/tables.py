@@ -12,6 +12,7 @@ import weakref
 
 import sympy
 
+from ..activations import LOSSES
 from ..errors import SymcnnError, TensorNameError
 from ..functions import LogSumExp
 from .indexed import Scope, Table
@@ -199,7 +200,8 @@ class NetworkTables:
         key = "P"
         if key not in self.scope.tables:
             last = f"A{self.layers}"
-            values = probabilities(self.net) if self.net.spec.loss == "cross_entropy" else list(self.column(last))
+            softmax = self.net.spec.loss is not None and LOSSES[self.net.spec.loss].softmax
+            values = probabilities(self.net) if softmax else list(self.column(last))
             positions = self.positions("y")
             self.scope.add(key, Table(r"\hat{y}", self.ranges("y"),
                                       lambda index: values[positions[index]] if index in positions else None))

@@ -23,6 +23,7 @@ import numpy as np
 import sympy
 
 from ..errors import SymcnnError
+from ..activations import ACTIVATIONS, LOSSES
 from ..functions import PoolMax, ReLU
 
 
@@ -80,8 +81,8 @@ class PointChecker:
         self.rng = np.random.default_rng(seed)
         self.points: list = []
         self._relu_inputs: dict | None = None
-        self.numeric = net.spec.loss == "cross_entropy" or any(
-            layer.type != "maxpool" and layer.activation in ("sigmoid", "tanh") for layer in net.spec.layers)
+        self.numeric = (net.spec.loss is not None and not LOSSES[net.spec.loss].exact) or any(
+            layer.type != "maxpool" and not ACTIVATIONS[layer.activation].exact for layer in net.spec.layers)
 
     def same_symbolically(self, expected, given) -> bool:
         difference = (expected - given).xreplace(self.zeros)

@@ -19,6 +19,7 @@ from itertools import product
 import numpy as np
 import sympy
 
+from ..activations import ACTIVATIONS, LOSSES
 from ..latex import tensor_latex
 from ..notation import TensorName
 from ..parse.tables import chain_steps, derived
@@ -72,8 +73,7 @@ def activation_dropped(net, factors):
             activation = net.spec.layers[layer - 1].activation
             if activation == "none":
                 continue
-            words = {"relu": rf"\mathbb{{1}}[Z^{{{layer}}}_i > 0]", "sigmoid": rf"\sigma'(Z^{{{layer}}}_i)",
-                     "tanh": rf"1 - \tanh^2(Z^{{{layer}}}_i)"}[activation]
+            words = ACTIVATIONS[activation].slope_latex.format(z=rf"Z^{{{layer}}}_i")
             yield (Mistake("activation-derivative-dropped",
                            f"the derivative of layer {layer}'s activation, ${words}$, is missing",
                            rf"$\partial A^{{{layer}}}/\partial Z^{{{layer}}} = \operatorname{{diag}}(f'(Z^{{{layer}}}))$ "
@@ -85,13 +85,13 @@ def derivative_at_output(net, factors):
     for k, (of, wrt, matrix) in enumerate(factors):
         if of.kind == "A" and wrt.kind == "Z":
             layer = of.layer
-            activation = net.spec.layers[layer - 1].activation
-            if activation not in ("sigmoid", "tanh"):
+            row = ACTIVATIONS[net.spec.layers[layer - 1].activation]
+            if not row.output_slope_words:  # f'(A) = f'(Z) here (ReLU: 1[A > 0] = 1[Z > 0]): no mistake
                 continue
             swap = dict(zip(net.symbol_array(wrt).flat, net.symbol_array(of).flat))
-            f = {"sigmoid": r"\sigma", "tanh": r"\tanh"}[activation]
+            f = row.latex
             yield (Mistake("derivative-at-A", rf"${f}'$ taken at $A^{{{layer}}}$ instead of at $Z^{{{layer}}}$",
-                           rf"${f}'(Z) = {'A(1 - A)' if activation == 'sigmoid' else '1 - A^2'}$: the derivative is "
+                           rf"${f}'(Z) = {row.output_slope_words}$: the derivative is "
                            rf"taken at the pre-activation $Z^{{{layer}}}$"),
                    _replace(factors, k, matrix.xreplace(swap)))
 
@@ -101,7 +101,7 @@ def loss_factor(net, factors):
     if of != "L":
         return
     output = tensor_latex(wrt)
-    if net.spec.loss == "cross_entropy":
+    if LOSSES[net.spec.loss].softmax:
         if len(factors) < 2 or factors[-2][:2] != (wrt, f"Z{wrt[1:]}"):
             return  # the softmax mistakes are of delta^L = dA^L/dZ^L . dloss/dA^L = softmax(Z^L) - y
         # the course's factors (diag(A^L) - A^L (A^L)^T and -y/A^L) as one: delta^L

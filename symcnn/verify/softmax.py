@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..activations import LOSSES
 from ..latex import tensor_latex
 from ..parse.indexed import free_indices, instantiate
 from ..parse.tables import probabilities
@@ -22,7 +23,8 @@ def softmax_convention(net, reader, steps) -> tuple[dict, list[str]]:
     convention, else ``{}``; both conventions in one answer are refused."""
     last = len(net.spec.layers)
     layer = net.spec.layers[-1]
-    if net.spec.loss != "cross_entropy" or layer.type == "maxpool" or layer.activation != "none":
+    if net.spec.loss is None or not LOSSES[net.spec.loss].softmax or layer.type == "maxpool" \
+            or layer.activation != "none":
         return {}, []
     outputs = set(net.symbols(f"A{last}"))
     inside = outside = False
