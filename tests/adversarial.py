@@ -28,6 +28,7 @@ RIGHT_ANSWERS = [
     ("seed_bias", None, "L", r"\frac{\partial L}{\partial W^2_0} = 2A^2 - 2y"),
     ("seed_bias", None, "L", r"Z^1_i = \sum_{k=1}^{3} W^1_k X_{i+k-2} + W^1_0"),
     ("seed_bias", "W2", "L", r"2(A^2-y) A^1"),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial A^2_k} = -y_k / A^2_k"),  # the course's A^L = softmax(Z^L)
     ("dense", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = 2(A^2-y) W^2_j \mathbb{1}[Z^1_j>0] X_i"),
     ("dense", None, "L", r"\frac{\partial L}{\partial W^1_{ij}} = X_i\,\mathbb{1}_{\{Z^1_j > 0\}}\,W^2_j\,2(A^2-y)"),
     ("dense", None, "L", r"\frac{\partial L}{\partial W^2_{j}} = 2(A^2-y) A^1_j"),
@@ -74,10 +75,12 @@ EDITS = [("2(A^2-y)", "2(y-A^2)"), ("2(A^2-y)", "(A^2-y)"), ("2(A^3 - y)", "(A^3
          ("+ W^1_0", ""), ("X_{i-1}", "X_{i}"), ("2A^2 - 2y", "2A^2 - y")]
 
 # Wrong answers that are no edit of a right one: another quantity than the one asked, the chain
-# rule in reversed order (issue 20: both were refused as unreadable; a grader must count them)
+# rule in reversed order (issue 20: both were refused as unreadable; a grader must count them),
+# delta^L given for dloss/dA^L (the course's A^L = softmax(Z^L))
 WRONG_ANSWERS = [
     ("seed", "W1", "L", r"\frac{\partial L}{\partial W^2} = 2(A^2-y)A^1"),
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = \frac{\partial L}{\partial A^1} \frac{\partial A^1}{\partial Z^1} \frac{\partial Z^1}{\partial W^1}"),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial A^2_k} = A^2_k - y_k"),  # that is delta^2, dL/dZ^2
 ]
 
 # Answers that must be refused (exit 2): unreadable, ambiguous or naming what the network lacks
@@ -88,7 +91,7 @@ UNREADABLE_ANSWERS = [
     ("seed", "W1", "L", r"W^2_1 X_0 + \cdots + W^2_5 X_4"), ("seed", None, "L", r"\frac{\partial L}{\partial W^1} = "),
     ("seed", None, "L", r"2(A^2-y)"), ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \mathbb{1}[Z^1_k]"),
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \begin{vmatrix} 1 \end{vmatrix}"), ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = X_{k/2}"),
-    ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(A^2)_k - A^2_k"), ("softmax", None, "L", r"\frac{\partial L}{\partial A^2_k} = -y_k / A^2_k"),
+    ("softmax", None, "L", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(A^2)_k - A^2_k"),
     ("dense", None, "L", r"\frac{\partial L}{\partial W^1_{i,j}} = X_{i,j}"), ("conv2d", None, "L", r"\frac{\partial L}{\partial W^1_{a}} = 1"),
     ("seed", None, "L", "$X_1"),
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \color{red}{X_k}"), ("pool", None, "L", r"\frac{\partial L}{\partial Z^2_m} = 0"),
