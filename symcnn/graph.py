@@ -29,9 +29,10 @@ from .spec import Spec, parse_spec
 class Graph:
     """The symbolic network for one spec, entry by entry.
 
-    The tensors, their shapes and the flow are known at once; the symbols and expressions are
-    made when first needed, by instantiating the layers' index-form rules (:mod:`symcnn.layers`)
-    at every index, so that a large network costs nothing until its entries are asked for.
+    The tensors, their shapes and the flow are known at once; a tensor's symbols are made when
+    first asked for, and the expressions (the layers' index-form rules of :mod:`symcnn.layers`
+    instantiated at every index) when one is: a large network costs nothing until its entries
+    are asked for, and asking for symbols (as reading an answer does) never builds expressions.
 
     Attributes
     ----------
@@ -48,6 +49,7 @@ class Graph:
         self.flow: list[str] = ["X", *(rule.of for rule in self.rules)]
         self.parameters: list[str] = list(self.spec.parameter_shapes())
         self._exact_functions: dict[str, ExactFunction] = {}
+        self._symbol_arrays: dict[str, np.ndarray] = {}  # tensor -> its symbols, padding included
         self.shapes: dict[str, tuple[int, ...]] = {"X": self.spec.input_shape, **self.spec.parameter_shapes()}
         layers = self.spec.layers
         self.paddings: dict[str, tuple[int, ...]] = {"X": _consumer_padding(layers, 0)}
@@ -61,20 +63,27 @@ class Graph:
 
     # -- the entries, made on first use ------------------------------------------------------
 
-    @cached_property
-    def _entries(self) -> tuple[dict, dict, dict]:
-        """``(symbols, padded symbols, expressions)`` of every tensor, by instantiating the rules."""
-        padded = {name: tensor_symbols(name, shape, self.paddings.get(name, ()))
-                  for name, shape in self.shapes.items()}
-        symbols = {name: interior(array, self.paddings.get(name, ())) for name, array in padded.items()}
+    def _padded_symbols(self, name: str) -> np.ndarray:
+        """One tensor's symbols, padding included, made when first asked for: looking up a
+        tensor's symbols never makes the other tensors' nor any expression."""
+        if name not in self._symbol_arrays:
+            self._symbol_arrays[name] = tensor_symbols(name, self.shapes[name], self.paddings.get(name, ()))
+        return self._symbol_arrays[name]
 
+    def _real_symbols(self, name: str) -> np.ndarray:
+        """One tensor's symbols, padding excluded."""
+        return interior(self._padded_symbols(name), self.paddings.get(name, ()))
+
+    @cached_property
+    def _exprs(self) -> dict[str, np.ndarray]:
+        """Flow tensor -> its local expressions, by instantiating the rules at every index."""
         def lookup(name: str, full_index: tuple[int, ...]):
             if name.startswith("vec("):
                 name = name[4:-1]
                 full_index = tuple(int(i) + 1 for i in np.unravel_index(full_index[0] - 1, self.shapes[name]))
             pads = self.paddings.get(name, ())
             pads = (0,) * (len(full_index) - len(pads)) + tuple(pads)
-            return padded[name][tuple(i - 1 + p for i, p in zip(full_index, pads))]
+            return self._padded_symbols(name)[tuple(i - 1 + p for i, p in zip(full_index, pads))]
 
         value = Instantiation(lookup)
         expressions = {}
@@ -83,23 +92,11 @@ class Graph:
             for position in np.ndindex(*array.shape):
                 array[position] = value(rule.expression, {i: p + 1 for i, p in zip(rule.indices, position)})
             expressions[rule.of] = array
-        return symbols, padded, expressions
-
-    @property
-    def _symbols(self) -> dict[str, np.ndarray]:   # tensor -> symbols, padding excluded
-        return self._entries[0]
-
-    @property
-    def _padded(self) -> dict[str, np.ndarray]:    # tensor -> symbols, padding included
-        return self._entries[1]
-
-    @property
-    def _exprs(self) -> dict[str, np.ndarray]:     # flow tensor -> local expressions
-        return self._entries[2]
+        return expressions
 
     @cached_property
     def _padding(self) -> list[sympy.Symbol]:
-        return [s for name in self._padded for s in self.padding_symbols(name)]
+        return [s for name, pads in self.paddings.items() if any(pads) for s in self.padding_symbols(name)]
 
     # -- looking things up ----------------------------------------------------------------
 
@@ -123,12 +120,12 @@ class Graph:
         name = self.tensor(name)
         if name == "L":
             raise TensorNameError("'L' is an expression, not a tensor of symbols: use expr('L')")
-        return (self._padded if padded else self._symbols)[name]
+        return self._padded_symbols(name) if padded else self._real_symbols(name)
 
     def expr_array(self, name: str) -> np.ndarray:
         """The local expressions of a flow tensor; for ``X``, a parameter or ``y``, its symbols."""
         name = self.tensor(name)
-        return self._exprs.get(name, self._symbols.get(name))
+        return self._exprs[name] if name in self.flow[1:] else self._real_symbols(name)
 
     def symbols(self, name: str) -> sympy.Matrix:
         """The tensor's symbols as a column, flattened row-major, padding excluded."""
@@ -143,8 +140,8 @@ class Graph:
         if name is None:
             return list(self._padding)
         name = self.tensor(name)
-        real = set(self._symbols[name].flat)
-        return [s for s in self._padded[name].flat if s not in real]
+        real = set(self._real_symbols(name).flat)
+        return [s for s in self._padded_symbols(name).flat if s not in real]
 
     def layer_of(self, name: str) -> int:
         """The layer ``l`` a tensor belongs to: 0 for ``X``, ``L + 1`` for the loss."""
@@ -168,11 +165,7 @@ class Graph:
         """``{symbol: local expression}`` for every entry of the intermediate tensors ``Z^l,
         A^l`` (or of the tensors ``names``), in forward order: ``Z1_2 -> W1_1*X_1 + ...``."""
         names = [n for n in self.flow[1:] if n != "L"] if names is None else names
-        return {s: e for n in names for s, e in zip(self._symbols[n].flat, self._exprs[n].flat)}
-
-    def all_symbols(self) -> dict[str, sympy.Symbol]:
-        """Every symbol of the network by name, padding symbols included."""
-        return {s.name: s for array in self._padded.values() for s in array.flat}
+        return {s: e for n in names for s, e in zip(self._real_symbols(n).flat, self._exprs[n].flat)}
 
     def expand(self, expression):
         """Write an expression in ``X``, the parameters and ``y`` only, by substituting each
@@ -197,7 +190,7 @@ class Graph:
                 break
             known[name] = np.array(self._exact(name)(substitutions), dtype=object).reshape(self._exprs[name].shape)
             if name != "L":
-                substitutions.update(zip(self._symbols[name].flat, known[name].flat))
+                substitutions.update(zip(self._real_symbols(name).flat, known[name].flat))
         return known
 
     def _exact(self, name: str) -> ExactFunction:
@@ -222,7 +215,7 @@ class Graph:
         substitutions = {s: sympy.S.Zero for s in self._padding}
         for name, array in known.items():
             if name != "L":
-                substitutions.update(zip(self._symbols[name].flat, array.flat))
+                substitutions.update(zip(self._real_symbols(name).flat, array.flat))
         return substitutions
 
     def _validated_inputs(self, given: dict) -> dict[str, np.ndarray]:
@@ -248,7 +241,7 @@ class Graph:
         return arrays
 
     def _one_hot(self, label) -> np.ndarray:
-        classes = self._symbols["y"].size
+        classes = self._real_symbols("y").size
         label_array = np.asarray(label)
         if label_array.shape == (classes,):
             return np.vectorize(_exact, otypes=[object])(label_array.astype(object))

@@ -243,7 +243,7 @@ def test_large_inputs_never_build_the_entries(tmp_path):
     net = symcnn.load(spec)
     text = net.latex()
     model = net.compile()
-    assert "_entries" not in net.__dict__  # nothing was derived entry by entry
+    assert "_exprs" not in net.__dict__  # nothing was derived entry by entry
     assert r"\sum_{i=1}^{512} \sum_{j=1}^{512} X_{i+a-2,j+b-2} \delta^{1}_{f,i,j}" in text
     X = np.random.default_rng(0).normal(size=(1, 512, 512))
     loss, grads = model.loss_and_grad(model.init_params(0), X, np.array([3]))

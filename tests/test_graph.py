@@ -140,3 +140,25 @@ def test_the_compiled_forward_pass_is_exact_substitution(spec):
             assert list(known[name].flat) == expected, name
             if name != "L":
                 substitutions.update(zip(net.symbol_array(name).flat, known[name].flat))
+
+
+def test_symbols_never_build_the_expressions(monkeypatch):
+    """Looking up symbols (as reading an answer does) makes only the tensors asked for, and no
+    expression: LeNet-5's entry-by-entry expressions take tens of seconds."""
+    from symcnn.parse import read_answer
+
+    def no_expressions(*_):
+        raise AssertionError("the entry-by-entry expressions were built")
+
+    monkeypatch.setattr("symcnn.graph.Instantiation", no_expressions)
+    net = symcnn.load(DERIVATIONS / "lenet5.toml")
+    assert net.symbols("W3")[-1] == S("W3_16,6,5,5") and len(net.symbols("W3")) == 2400
+    assert net.symbol_array("X", padded=True)[0, 0, 0] == S("X_-1,-1")
+    assert len(net.padding_symbols()) == 32 * 32 - 28 * 28  # conv 1 pads X by 2; conv 3 pads nothing
+    equations, reader = read_answer(net, r"\frac{\partial L}{\partial W^3_{f,c,a,b}} = \sum_{i=1}^{10}"
+                                         r"\sum_{j=1}^{10} A^2_{c,i+a-1,j+b-1} \delta^3_{f,i,j}")
+    assert equations[0].lhs.wrt.tensor == "W3"
+    assert reader.tables.lookup("A2", (6, 15, 15)) is None and reader.tables.lookup("A2", (6, 14, 14)) == S("A2_6,14,14")
+    assert set(net._symbol_arrays) <= {"X", "A1", "A2", "A3", "W3", "Z3", "L", "y"}  # made on demand
+    with pytest.raises(AssertionError, match="expressions were built"):
+        net.expr("Z1")

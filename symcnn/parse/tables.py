@@ -119,7 +119,7 @@ class NetworkTables:
         self.net, self.reader = net, reader
         self.scope = Scope()
         self.layers = len(net.spec.layers)
-        self._names = net.all_symbols()
+        self._names: dict[str, dict] = {}  # tensor -> {symbol name: symbol}, padding included
         self._positions: dict[str, dict] = {}
         self.used: set[tuple[str, str]] = set()  # derivatives named on the right of the step being read
 
@@ -159,8 +159,9 @@ class NetworkTables:
         """The symbol at a written index (padding included), or ``None``."""
         if self.size(tensor) == 1 and index in ((), (1,)):
             return next(iter(self.net.symbol_array(tensor).flat))
-        symbol = self._names.get(symbol_name(tensor, index))
-        return symbol
+        if tensor not in self._names:
+            self._names[tensor] = {s.name: s for s in self.net.symbol_array(tensor, padded=True).flat}
+        return self._names[tensor].get(symbol_name(tensor, index))
 
     def tensor_key(self, tensor: str) -> str:
         key = f"T{tensor}"

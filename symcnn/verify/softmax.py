@@ -44,13 +44,20 @@ def softmax_convention(net, reader, steps) -> tuple[dict, list[str]]:
         f"(symcnn's {tensor_latex(f'A{last}')} are the logits)"]
 
 
-def _uses(expression, outputs, inside) -> tuple[bool, bool]:
-    """Whether ``outputs`` occur inside ``exp``/``LogSumExp`` and outside them."""
+def _uses(expression, outputs, inside, seen=None) -> tuple[bool, bool]:
+    """Whether ``outputs`` occur inside ``exp``/``LogSumExp`` and outside them (each shared
+    subexpression looked at once: a deep network's entries share most of their tree)."""
+    seen = {} if seen is None else seen
+    if (expression, inside) in seen:
+        return seen[expression, inside]
     if isinstance(expression, sympy.Symbol):
-        return (inside, not inside) if expression in outputs else (False, False)
-    inner = inside or isinstance(expression, sympy.exp) or type(expression).__name__ == "LogSumExp"
-    found_in = found_out = False
-    for arg in expression.args:
-        i, o = _uses(arg, outputs, inner)
-        found_in, found_out = found_in or i, found_out or o
-    return found_in, found_out
+        found = (inside, not inside) if expression in outputs else (False, False)
+    else:
+        inner = inside or isinstance(expression, sympy.exp) or type(expression).__name__ == "LogSumExp"
+        found_in = found_out = False
+        for arg in expression.args:
+            i, o = _uses(arg, outputs, inner, seen)
+            found_in, found_out = found_in or i, found_out or o
+        found = found_in, found_out
+    seen[expression, inside] = found
+    return found
