@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sympy
 
-from ..activations import LOSSES
+from ..derive.general import softmax_output
 from ..latex import tensor_latex
 from ..parse.indexed import free_indices, instantiate
 from ..parse.tables import probabilities
@@ -21,11 +21,9 @@ from ..parse.tables import probabilities
 def softmax_convention(net, reader, steps) -> tuple[dict, list[str]]:
     """``(output_map, notes)``: ``A^L -> softmax(Z^L)`` when the answer is in the course's
     convention, else ``{}``; both conventions in one answer are refused."""
-    last = len(net.spec.layers)
-    layer = net.spec.layers[-1]
-    if net.spec.loss is None or not LOSSES[net.spec.loss].softmax or layer.type == "maxpool" \
-            or layer.activation != "none":
+    if softmax_output(net) is None:
         return {}, []
+    last = len(net.spec.layers)
     outputs = set(net.symbols(f"A{last}"))
     inside = outside = False
     for step in steps:
