@@ -66,6 +66,10 @@ class Activation:
         """``f'`` at the point whose output is ``a``."""
         return _lambda(self.slope_in_output, "a")(a)
 
+    def numpy_slope(self, z):
+        """``f'(z)`` on a NumPy array: :attr:`slope_in_output` at ``a = f(z)`` (:attr:`numpy`)."""
+        return _numpy_slope(self.numpy, self.slope_in_output)(z)
+
 
 @dataclass(frozen=True)
 class Loss:
@@ -140,6 +144,17 @@ def _lambda(code: str, variable: str):
     from . import functions
     x = sympy.Symbol(variable)
     return sympy.Lambda(x, sympy.sympify(code, locals={**vars(functions), variable: x}))
+
+
+@cache
+def _numpy_slope(function: str, slope_in_output: str):
+    """``z -> f'(z)`` in NumPy from ``f``'s NumPy code and ``f'`` written in ``a = f(z)``."""
+    import numpy
+    import sympy
+    a = sympy.Symbol("a")
+    slope = sympy.lambdify(a, sympy.sympify(slope_in_output, locals={"a": a}), "numpy")
+    f = eval("lambda z: " + function.format(z="z"), {"numpy": numpy})  # the row's own code, as the engine prints it
+    return lambda z: slope(f(z)) * numpy.ones_like(z)
 
 
 @cache

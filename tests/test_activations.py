@@ -73,6 +73,7 @@ def test_exact_numpy_and_numba_evaluations_agree_with_the_rule(name):
     numpy_f, numpy_df = (lambdify([z], [e]) for e in (row.function(z), row.slope(z)))
     assert np.allclose(np.broadcast_to(numpy_f(POINTS)[0], POINTS.shape), f(POINTS), rtol=1e-13, atol=0)
     assert np.allclose(np.broadcast_to(numpy_df(POINTS)[0], POINTS.shape), df(POINTS), rtol=1e-13, atol=0)
+    assert np.allclose(row.numpy_slope(POINTS), df(POINTS), rtol=1e-13, atol=0)  # the slides' matrix form
     kernel = row.kernel
     a = POINTS[None, :].copy()
     loops.bias_activate(a, np.zeros(1), kernel)

@@ -29,13 +29,11 @@ from typing import Callable
 
 import numpy as np
 
+from ..activations import ACTIVATIONS
 from ..derive.display import shown
 from .formulas import partial
 from .printer import entry_latex, tensor_latex
 
-PRIME = {"relu": (r"\operatorname{ReLU}'", lambda z: (z > 0).astype(float)),
-         "sigmoid": (r"\sigma'", lambda z: 1 / (1 + np.exp(-z)) * (1 - 1 / (1 + np.exp(-z)))),
-         "tanh": (r"\tanh'", lambda z: 1 - np.tanh(z) ** 2)}
 # what each operator of the rules means, said under the rules that use it
 OPERATORS = {r"\operatorname{ReLU}'": r"\operatorname{ReLU}'(z) = \mathbf{1}\left[z > 0\right]",
              r"\sigma'": r"\sigma'(z) = \sigma(z)\left(1 - \sigma(z)\right)",
@@ -211,7 +209,8 @@ def _delta(net, l: int, received: bool) -> Rule:
         upstream = lambda known: known[f"W{l + 1}"] @ known[gradient_key(f"Z{l + 1}")]
     if activation == "none":
         return Rule(Z, f"{lhs} = {text}", lambda known: upstream(known).reshape(known[Z].shape))
-    symbol, derivative = PRIME[activation]
+    row = ACTIVATIONS[activation]
+    symbol, derivative = row.latex + "'", row.numpy_slope
     return Rule(Z, rf"{lhs} = {symbol}\left({tensor_latex(Z)}\right) \odot {text}",
                 lambda known: derivative(known[Z]) * upstream(known).reshape(known[Z].shape))
 
