@@ -246,6 +246,32 @@ def test_the_wide_gradebook_has_a_row_per_student_and_a_column_per_question(tmp_
     wide = list(csv.reader((tmp_path / "grades-wide.csv").open()))
     assert wide == [["student", "q1", "q2", "total"], ["alice", "2", "", "2"], ["bob", "0", "0.5", "0.5"]]
     assert len(list(csv.DictReader(book.open()))) == 3  # the long form beside it
+    # one guess per mistake earns nothing: the wide form keeps the last submission graded, not the best
+    write_csv(book, [Grade("carol/guess1.tex", "correct", 2.0, 2.0, "ok"),
+                     Grade("carol/guess2.tex", "wrong", 0.0, 2.0, "no")], "q1")
+    assert list(csv.reader((tmp_path / "grades-wide.csv").open()))[-1] == ["carol", "0", "", "0"]
+
+
+def test_a_group_whose_members_have_different_variants_is_refused(tmp_path):
+    """Gradescope gives a group's one score to every member: one variant's answer cannot count for another's."""
+    keys = tmp_path / "keys"
+    for student, seed in (("alice@uni.edu", 1), ("bob@uni.edu", 2)):
+        (keys / student).mkdir(parents=True)
+        write_key(make_key(make_variant("pool-output", seed)), keys / student / "key.json")
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"users": [{"email": "alice@uni.edu"}, {"email": "bob@uni.edu"}]}))
+    with pytest.raises(SymcnnError, match="have different variants"):
+        student_key(keys, meta)
+    meta.write_text(json.dumps({"users": [{"email": "bob@uni.edu"}, {"email": "eve@uni.edu"}]}))
+    assert student_key(keys, meta) == keys / "bob@uni.edu" / "key.json"
+
+
+def test_a_grader_bug_in_the_forked_check_is_said_not_taken_for_a_crash(monkeypatch):
+    from symcnn.grade.run import grade_forked
+    grader = Grader(make_key(make_variant("pool-output", 1)))
+    monkeypatch.setattr(grader, "grade", lambda text, name: 1 / 0)
+    grade = grade_forked(grader, "1", "q.tex")
+    assert grade.status == "error" and grade.score == 0 and "ZeroDivisionError" in grade.message, grade
 
 
 def test_feedback_writes_its_math_inside_dollars(tmp_path):

@@ -61,18 +61,18 @@ def wide_path(path: Path) -> Path:
 
 def wide_csv(rows: list[dict]) -> str:
     """A row per student, a column per exercise (in the order first graded), the total last.  A
-    student graded on several submissions of one exercise keeps the best score."""
+    student graded on several submissions of one exercise keeps the last one graded (not the
+    best: handing in one guess per mistake must not earn the points); the long form has them all."""
     exercises = list(dict.fromkeys(r["exercise"] for r in rows))
     scores: dict[str, dict[str, float]] = {}
     for r in rows:
-        best = scores.setdefault(r["student"], {})
-        best[r["exercise"]] = max(best.get(r["exercise"], 0.0), float(r["score"]))
+        scores.setdefault(r["student"], {})[r["exercise"]] = float(r["score"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", *exercises, "total"])
-    for name, best in scores.items():
-        writer.writerow([name, *(f"{best[e]:g}" if e in best else "" for e in exercises),
-                         f"{sum(best.values()):g}"])
+    for name, last in scores.items():
+        writer.writerow([name, *(f"{last[e]:g}" if e in last else "" for e in exercises),
+                         f"{sum(last.values()):g}"])
     return out.getvalue()
 
 

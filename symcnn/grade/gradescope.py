@@ -130,8 +130,11 @@ def student_key(keys: Path, metadata: Path) -> Path:
         ids = [str(u[field]) for u in users for field in ("email", "sid") if u.get(field)]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise SymcnnError(f"{metadata}: not Gradescope's submission metadata ({error})") from None
-    for student in ids:
-        if (keys / student / "key.json").is_file():
-            return keys / student / "key.json"
+    found = list(dict.fromkeys(keys / s / "key.json" for s in ids if (keys / s / "key.json").is_file()))
+    if len(found) > 1:  # a group: its one score goes to every member, so all must have one variant
+        raise SymcnnError(f"{metadata}: the group's members {', '.join(ids)} have different variants "
+                          f"({', '.join(k.parent.name for k in found)}); each must submit their own")
+    if found:
+        return found[0]
     raise SymcnnError(f"{keys}: no variant for {', '.join(ids) or 'this submission'} "
                       f"(no {keys.name}/STUDENT/key.json for their e-mail address or SID)")

@@ -135,7 +135,11 @@ def grade_forked(grader: Grader, text: str, name: str) -> Grade:
         os.close(read)
         try:
             with os.fdopen(write, "wb") as pipe:
-                pipe.write(json.dumps(grader.grade(text, name).as_dict()).encode())
+                try:
+                    grade = grader.grade(text, name)
+                except Exception as error:  # a grader bug: said, not taken for a crash of the process
+                    grade = Grade(name, "error", 0.0, points, f"grading failed: {type(error).__name__}: {error}")
+                pipe.write(json.dumps(grade.as_dict()).encode())
         finally:
             os._exit(0)
     os.close(write)
