@@ -79,16 +79,19 @@ class Formula:
         """``"forward"``, ``"jacobian"`` (a local Jacobian entry) or ``"gradient"`` (of the loss)."""
         return "forward" if self.wrt is None else "gradient" if self.of == "L" else "jacobian"
 
-    def at(self, *written):
+    def at(self, *written, named: bool = False):
         """The formula's value at one entry, in the network's symbols (``X_3``, ``Z1_2``, ...).
 
         ``written`` are the indices of ``of``, then of ``wrt``, 1-based and as the entries'
         symbols are written (axes of size 1 left out): ``formula("Z1", "W1").at(3, 2)`` is
         ``dZ1_3/dW1_2``.  Padding symbols stay in a Jacobian and are 0 in a loss gradient.
+        Named gradients are written out, down to the loss; with ``named`` they stay entries
+        ``delta3[f, i, j]`` (full rank), as the formula says: ``dloss/dW^3`` of LeNet-5 is then a
+        sum of 100 products, not of every path through the network.
         """
         full = self.derivation.full_index(self.of, written, self.flat[0], self.wrt, self.flat[1])
         values = dict(zip(self.indices, full))
-        return self.derivation.value(self.expression, values, zero_padding=self.kind == "gradient")
+        return self.derivation.value(self.expression, values, zero_padding=self.kind == "gradient", named=named)
 
     def latex(self, ranges: bool = True) -> str:
         """The formula in the course's notation, with its index ranges and conventions."""
@@ -365,22 +368,23 @@ class GeneralDerivation:
 
     # -- values --------------------------------------------------------------------------------
 
-    def value(self, expression, values: dict, zero_padding: bool):
-        """An expression's value at index ``values``: symbols, named gradients written out."""
-        return self._instantiation(zero_padding)(expression, values)
+    def value(self, expression, values: dict, zero_padding: bool, named: bool = False):
+        """An expression's value at index ``values``: symbols, named gradients written out (or,
+        with ``named``, kept as their entries)."""
+        return self._instantiation(zero_padding, named)(expression, values)
 
-    def _instantiation(self, zero_padding: bool) -> Instantiation:
-        key = ("instantiation", zero_padding)
+    def _instantiation(self, zero_padding: bool, named: bool) -> Instantiation:
+        key = ("instantiation", zero_padding, named)
         if key not in self._values:
-            self._values[key] = Instantiation(lambda name, at: self._lookup(name, at, zero_padding))
+            self._values[key] = Instantiation(lambda name, at: self._lookup(name, at, zero_padding, named))
         return self._values[key]
 
-    def _lookup(self, name: str, at: tuple, zero_padding: bool):
+    def _lookup(self, name: str, at: tuple, zero_padding: bool, named: bool):
         if name.startswith("vec("):
             name = name[4:-1]
             at = tuple(int(i) + 1 for i in np.unravel_index(at[0] - 1, self.graph.shape(name)))
         if name.startswith(("delta", "dA")):
-            return self._named_value(name, at, zero_padding)
+            return tensor(name)[at] if named else self._named_value(name, at, zero_padding)
         shape = self.graph.shape(name)
         if zero_padding and not all(1 <= i <= n for i, n in zip(at, shape)):
             return sympy.S.Zero

@@ -47,10 +47,12 @@ class Equation:
     ranges: dict = field(default_factory=dict)
 
 
-def read_answer(net, text: str, name: str = "<answer>") -> tuple[list[Equation], "Reader"]:
-    """Every equation of an answer, each side read; the reader keeps the tables and notes."""
+def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> tuple[list[Equation], "Reader"]:
+    """Every equation of an answer, each side read; the reader keeps the tables and notes.
+    With ``named``, the named gradients it writes (``\\delta^l``) stay entries of their own
+    (see :func:`~symcnn.parse.tables.derived_entry`)."""
     source = Source(text, name)
-    reader = Reader(net, source)
+    reader = Reader(net, source, named)
     equations = []
     for parts in source.equations():
         lhs = read_quantity(reader, parts[0]) if len(parts) > 1 else None

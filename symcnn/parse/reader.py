@@ -59,9 +59,9 @@ class Reader:
     """Reads the parts of one answer; keeps the tables its entries refer to (``scope``) and
     the letters that are index variables where it reads (``indices``)."""
 
-    def __init__(self, net, source: Source):
+    def __init__(self, net, source: Source, named: bool = False):
         self.net, self.source = net, source
-        self.tables = NetworkTables(net, self)
+        self.tables = NetworkTables(net, self, named)
         self.scope: Scope = self.tables.scope
         self.indices: dict[str, sympy.Symbol] = {}
         self.notes: list[str] = []

@@ -15,32 +15,41 @@ import sympy
 from ..activations import LOSSES
 from ..errors import SymcnnError, TensorNameError
 from ..functions import LogSumExp
+from ..indexed import tensor
 from .indexed import Scope, Table
 from ..latex import to_latex, tensor_latex
 from ..notation import parse_symbol, symbol_name
 
 
-def derived(net, of: str, wrt: str | None) -> sympy.Matrix:
+def derived(net, of: str, wrt: str | None, named: bool = False) -> sympy.Matrix:
     """What the derivation says, in the course's layout: ``d(of)/d(wrt)`` (``size(wrt) x
     size(of)``, padding kept; ``dL/d(wrt)`` a column, padding 0), or with ``wrt=None`` the
-    forward rule of ``of`` (a column).  Every entry is :func:`derived_entry`."""
+    forward rule of ``of`` (a column).  Every entry is :func:`derived_entry` (``named``: see there)."""
     rows = written_indices(net, wrt) if wrt else [()]
     cols = written_indices(net, of)
-    if wrt is not None and of != "L" and _general(net, of, wrt) is None:
+    if wrt is not None and of != "L" and _general(net, of, wrt) is None and not named:
         return _chain_product(net, of, wrt)
-    return sympy.Matrix(len(rows), len(cols), lambda r, c: derived_entry(net, of, wrt, cols[c], rows[r]))
+    return sympy.Matrix(len(rows), len(cols), lambda r, c: derived_entry(net, of, wrt, cols[c], rows[r], named))
 
 
-def derived_entry(net, of: str, wrt: str | None, of_index: tuple, wrt_index: tuple):
+def derived_entry(net, of: str, wrt: str | None, of_index: tuple, wrt_index: tuple, named: bool = False):
     """One entry of :func:`derived`, from the general formula ``net.formula(of, wrt).at(...)``.
 
     A pair that spans layers (``dZ^2/dW^1``) has no general formula of its own: its entries
-    are those of the product of the local ones along the chain (:func:`chain_steps`)."""
+    are those of the product of the local ones along the chain (:func:`chain_steps`).  With
+    ``named``, named gradients stay entries (``delta3[1, 2, 3]``, see ``Formula.at``), and a
+    gradient that has a name is that entry itself."""
+    general = net.general
+    if named and of == "L" and wrt is not None and general.named(wrt) is not None:
+        return tensor(general.named(wrt))[general.full_index(wrt, tuple(wrt_index), False, None, False)]
     formula = _general(net, of, wrt)
     if formula is None:
+        if named:
+            raise SymcnnError(f"d{of}/d{wrt} spans layers; at this size symcnn checks one layer at a time "
+                              "(write it through the named gradients, \\delta^l)")
         rows, cols = written_indices(net, wrt), written_indices(net, of)
         return _chain_product(net, of, wrt)[rows.index(tuple(wrt_index)), cols.index(tuple(of_index))]
-    return formula.at(*of_index, *(wrt_index if wrt else ()))
+    return formula.at(*of_index, *(wrt_index if wrt else ()), named=named)
 
 
 def canonical_index(net, tensor: str | None, index: tuple) -> tuple:
@@ -115,12 +124,13 @@ def _linear_output(net) -> bool:
 class NetworkTables:
     """Tables of one network for one answer (``scope`` holds those the answer used)."""
 
-    def __init__(self, net, reader):
-        self.net, self.reader = net, reader
+    def __init__(self, net, reader, named: bool = False):
+        self.net, self.reader, self.named = net, reader, named
         self.scope = Scope()
         self.layers = len(net.spec.layers)
         self._names: dict[str, dict] = {}  # tensor -> {symbol name: symbol}, padding included
         self._positions: dict[str, dict] = {}
+        self._ranges: dict[str, tuple] = {}
         self.used: set[tuple[str, str]] = set()  # derivatives named on the right of the step being read
 
     # -- tensors ----------------------------------------------------------------------------
@@ -146,8 +156,11 @@ class NetworkTables:
         return self._positions[tensor]
 
     def ranges(self, tensor: str) -> tuple[tuple[int, int], ...]:
-        written = [i for i in self.positions(tensor) if len(i) == self.axes(tensor)]
-        return tuple((min(i[a] for i in written), max(i[a] for i in written)) for a in range(self.axes(tensor)))
+        if tensor not in self._ranges:
+            axes = self.axes(tensor)
+            written = [i for i in self.positions(tensor) if len(i) == axes]
+            self._ranges[tensor] = tuple((min(i[a] for i in written), max(i[a] for i in written)) for a in range(axes))
+        return self._ranges[tensor]
 
     def axes(self, tensor: str) -> int:
         return max((len(i) for i in self.positions(tensor)), default=0) if self.size(tensor) > 1 else 0
@@ -190,7 +203,7 @@ class NetworkTables:
                     return None
                 if index not in entries:
                     entries[index] = derived_entry(self.net, of, wrt, canonical_index(self.net, of, of_index),
-                                                   canonical_index(self.net, wrt, wrt_index))
+                                                   canonical_index(self.net, wrt, wrt_index), self.named)
                 return entries[index]
             label = tensor_latex(of) if wrt is None else rf"\frac{{\partial {tensor_latex(of)}}}{{\partial {tensor_latex(wrt)}}}"
             self.scope.add(key, Table(label, self.ranges(of) + (self.ranges(wrt) if wrt else ()), lookup))

@@ -10,6 +10,10 @@ r"""Check a hand derivation: parse -> compare -> diagnose -> report.
    derivation; one that agrees at every entry names the mistake.
 4. **Report** (:mod:`.report`).
 
+A network of :data:`~.grid.LARGE` entries or more (LeNet-5) is compared on the grid of the
+answer's indices at once, in extended-precision floats (:mod:`.grid`), and its mistakes are not
+named: the exact values of its entries reach through the whole network.
+
 Softmax outputs: see :mod:`.softmax`.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 from itertools import product
 
+import numpy as np
 import sympy
 
 from ..errors import LatexError, SymcnnError
@@ -26,23 +31,27 @@ from ..latex.formulas import course_printing
 from ..parse import read_answer
 from ..parse.tables import written_indices
 from .compare import Deadline, PointChecker
+from .grid import LARGE, TOLERANCE, GridChecker, index_values, shown_answer, shown_formula
 from .mistakes import CHAIN_REVERSED, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
 from .softmax import softmax_convention
-from .report import EntryResult, Report, StepResult, shape_text as _shape
+from ..derive.general import softmax_output
+from .report import Deferred, EntryResult, Report, StepResult, shape_text as _shape
 from .target import Target, own_to_layout
 
 DIAGNOSIS_POINTS = 12
 
 
 def verify(net, answer: str, wrt: str | None = None, of: str = "L", points: int = 64, seed: int = 0,
-           source: str = "<answer>", time_limit: float | None = None) -> Report:
+           source: str = "<answer>", time_limit: float | None = None, exact: bool | None = None) -> Report:
     """Check a LaTeX answer (see the module doc); raises LatexError for unreadable answers
-    and TimeLimitError past ``time_limit`` seconds."""
+    and TimeLimitError past ``time_limit`` seconds.  ``exact``: True compares entry by entry
+    exactly, False on the grid in floats (:mod:`.grid`), None (default) by the network's size."""
     if points < 1:
         raise LatexError(f"points must be at least 1, got {points}")
     requested = None if wrt is None else (net.tensor(of) if of != "L" else "L", net.tensor(wrt))
     try:
-        return _verify(net, answer, requested, points, seed, source, time_limit)
+        grid = not exact if exact is not None else large(net)
+        return _verify(net, answer, requested, points, seed, source, time_limit, grid)
     except SymcnnError as error:  # one line, whatever the message's source wrote
         raise type(error)(" ".join(str(error).split())) from None
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as error:
@@ -51,15 +60,22 @@ def verify(net, answer: str, wrt: str | None = None, of: str = "L", points: int 
         raise LatexError(f"{source}: cannot check this answer ({type(error).__name__}: {first})") from None
 
 
-def _verify(net, answer, requested, points, seed, source, time_limit) -> Report:
+def large(net) -> bool:
+    """Whether a network is checked on the grid (:mod:`.grid`): its ``Z^l, A^l`` have
+    :data:`~.grid.LARGE` entries or more."""
+    return sum(net.symbol_array(name).size for name in net.flow[1:] if name != "L") >= LARGE
+
+
+def _verify(net, answer, requested, points, seed, source, time_limit, grid) -> Report:
     with Deadline(time_limit) as deadline:
-        equations, reader = read_answer(net, answer, source)
+        equations, reader = read_answer(net, answer, source, named=grid)
         plan = [(equation, _quantity(equation, requested, reader)) for equation in equations]
         if requested and not any(q[:2] == requested for _, q in plan):
             return _other_quantity(reader, plan, requested)
-        checker = PointChecker(net, points, seed, deadline)
-        session = _Session(net, reader, checker, deadline)
+        session = _Session(net, reader, deadline, grid)
         session.convention([s for e, _ in plan for s in e.steps])
+        session.checker = GridChecker(net, reader, points, seed, deadline, session.course_output) if grid \
+            else PointChecker(net, points, seed, deadline)
         results, work = [], []
         for equation, quantity in plan:
             for step in equation.steps:
@@ -113,19 +129,30 @@ def _title(of, wrt, *_):
 class _Session:
     """The state of one check: targets, the softmax convention, what was read as 0."""
 
-    def __init__(self, net, reader, checker, deadline):
-        self.net, self.reader, self.checker, self.deadline = net, reader, checker, deadline
+    def __init__(self, net, reader, deadline, grid: bool):
+        self.net, self.reader, self.deadline, self.grid = net, reader, deadline, grid
+        self.checker = None  # a PointChecker, or a GridChecker on the grid; set once the convention is read
         self.targets: dict = {}
         self.output_map: dict = {}
         self._notes: list[str] = []
 
+    @property
+    def course_output(self) -> str | None:
+        """``A^L`` when the answer reads it as ``softmax(Z^L)`` (the course's convention)."""
+        return softmax_output(self.net) if self.output_map else None
+
     def target(self, of, wrt) -> Target:
         if (of, wrt) not in self.targets:
-            self.targets[of, wrt] = Target.derived(self.net, of, wrt)
+            self.targets[of, wrt] = Target.derived(self.net, of, wrt, named=self.grid)
         return self.targets[of, wrt]
 
     def notes(self) -> list[str]:
         notes = list(dict.fromkeys(self.reader.notes)) + self._notes
+        if self.grid and self.checker is not None and self.checker.points:
+            notes.append(f"compared at {len(self.checker.points)} random point{'s' if len(self.checker.points) > 1 else ''}"
+                         f" in {np.finfo(np.longdouble).precision}-digit floats, every entry at once (a difference "
+                         f"below {TOLERANCE:g} of the largest entry is not seen): exact values of this network's "
+                         "entries reach through every layer; the mistake is not named at this size")
         if self.reader.scope.outside:
             outside = sorted(self.reader.scope.outside)
             notes.append("read as 0 (outside the tensors, the course's zero padding): "
@@ -222,6 +249,8 @@ class _Session:
                 problem = (f"the answer states {variable} = {', '.join(map(str, values))}; {target.title} needs "
                            + (f"{variable} = {every[0]}..{every[-1]}" if every else f"no range for {variable}"))
                 return StepResult(target.title, where, step.text, None, None, problem=problem), [], None
+        if self.grid:
+            return self._check_grid(target, quantity, step, where, variables, ranges)
         cells = []
         for values in product(*[range(ranges[v][0], ranges[v][1] + 1) for v in variables]):
             self.deadline.check()
@@ -239,12 +268,64 @@ class _Session:
                                                  "the network does not have")
             cells.append((oi, wi, given, target.label(oi, wi)))
         entries = self._entries(target, cells)
-        shape = (len(cells), 1)
+        return self._indexed_result(target, where, step, variables, ranges, entries), cells, None
+
+    @staticmethod
+    def _indexed_result(target, where, step, variables, ranges, entries) -> StepResult:
+        shape = (len(entries), 1)
         every = ", ".join(f"{v} = {ranges[v][0]}..{ranges[v][1]}" for v in variables)
         title = target.title + (f" at every {every}" if every else "")
-        return StepResult(title, where, step.text, shape, shape, tuple(entries)), cells, None
+        return StepResult(title, where, step.text, shape, shape, tuple(entries))
+
+    def _check_grid(self, target, quantity, step, where, variables, ranges):
+        """:meth:`_check_entries` on the grid (:mod:`.grid`): every entry at once; each entry's
+        expressions are worked out only if the report shows them."""
+        of, wrt, of_index, wrt_index, _ = quantity
+        axes = [np.arange(ranges[v][0], ranges[v][1] + 1) for v in variables]
+        grid = [a.reshape(-1) for a in np.meshgrid(*axes, indexing="ij")] if axes else []
+        values = dict(zip(variables, grid))
+        count = len(grid[0]) if grid else 1
+        subscripts = [np.broadcast_to(index_values(i, values), (count,)) for i in (*(of_index or ()), *(wrt_index or ()))]
+        split = len(of_index or ())
+        cells = [(tuple(int(s[c]) for s in subscripts[:split]), tuple(int(s[c]) for s in subscripts[split:]))
+                 for c in range(count)]
+        for oi, wi in cells:
+            if target.position(wrt, wi) is None or target.position(of, oi) is None:
+                raise self.reader.error(step.at, f"the left-hand side names {target.label(oi, wi)}, which "
+                                                 "the network does not have")
+        value = step.value.xreplace(self.output_map) if self.output_map else step.value
+        if isinstance(value, sympy.MatrixBase):
+            if value.shape != (1, 1):
+                raise self.reader.error(step.at, f"the left-hand side names one entry, the right-hand side is "
+                                                 f"a {_shape(value.shape)} matrix")
+            value = value[0, 0]
+
+        def given(point):
+            try:
+                return point.answers(value, values)
+            except LatexError as error:
+                raise self.reader.error(step.at, str(error)) from None
+        found = self.checker.compare(lambda point: point.tables.derivative(of, wrt, subscripts), given, count)
+        formula, entries = self.net.formula(of, wrt), []
+
+        def shown(assignment):
+            numbers = {v: sympy.Integer(k) for v, k in assignment.items()}
+            written = shown_answer(value.xreplace(numbers), self.net)
+            return self.given(step, assignment) if written is None else written
+        for c, (oi, wi) in enumerate(cells):
+            assignment = {v: int(a[c]) for v, a in values.items()}
+            entries.append(EntryResult(target.label(oi, wi), found.right[c],
+                                       Deferred(lambda oi=oi, wi=wi: shown_formula(self.net, formula, oi, wi)),
+                                       Deferred(lambda a=assignment: shown(a)), found.counterexamples[c]))
+        return self._indexed_result(target, where, step, variables, ranges, entries), [], None
 
     def _entries(self, target, cells):
+        if self.grid:
+            expected = [target.expected(oi, wi) for oi, wi, _, _ in cells]
+            found = self.checker.compare(lambda point: [point.answers(e, {}) for e in expected],
+                                         lambda point: [point.answers(g, {}) for _, _, g, _ in cells], len(cells))
+            return [EntryResult(label, right, e, given, counterexample) for (_, _, given, label), e, right, counterexample
+                    in zip(cells, expected, found.right, found.counterexamples)]
         results = []
         for oi, wi, given, label in cells:
             expected = target.expected(oi, wi)
@@ -258,8 +339,10 @@ class _Session:
         """The catalogue's mistake that the first wrong step equals at every entry, if any."""
         of, wrt = quantity[:2]
         if result.problem:
+            if self.grid:
+                return result.mistake
             return result.mistake or (None if given is None else self._transposed(self.target(of, wrt), given))
-        if wrt is None:
+        if wrt is None or self.grid:
             return None
         target = self.target(of, wrt)
         matrix = target.matrix

@@ -19,13 +19,37 @@ from .compare import Counterexample
 from .mistakes import Mistake
 
 
+class Deferred:
+    """A value computed when first asked for (an entry's expressions, for a report of
+    thousands of entries that shows a few)."""
+
+    def __init__(self, compute):
+        self._compute, self._value = compute, None
+
+    def __call__(self):
+        if self._compute is not None:
+            self._value, self._compute = self._compute(), None
+        return self._value
+
+
 @dataclass(frozen=True)
 class EntryResult:
+    """One entry: its label, whether it agrees, the expected and given expressions (each may be
+    :class:`Deferred`) and a point where they differ."""
+
     label: str
     right: bool
-    expected: sympy.Expr
-    given: sympy.Expr
+    expected_value: object
+    given_value: object
     counterexample: Counterexample | None = None
+
+    @property
+    def expected(self) -> sympy.Expr:
+        return self.expected_value() if isinstance(self.expected_value, Deferred) else self.expected_value
+
+    @property
+    def given(self) -> sympy.Expr:
+        return self.given_value() if isinstance(self.given_value, Deferred) else self.given_value
 
 
 @dataclass(frozen=True)

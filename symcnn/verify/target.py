@@ -11,6 +11,7 @@ the tests' oracle, never read here.  The whole matrix (built on demand) is in th
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -31,16 +32,19 @@ class Target:
     wrt: str | None
     given_matrix: sympy.Matrix | None = None  # a mutation's matrix; None: the derivation's, on demand
     name: str = ""        # a mutation's key, "" for the derivation itself
+    named: bool = False   # named gradients kept as entries (``Formula.at(named=True)``)
     _entries: dict = field(default_factory=dict, repr=False)  # derived entries, by written indices
 
     @classmethod
-    def derived(cls, net, of: str, wrt: str | None) -> Target:
-        return cls(net, of, wrt)
+    def derived(cls, net, of: str, wrt: str | None, named: bool = False) -> Target:
+        return cls(net, of, wrt, named=named)
 
     @cached_property
     def matrix(self) -> sympy.Matrix:
         """The course's layout, size(wrt) x size(of) (a column for a rule)."""
-        return self.given_matrix if self.given_matrix is not None else derived(self.net, self.of, self.wrt)
+        if self.given_matrix is not None:
+            return self.given_matrix
+        return derived(self.net, self.of, self.wrt, self.named)
 
     def mutated(self, matrix: sympy.Matrix, name: str) -> Target:
         return Target(self.net, self.of, self.wrt, matrix, name)
@@ -55,11 +59,9 @@ class Target:
     def position(self, tensor: str | None, index: tuple) -> int | None:
         if tensor in (None, "L"):
             return 0
-        symbols = list(self.net.symbol_array(tensor).flat)
-        if len(symbols) == 1:
+        if self.net.symbol_array(tensor).size == 1:
             return 0 if tuple(index) in ((), (1,)) else None
-        names = {s.name: k for k, s in enumerate(symbols)}
-        return names.get(symbol_name(tensor, tuple(index)))
+        return _positions(self.net, tensor).get(symbol_name(tensor, tuple(index)))
 
     def expected(self, of_index: tuple, wrt_index: tuple):
         """The expected entry at written indices (``None`` if there is no such entry)."""
@@ -72,7 +74,8 @@ class Target:
 
     def _entry(self, of_index: tuple, wrt_index: tuple):
         if (of_index, wrt_index) not in self._entries:
-            self._entries[of_index, wrt_index] = derived_entry(self.net, self.of, self.wrt, of_index, wrt_index)
+            self._entries[of_index, wrt_index] = derived_entry(self.net, self.of, self.wrt, of_index, wrt_index,
+                                                               self.named)
         return self._entries[of_index, wrt_index]
 
     def label(self, of_index: tuple, wrt_index: tuple) -> str:
@@ -96,6 +99,17 @@ class Target:
             return None
         shape = tuple(n for n in self.net.symbol_array(self.wrt).shape if n > 1)
         return shape if len(shape) == 2 else None
+
+
+_POSITIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # net -> {tensor: {symbol name: position}}
+
+
+def _positions(net, tensor: str) -> dict[str, int]:
+    """Each entry's position in the tensor's column, by its symbol's name (once per network)."""
+    known = _POSITIONS.setdefault(net, {})
+    if tensor not in known:
+        known[tensor] = {s.name: k for k, s in enumerate(net.symbol_array(tensor).flat)}
+    return known[tensor]
 
 
 def _entry_latex(net, tensor: str, index: tuple) -> str:

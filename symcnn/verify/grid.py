@@ -1,0 +1,452 @@
+r"""Large networks: an answer checked at every entry at once, in extended-precision floats.
+
+Entry by entry (:mod:`.compare`), the exact value of one LeNet-5 gradient entry reaches
+through the whole network (``\delta^1`` sums over every path to the loss): the 2400 entries of
+``dloss/dW^3`` took minutes.  From :data:`LARGE` entries on (or with ``exact=False``), verify
+
+1. reads the named gradients an answer writes (``\delta^l``, ``dloss/dA^l``) as entries of
+   their own, as the general formulas do (:meth:`Formula.at(named=True)
+   <symcnn.derive.general.Formula.at>`);
+2. draws a point and evaluates the network there layer by layer from the general formulas,
+   every tensor and every named gradient one array (:class:`PointValues`): ``X`` and ``y``
+   (a one-hot class) at random, weights of variance ``1/fan-in`` so that no layer saturates;
+   ReLU kinks and pooling ties between positive values have probability 0;
+3. evaluates the expected formula and the answer on the whole grid of the answer's free
+   indices at once (:class:`GridEvaluation`: an entry is a gather, a sum a loop over its
+   variable), and compares them entry by entry.
+
+Values are ``numpy.longdouble`` (a 64-bit mantissa on x86-64; float64 where it is not
+wider).  An entry differs where ``|expected - given| > TOLERANCE * scale``, ``scale`` the
+largest absolute value of either over the grid at that point: rounding stays near 1e-16 of
+it, while a mistake (a term missing, an index shifted, a factor forgotten) moves entries by a
+sizeable part of it.  A difference below the tolerance is not seen; this is the one place
+where a verdict rests on floats, and the report says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from ..activations import LOSSES
+from ..compile.engine import lambdify
+from ..errors import LatexError, SymcnnError
+from ..functions import LogSumExp, PoolMax
+from ..indexed import FirstMax, InRange, LogSumExpOver, WindowMax, base_name, tensor
+from ..notation import parse_symbol
+from ..parse.indexed import Entry
+from .compare import Counterexample
+
+LARGE = 5000        # entries of Z^l, A^l together from which a network is checked here
+TOLERANCE = 1e-12   # of the largest value over the grid
+GRID_POINTS = 4     # points drawn at most (``--points`` lower still)
+FLOAT = np.longdouble
+
+
+class GridEvaluation:
+    """An index-form expression's values at every point of an index grid at once.
+
+    ``values`` maps each free index variable to an integer array (one shape for all, the
+    grid's) and the result broadcasts to that shape.  ``read(e, subscripts)`` gives the values
+    of an entry ``e`` (an ``Indexed`` of a formula or an answer's
+    :class:`~symcnn.parse.indexed.Entry`) at integer arrays of subscripts; ``symbol(s)`` the
+    value of a network entry written with numbers (``Z1_2,3``).
+    """
+
+    def __init__(self, read, symbol):
+        self.read, self.symbol = read, symbol
+        self._functions: dict = {}
+
+    def __call__(self, e, values: dict):
+        return self._value(sympy.sympify(e), values)
+
+    def _value(self, e, values):
+        if e.is_Number or e.is_NumberSymbol:
+            return FLOAT(str(sympy.Float(e, 25))) if not e.is_Integer else FLOAT(int(e))
+        if isinstance(e, sympy.Symbol):
+            if e in values:
+                return values[e]
+            if e.is_integer:
+                raise LatexError(f"the index {e} is bound neither by a sum nor by the left-hand side")
+            return self.symbol(e)
+        if isinstance(e, sympy.Indexed):
+            return self.read(e, [self.index(s, values) for s in e.indices])
+        if isinstance(e, Entry):
+            return self.read(e, [self.index(s, values) for s in e.args[1:]])
+        if isinstance(e, sympy.Add):
+            return sum((self._value(a, values) for a in e.args[1:]), self._value(e.args[0], values))
+        if isinstance(e, sympy.Mul):
+            product = self._value(e.args[0], values)
+            for a in e.args[1:]:
+                product = product * self._value(a, values)
+            return product
+        if isinstance(e, sympy.Pow):
+            base, exponent = self._value(e.base, values), self._value(e.exp, values)
+            return np.power(np.asarray(base, dtype=FLOAT), exponent)
+        if isinstance(e, sympy.KroneckerDelta):
+            return np.asarray(self.index(e.args[0], values) == self.index(e.args[1], values), dtype=FLOAT)
+        if isinstance(e, InRange):
+            position, low, high = (self.index(a, values) for a in e.args)
+            return np.asarray((low <= position) & (position <= high), dtype=FLOAT)
+        if isinstance(e, sympy.Sum):
+            total = FLOAT(0)
+            for point, inside in self._points(list(reversed(e.limits)), values):
+                term = self._value(e.function, point)
+                total = total + (term if inside is True else np.where(inside, term, 0))
+            return total
+        if isinstance(e, (WindowMax, LogSumExpOver)):
+            return _reduce(self._members(e, values), maximum=isinstance(e, WindowMax))
+        if isinstance(e, FirstMax):
+            window, *position = e.args
+            members = self._members(window, values)
+            shape = [int(hi - lo + 1) for _, lo, hi in window.limits]
+            offsets = [self.index(p, values) for p in position]
+            inside = np.ones(np.broadcast(*offsets).shape, dtype=bool)
+            flat = 0
+            for offset, n in zip(offsets, shape):
+                inside = inside & (1 <= offset) & (offset <= n)
+                flat = flat * n + (offset - 1)
+            return np.asarray(inside & (np.argmax(members, axis=0) == flat), dtype=FLOAT)
+        if isinstance(e, (PoolMax, LogSumExp)):  # written out: max(0, Z), logsumexp(Z_1, ..)
+            members = np.stack(np.broadcast_arrays(*[np.asarray(self._value(a, values), dtype=FLOAT) for a in e.args]))
+            return _reduce(members, maximum=isinstance(e, PoolMax))
+        if isinstance(e, sympy.Piecewise):
+            result = FLOAT(0)
+            for value, condition in reversed(e.args):
+                chosen = self._condition(condition, values)
+                result = np.where(chosen, self._value(value, values), result)
+            return result
+        return self._function(e)(*[self._value(a, values) for a in e.args if not a.is_number])
+
+    def _condition(self, condition, values):
+        if condition is sympy.true:
+            return True
+        if isinstance(condition, sympy.Eq):
+            return self._value(condition.lhs, values) == self._value(condition.rhs, values)
+        raise LatexError(f"cannot evaluate the condition {condition}")
+
+    def _function(self, e):
+        """``e``'s function on arrays (its arguments that are numbers kept), printed by the
+        compiled code's printer: the activations' rows, the steps ``1[z > 0]``, ``logsumexp``."""
+        key = (e.func, tuple(a if a.is_number else None for a in e.args))
+        if key not in self._functions:
+            arguments = sympy.symbols(f"x0:{len(e.args)}", real=True)
+            applied = e.func(*[a if a.is_number else x for a, x in zip(e.args, arguments)])
+            compiled = lambdify([x for a, x in zip(e.args, arguments) if not a.is_number], [applied])
+            self._functions[key] = lambda *args: np.asarray(compiled(*args)[0], dtype=FLOAT)
+        return self._functions[key]
+
+    index = staticmethod(lambda e, values: index_values(e, values))
+
+    def _points(self, limits, values, inside=True):
+        """``(values, inside)`` for every point of ``limits`` (outermost first); a limit that
+        depends on outer variables bounds the points by ``inside``, a boolean array."""
+        if not limits:
+            yield values, inside
+            return
+        (variable, low, high), rest = limits[0], limits[1:]
+        low, high = self.index(low, values), self.index(high, values)
+        for k in range(int(np.min(low)), int(np.max(high)) + 1):
+            within = inside if np.ndim(low) == np.ndim(high) == 0 else inside & (low <= k) & (k <= high)
+            yield from self._points(rest, {**values, variable: k}, within)
+
+    def _members(self, e, values) -> np.ndarray:
+        """A window's (or a log-sum-exp's) terms, stacked along a first axis, row-major."""
+        limits = list(e.limits) if isinstance(e, WindowMax) else list(reversed(e.limits))
+        terms = []
+        for point, inside in self._points(limits, values):
+            if inside is not True:
+                raise LatexError("a maximum or log-sum-exp over a range that depends on an index")
+            terms.append(self._value(e.function, point))
+        return np.stack(np.broadcast_arrays(*terms))
+
+
+def _reduce(members: np.ndarray, maximum: bool) -> np.ndarray:
+    """The maximum, or the log-sum-exp (stably), over the first axis."""
+    top = np.max(members, axis=0)
+    return top if maximum else top + np.log(np.sum(np.exp(members - top), axis=0))
+
+
+def index_values(e, values: dict):
+    """An integer subscript (an expression of index variables) at ``values``: an int or an
+    integer array."""
+    e = sympy.sympify(e)
+    if e.is_Integer:
+        return int(e)
+    if isinstance(e, sympy.Symbol):
+        if e not in values:
+            raise LatexError(f"the index {e} is bound neither by a sum nor by the left-hand side")
+        return values[e]
+    if isinstance(e, sympy.Add):
+        return sum(index_values(a, values) for a in e.args)
+    if isinstance(e, sympy.Mul):
+        return math.prod(index_values(a, values) for a in e.args)
+    raise LatexError(f"an index must be a whole-number expression of index variables, not {e}")
+
+
+class PointValues:
+    """The network at one random point: every tensor and named gradient as an array of its
+    full-rank shape (see the module doc), evaluated from the general formulas."""
+
+    def __init__(self, net, rng: np.random.Generator, course_output: str | None):
+        self.net, self.general = net, net.general
+        self.course_output = course_output  # "A<L>" read as softmax(Z^L) in the answer
+        self.arrays: dict[str, np.ndarray] = {}
+        self.shown: dict[str, np.ndarray] = {}  # the drawn inputs, for a counterexample
+        self.tables: _AnswerTables | None = None  # the answer's tables at this point (GridChecker sets them)
+        self._draw(rng)
+        self.formulas = GridEvaluation(self._read_formula, self._symbol)
+        self.answers = GridEvaluation(self._read_answer, self._symbol)
+        flow = [name for name in net.flow[1:] if name != "L"]
+        for name in flow:
+            formula = self.general.own(name)
+            self.arrays[name] = self.on_grid(formula.expression, formula.of_indices, net.shape(name))
+        for name in reversed(flow):
+            named = self.general.named(name)
+            if named is not None and "L" in net.flow:
+                formula = self.general.own("L", name)
+                sizes = self.general.index_sizes(name, formula.flat[1])
+                self.arrays[named] = self.on_grid(formula.expression, formula.wrt_indices, sizes).reshape(
+                    net.shape(name))
+        if course_output:
+            logits = self.arrays[course_output]
+            exps = np.exp(logits - logits.max())
+            self.arrays["course " + course_output] = exps / exps.sum()
+
+    def _draw(self, rng):
+        net, shapes = self.net, self.net.spec.shapes()
+        for name, shape in shapes.items():
+            full = net.shape(name)
+            if name == "y" and shape == ():  # a class label, one-hot
+                label = int(rng.integers(math.prod(full)))
+                values = np.zeros(full, dtype=FLOAT)
+                values.flat[label] = 1
+                self.shown[name] = np.array(label + 1)
+            else:
+                values = rng.standard_normal(full).astype(FLOAT) / math.sqrt(_fan_in(net, name))
+                self.shown[name] = np.vectorize(lambda v: float(f"{v:.4g}"))(values.astype(float))  # as shown
+            self.arrays[name] = values
+
+    def on_grid(self, expression, indices, sizes) -> np.ndarray:
+        grid = np.indices(tuple(sizes)) + 1
+        values = self.formulas(expression, dict(zip(indices, grid)))
+        return np.broadcast_to(np.asarray(values, dtype=FLOAT), tuple(sizes)).copy()
+
+    # -- reading entries -------------------------------------------------------------------------
+
+    def _read_formula(self, e, subscripts):
+        """A formula's ``Indexed`` entry: the derivation's own values (``A^L`` the logits)."""
+        if isinstance(e, Entry):
+            raise SymcnnError("an answer's entry in a formula")
+        name = base_name(e)
+        if name.startswith("vec("):
+            return _gather(self.arrays[name[4:-1]].reshape(-1), subscripts)
+        return _gather(self.arrays[name], subscripts)
+
+    def _read_answer(self, e, subscripts):
+        if isinstance(e, sympy.Indexed):  # a named gradient written with numbers
+            return self._read_formula(e, subscripts)
+        return self.tables[e.args[0].name](subscripts)
+
+    def _symbol(self, symbol):
+        """A network entry written with numbers (padding: 0); ``A^L`` the logits, as after the
+        answer's softmax convention was applied (:mod:`.softmax`)."""
+        ref = parse_symbol(symbol.name)
+        if ref is None or ref.tensor not in self.arrays:
+            raise SymcnnError(f"the answer kept a symbol the network does not have: {symbol}")
+        return _gather(self.arrays[ref.tensor], self.full(ref.tensor, [np.asarray(i) for i in ref.index]))
+
+    def full(self, name: str, written: list) -> list:
+        """Written subscripts (the kept axes) -> full-rank ones (1 on the others)."""
+        kept, written = self.general.kept(name), iter(written)
+        return [next(written) if k else 1 for k in kept]
+
+    def tensor(self, name: str, answer: bool) -> np.ndarray:
+        if answer and name == self.course_output:
+            return self.arrays["course " + name]
+        return self.arrays[name]
+
+
+def _gather(array: np.ndarray, subscripts: list) -> np.ndarray:
+    """``array`` at 1-based integer subscripts (arrays broadcast together); 0 outside."""
+    subscripts = np.broadcast_arrays(*[np.asarray(s) for s in subscripts]) if subscripts else []
+    if not subscripts:
+        return array[()]
+    inside = np.ones(subscripts[0].shape, dtype=bool)
+    clipped = []
+    for s, n in zip(subscripts, array.shape):
+        inside &= (1 <= s) & (s <= n)
+        clipped.append(np.clip(s, 1, n) - 1)
+    return np.where(inside, array[tuple(clipped)], FLOAT(0))
+
+
+def _fan_in(net, name: str) -> int:
+    """How many terms a weight's product meets in a sum (1 for ``X``, ``y`` and biases)."""
+    if name in ("X", "y") or name.startswith("b"):
+        return 1
+    shape = net.shape(name)
+    layer = net.spec.layers[net.layer_of(name) - 1]
+    return math.prod(shape[1:]) if layer.type == "conv" else shape[0]
+
+
+@dataclass
+class GridResult:
+    """Whether each entry agrees at every point, and where the first disagreement was."""
+
+    right: list[bool]
+    counterexamples: list[Counterexample | None]
+
+
+class GridChecker:
+    """Points drawn once and kept for every step of an answer; an answer's tables read through
+    :meth:`answer_tables`."""
+
+    def __init__(self, net, reader, points: int, seed: int, deadline, course_output: str | None):
+        self.net, self.reader, self.deadline = net, reader, deadline
+        self.limit = min(points, GRID_POINTS)
+        self.rng = np.random.default_rng(seed)
+        self.course_output = course_output
+        self.points: list[PointValues] = []
+
+    def point(self, k: int) -> PointValues:
+        while len(self.points) <= k:
+            self.deadline.doing = "evaluating the network at a random point"
+            point = PointValues(self.net, self.rng, self.course_output)
+            point.tables = _AnswerTables(self.net, self.reader, point)
+            self.points.append(point)
+        return self.points[k]
+
+    def compare(self, expected, given, count: int) -> GridResult:
+        """``expected(point)``, ``given(point)``: arrays of ``count`` values each."""
+        right, found = [True] * count, [None] * count
+        for k in range(self.limit):
+            self.deadline.check()
+            point = self.point(k)
+            e = np.broadcast_to(np.asarray(expected(point), dtype=FLOAT), (count,))
+            g = np.broadcast_to(np.asarray(given(point), dtype=FLOAT), (count,))
+            finite = np.isfinite(e) & np.isfinite(g)
+            scale = max(float(np.max(np.abs(np.where(finite, e, 0)), initial=0)),
+                        float(np.max(np.abs(np.where(finite, g, 0)), initial=0)))
+            differ = np.where(finite, np.abs(e - g) > TOLERANCE * scale, ~((e == g) | (np.isnan(e) & np.isnan(g))))
+            for c in np.flatnonzero(differ):
+                if right[c]:
+                    right[c] = False
+                    found[c] = Counterexample(point.shown, sympy.Float(str(e[c]), 19), sympy.Float(str(g[c]), 19))
+            if not any(right):
+                break
+        return GridResult(right, found)
+
+
+def shown_answer(value, net):
+    """An answer's value at one entry as written, its sums kept: each entry of a tensor or a
+    named gradient as an ``Indexed`` (``A^2_{1,i,j}``, ``\\delta^3_{1,i,j}``) for printing;
+    None when it reads another table (then it is shown written out)."""
+    mapping = {}
+    for entry in value.atoms(Entry):
+        key = entry.args[0].name
+        if key.startswith("T"):
+            name = key[1:]
+        elif key.startswith("DL/") and net.general.named(key[3:]) is not None:
+            name = net.general.named(key[3:])
+        else:
+            return None
+        mapping[entry] = tensor(name)[entry.args[1:]]
+    return value.xreplace(mapping)
+
+
+def shown_formula(net, formula, of_index: tuple, wrt_index: tuple):
+    """The general formula at one entry, its sums kept (``sum_{i,j} A^2_{1,i,j} delta^3_{1,i,j}``)."""
+    full = net.general.full_index(formula.of, of_index + wrt_index, formula.flat[0], formula.wrt, formula.flat[1])
+    return formula.expression.xreplace({i: sympy.Integer(v) for i, v in zip(formula.indices, full)})
+
+
+class _AnswerTables:
+    """The values of an answer's tables (``scope.tables``, by key) at one point, vectorised:
+    tensors, derivatives (their general formulas on the grid; a named gradient its array) and
+    the prediction; indices outside a tensor read 0 and are noted, as entry by entry."""
+
+    def __init__(self, net, reader, point: PointValues):
+        self.net, self.reader, self.point = net, reader, point
+        self._padded: dict = {}
+        self._gradients: dict = {}
+
+    def __getitem__(self, key: str):
+        return lambda subscripts: self.read(key, subscripts)
+
+    def read(self, key: str, subscripts: list):
+        table = self.reader.scope.tables[key]
+        subscripts = np.broadcast_arrays(*[np.asarray(s) for s in subscripts]) if subscripts else []
+        inside = np.ones(subscripts[0].shape if subscripts else (), dtype=bool)
+        for s, (low, high) in zip(subscripts, self._ranges(key, table)):
+            inside &= (low <= s) & (s <= high)
+        if not np.all(inside):
+            self._note_outside(table, subscripts, inside)
+        point = self.point
+        if key.startswith("T"):
+            name = key[1:]
+            values = _gather(point.tensor(name, answer=True), point.full(name, subscripts))
+        elif key.startswith("D"):
+            of, wrt = key[1:].split("/")
+            values = self.derivative(of, None if wrt == "None" else wrt, subscripts)
+        else:  # the prediction
+            values = self._prediction(subscripts)
+        return np.where(inside, values, FLOAT(0))
+
+    def _ranges(self, key: str, table):
+        """The table's written ranges; a tensor's grown by its padding (0 there, not outside)."""
+        if not key.startswith("T") or not self.net.padding_symbols(key[1:]):
+            return table.ranges
+        if key not in self._padded:
+            written = [parse_symbol(s.name).index for s in self.net.symbol_array(key[1:], padded=True).flat]
+            self._padded[key] = [(min(i[a] for i in written), max(i[a] for i in written))
+                                 for a in range(len(table.ranges))]
+        return self._padded[key]
+
+    def derivative(self, of: str, wrt: str | None, subscripts):
+        """``d(of)/d(wrt)`` at written subscripts (``of``'s, then ``wrt``'s): a named gradient's
+        array, else the general formula evaluated on them."""
+        general, point = self.net.general, self.point
+        if of == "L" and wrt is not None:  # a gradient: the whole tensor once per point, then gathered
+            return _gather(self._gradient(wrt), point.full(wrt, subscripts))
+        split = general.kept(of).count(True) if of != "L" else 0
+        formula = self.net.formula(of, wrt)
+        full = []
+        for name, flat, written in ((of, formula.flat[0], subscripts[:split]), (wrt, formula.flat[1], subscripts[split:])):
+            if name in (None, "L"):
+                continue
+            entry = point.full(name, written)
+            if flat:
+                steps = [math.prod(self.net.shape(name)[a + 1:]) for a in range(len(entry))]
+                entry = [sum((np.clip(i, 1, None) - 1) * s for i, s in zip(entry, steps)) + 1]
+            full += [np.clip(i, 1, None) for i in entry]
+        return point.formulas(formula.expression, dict(zip(formula.indices, full)))
+
+    def _gradient(self, wrt: str) -> np.ndarray:
+        """``dloss/d(wrt)`` in ``wrt``'s shape: its named gradient, or its general formula."""
+        if wrt not in self._gradients:
+            named = self.net.general.named(wrt)
+            if named is not None:
+                self._gradients[wrt] = self.point.arrays[named]
+            else:
+                formula = self.net.formula("L", wrt)
+                sizes = self.net.general.index_sizes(wrt, formula.flat[1])
+                self._gradients[wrt] = self.point.on_grid(formula.expression, formula.wrt_indices, sizes).reshape(
+                    self.net.shape(wrt))
+        return self._gradients[wrt]
+
+    def _prediction(self, subscripts):
+        point, last = self.point, f"A{len(self.net.spec.layers)}"
+        output = point.arrays[last]
+        if self.net.spec.loss is not None and LOSSES[self.net.spec.loss].softmax:
+            exps = np.exp(output - output.max())
+            output = exps / exps.sum()
+        return _gather(output, point.full("y", subscripts))
+
+    def _note_outside(self, table, subscripts, inside):
+        where = np.argwhere(~np.broadcast_to(inside, subscripts[0].shape))
+        for position in where[:8]:
+            at = ",".join(str(int(np.asarray(s)[tuple(position)])) for s in subscripts)
+            self.reader.scope.outside.add(f"{table.latex}_{{{at}}}")
