@@ -16,6 +16,7 @@ Spelled as commands (``\sigma``, ``\tanh``, ``\exp``, ``\max``, ``\log``, ``\ln`
 | ``logsumexp``, ``lse`` | ``\log \sum_k e^{z_k}`` | |
 | ``\max`` | a pooling window's maximum, its arguments in order | |
 | ``diag`` | the diagonal matrix of a column or of its arguments | |
+| ``vec`` | a tensor's entries as one column, row-major: ``vec(A^2)_{4(c-1)+2(p-1)+q} = A^2_{c,p,q}`` | |
 
 Functions of one variable apply entry by entry to a column.  A power between the name and
 the argument (``\operatorname{sech}^2(z)``, ``\sigma^2(z)``) is a power of the value.
@@ -34,7 +35,7 @@ FUNCTION_COMMANDS = {r"\exp": "exp", r"\log": "log", r"\ln": "log", r"\max": "ma
                      **{command: row.name for row in _NAMED for command in row.commands}}
 FUNCTION_NAMES = {"step": "step", "sech": "sech", "cosh": "cosh", "sinh": "sinh", "exp": "exp", "log": "log",
                   "ln": "log", "softmax": "softmax", "logsumexp": "logsumexp", "lse": "logsumexp", "max": "max",
-                  "diag": "diag", "f": "f", **{letters: row.name for row in _NAMED for letters in row.letters}}
+                  "diag": "diag", "vec": "vec", "f": "f", **{letters: row.name for row in _NAMED for letters in row.letters}}
 
 _SCALAR = {"step": lambda z: sympy.Heaviside(z, 0), "sech": sympy.sech, "cosh": sympy.cosh, "sinh": sympy.sinh,
            "exp": sympy.exp, "log": sympy.log, **{row.name: row.function for row in _NAMED}}
@@ -57,10 +58,12 @@ def apply_function(name: str, args: list, prime: bool, activation_of=None):
             raise FunctionError("f(..) must be applied to one Z^l, to tell which layer's activation it is")
         row = ACTIVATIONS[activation]
         return _entrywise(args[0], row.slope if prime else row.function)
-    if name in ("softmax", "logsumexp", "max", "diag"):
+    if name in ("softmax", "logsumexp", "max", "diag", "vec"):
         if prime:
             raise FunctionError(f"{name}' cannot be read: write the derivative out")
         values = _flat(args)
+        if name == "vec":
+            return sympy.Matrix(values)
         if name == "max":
             return PoolMax(*values)
         if name == "logsumexp":

@@ -114,6 +114,12 @@ class GridEvaluation:
             members = np.stack(np.broadcast_arrays(*[np.asarray(self._value(a, values), dtype=FLOAT) for a in e.args]))
             return _reduce(members, maximum=isinstance(e, PoolMax))
         if isinstance(e, sympy.Piecewise):
+            column = _column_entry(e)
+            if column is not None:  # entry k of a column (vec(A^4)_i): the column once, then gathered
+                index, members = column
+                entries = [np.asarray(self._value(m, values), dtype=FLOAT) for m in members]
+                if all(m.ndim == 0 for m in entries):
+                    return _gather(np.array(entries, dtype=FLOAT), [self.index(index, values)])
             result = FLOAT(0)
             for value, condition in reversed(e.args):
                 chosen = self._condition(condition, values)
@@ -162,6 +168,19 @@ class GridEvaluation:
                 raise LatexError("a maximum or log-sum-exp over a range that depends on an index")
             terms.append(self._value(e.function, point))
         return np.stack(np.broadcast_arrays(*terms))
+
+
+def _column_entry(e: sympy.Piecewise):
+    """``(index, members)`` when ``e`` is entry ``index`` of a column, as the reader writes
+    ``vec(A^2)_i``: ``(m_1, index = 1), ..., (m_n, index = n), (0, True)``; else None."""
+    *pieces, (otherwise, last) = e.args
+    if otherwise != 0 or last is not sympy.true or not pieces:
+        return None
+    index = pieces[0][1].lhs if isinstance(pieces[0][1], sympy.Eq) else None
+    for k, (_, condition) in enumerate(pieces, start=1):
+        if not isinstance(condition, sympy.Eq) or condition.lhs != index or condition.rhs != k:
+            return None
+    return index, [member for member, _ in pieces]
 
 
 def _reduce(members: np.ndarray, maximum: bool) -> np.ndarray:
@@ -224,10 +243,10 @@ class PointValues:
                 label = int(rng.integers(math.prod(full)))
                 values = np.zeros(full, dtype=FLOAT)
                 values.flat[label] = 1
-                self.shown[name] = np.array(label + 1)
+                self.shown[name] = np.array(label)  # a class, 0-based as the exact route shows it
             else:
                 values = rng.standard_normal(full).astype(FLOAT) / math.sqrt(_fan_in(net, name))
-                self.shown[name] = np.vectorize(lambda v: float(f"{v:.4g}"))(values.astype(float))  # as shown
+                self.shown[name] = values.astype(float)
             self.arrays[name] = values
 
     def on_grid(self, expression, indices, sizes) -> np.ndarray:

@@ -148,11 +148,11 @@ SHOWN_VALUES = 8  # a tensor with more values is shown by its first and last one
 
 
 def point_text(point: dict) -> str:
-    """``X = (1, -3/4, ...), W^{1} = ...``; a long tensor elided in the middle (its count said:
-    ``--format json`` lists every value)."""
+    """``X = (1, -3/4, ...), W^{1} = ...``; floats to 4 digits, a long tensor elided in the middle
+    (its count said: ``--format json`` lists every value in full)."""
     parts = []
     for name, values in point.items():
-        flat = [str(v) for v in np.ravel(np.asarray(values, dtype=object))]
+        flat = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in np.ravel(np.asarray(values, dtype=object))]
         label = tensor_latex(name) if name not in ("X", "y") else name
         if len(flat) > SHOWN_VALUES:
             parts.append(f"{label} = ({', '.join([*flat[:SHOWN_VALUES - 2], '...', *flat[-2:]])}; {len(flat)} values)")
