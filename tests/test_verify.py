@@ -18,6 +18,7 @@ RIGHT, WRONG = "correct", "wrong"
 
 NETWORKS = {
     "seed": DERIVATIONS / "seed_1d.toml",
+    "pool_softmax": DERIVATIONS / "pool_softmax.toml",
     "seed_bias": {"input": [5], "loss": "squared", "layers": [
         {"type": "conv", "size": 3, "padding": 1, "activation": "relu"}, {"type": "dense", "units": 1}]},
     "dense": {"input": [3], "loss": "squared", "layers": [
@@ -147,6 +148,12 @@ TABLE = [
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{2i+k-3}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{2(i-1)+k-1}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", WRONG, None),
+    # a dense layer after pooling reads vec(A^2), as the notes print it
+    ("pool_softmax", None, "L", r"\frac{\partial L}{\partial W^3_{i,j}} = \operatorname{vec}\left(A^{2}\right)_{i} \delta^{3}_{j}", RIGHT, None),
+    ("pool_softmax", None, "L", r"\frac{\partial L}{\partial W^3_{i,j}} = \mathrm{vec}(A^2)_{i} (A^3_j - y_j)", RIGHT, None),
+    ("pool_softmax", None, "L", r"\frac{\partial L}{\partial W^3_{i,j}} = \operatorname{vec}(A^2)_{i+1} \delta^3_j", WRONG, None),
+    ("pool_softmax", None, "L", r"Z^{3}_{j} = \sum_{i=1}^{8} W^{3}_{i,j} \operatorname{vec}\left(A^{2}\right)_{i} + W^{3}_{0,j}", RIGHT, None),
+    ("pool_softmax", None, "L", r"Z^{3}_{j} = \sum_{i=1}^{8} W^{3}_{i,j} \operatorname{vec}(A^2)_{i}", WRONG, None),
     # sigmoid: sigma'(Z) in its spellings, at A instead of Z, dropped
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{3} X_{i+k-1} A^1_i (1 - A^1_i) W^2_i \, 2(A^2-y)", RIGHT, None),
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma'(Z^1_i) W^2_i \, 2(A^2-y)", RIGHT, None),
@@ -165,6 +172,16 @@ def test_verdicts_and_mistakes(nets, network, wrt, of, answer, verdict, mistake)
     assert report.verdict == verdict, str(report)
     if mistake is not None:
         assert report.mistake is not None and report.mistake.key == mistake, str(report)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("network, wrt, of, answer, verdict, mistake", TABLE, ids=[f"{t[0]}:{t[3][:50]}" for t in TABLE])
+def test_the_grid_gives_the_same_verdicts(nets, network, wrt, of, answer, verdict, mistake):
+    """The route of large networks (symcnn/verify/grid.py: floats, every entry at once), forced on
+    the small ones: the same verdict as the exact route's, no mistake named."""
+    report = verify(nets[network], answer, wrt=wrt, of=of, exact=False)
+    assert report.verdict == verdict, str(report)
+    assert any("random point" in note for note in report.notes) or not report.steps[0].entries
 
 
 UNREADABLE = [
