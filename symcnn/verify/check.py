@@ -31,7 +31,8 @@ from ..latex.formulas import course_printing
 from ..parse import read_answer
 from ..parse.tables import written_indices
 from .compare import Deadline, PointChecker
-from .grid import LARGE, TOLERANCE, GridChecker, index_values, shown_answer, shown_formula
+from .evaluate import index_values
+from .grid import LARGE, TOLERANCE, GridChecker, shown_answer, shown_formula
 from .mistakes import CHAIN_REVERSED, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
 from .softmax import softmax_convention
 from ..derive.general import softmax_output

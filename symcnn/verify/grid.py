@@ -12,8 +12,8 @@ through the whole network (``\delta^1`` sums over every path to the loss): the 2
    (a one-hot class) at random, weights of variance ``1/fan-in`` so that no layer saturates;
    ReLU kinks and pooling ties between positive values have probability 0;
 3. evaluates the expected formula and the answer on the whole grid of the answer's free
-   indices at once (:class:`GridEvaluation`: an entry is a gather, a sum a loop over its
-   variable), and compares them entry by entry.
+   indices at once (:mod:`.evaluate`: an entry is a gather, a sum a loop over its variable),
+   and compares them entry by entry.
 
 Values are ``numpy.longdouble`` (a 64-bit mantissa on x86-64; float64 where it is not
 wider).  An entry differs where ``|expected - given| > TOLERANCE * scale``, ``scale`` the
@@ -32,178 +32,16 @@ import numpy as np
 import sympy
 
 from ..activations import LOSSES
-from ..compile.engine import lambdify
-from ..errors import LatexError, SymcnnError
-from ..functions import LogSumExp, PoolMax
-from ..indexed import FirstMax, InRange, LogSumExpOver, WindowMax, base_name, tensor
+from ..errors import SymcnnError
+from ..indexed import base_name, tensor
 from ..notation import parse_symbol
 from ..parse.indexed import Entry
 from .compare import Counterexample
+from .evaluate import FLOAT, GridEvaluation, gather
 
 LARGE = 5000        # entries of Z^l, A^l together from which a network is checked here
 TOLERANCE = 1e-12   # of the largest value over the grid
 GRID_POINTS = 4     # points drawn at most (``--points`` lower still)
-FLOAT = np.longdouble
-
-
-class GridEvaluation:
-    """An index-form expression's values at every point of an index grid at once.
-
-    ``values`` maps each free index variable to an integer array (one shape for all, the
-    grid's) and the result broadcasts to that shape.  ``read(e, subscripts)`` gives the values
-    of an entry ``e`` (an ``Indexed`` of a formula or an answer's
-    :class:`~symcnn.parse.indexed.Entry`) at integer arrays of subscripts; ``symbol(s)`` the
-    value of a network entry written with numbers (``Z1_2,3``).
-    """
-
-    def __init__(self, read, symbol):
-        self.read, self.symbol = read, symbol
-        self._functions: dict = {}
-
-    def __call__(self, e, values: dict):
-        return self._value(sympy.sympify(e), values)
-
-    def _value(self, e, values):
-        if e.is_Number or e.is_NumberSymbol:
-            return FLOAT(str(sympy.Float(e, 25))) if not e.is_Integer else FLOAT(int(e))
-        if isinstance(e, sympy.Symbol):
-            if e in values:
-                return values[e]
-            if e.is_integer:
-                raise LatexError(f"the index {e} is bound neither by a sum nor by the left-hand side")
-            return self.symbol(e)
-        if isinstance(e, sympy.Indexed):
-            return self.read(e, [self.index(s, values) for s in e.indices])
-        if isinstance(e, Entry):
-            return self.read(e, [self.index(s, values) for s in e.args[1:]])
-        if isinstance(e, sympy.Add):
-            return sum((self._value(a, values) for a in e.args[1:]), self._value(e.args[0], values))
-        if isinstance(e, sympy.Mul):
-            product = self._value(e.args[0], values)
-            for a in e.args[1:]:
-                product = product * self._value(a, values)
-            return product
-        if isinstance(e, sympy.Pow):
-            base, exponent = self._value(e.base, values), self._value(e.exp, values)
-            return np.power(np.asarray(base, dtype=FLOAT), exponent)
-        if isinstance(e, sympy.KroneckerDelta):
-            return np.asarray(self.index(e.args[0], values) == self.index(e.args[1], values), dtype=FLOAT)
-        if isinstance(e, InRange):
-            position, low, high = (self.index(a, values) for a in e.args)
-            return np.asarray((low <= position) & (position <= high), dtype=FLOAT)
-        if isinstance(e, sympy.Sum):
-            total = FLOAT(0)
-            for point, inside in self._points(list(reversed(e.limits)), values):
-                term = self._value(e.function, point)
-                total = total + (term if inside is True else np.where(inside, term, 0))
-            return total
-        if isinstance(e, (WindowMax, LogSumExpOver)):
-            return _reduce(self._members(e, values), maximum=isinstance(e, WindowMax))
-        if isinstance(e, FirstMax):
-            window, *position = e.args
-            members = self._members(window, values)
-            shape = [int(hi - lo + 1) for _, lo, hi in window.limits]
-            offsets = [self.index(p, values) for p in position]
-            inside = np.ones(np.broadcast(*offsets).shape, dtype=bool)
-            flat = 0
-            for offset, n in zip(offsets, shape):
-                inside = inside & (1 <= offset) & (offset <= n)
-                flat = flat * n + (offset - 1)
-            return np.asarray(inside & (np.argmax(members, axis=0) == flat), dtype=FLOAT)
-        if isinstance(e, (PoolMax, LogSumExp)):  # written out: max(0, Z), logsumexp(Z_1, ..)
-            members = np.stack(np.broadcast_arrays(*[np.asarray(self._value(a, values), dtype=FLOAT) for a in e.args]))
-            return _reduce(members, maximum=isinstance(e, PoolMax))
-        if isinstance(e, sympy.Piecewise):
-            column = _column_entry(e)
-            if column is not None:  # entry k of a column (vec(A^4)_i): the column once, then gathered
-                index, members = column
-                entries = [np.asarray(self._value(m, values), dtype=FLOAT) for m in members]
-                if all(m.ndim == 0 for m in entries):
-                    return _gather(np.array(entries, dtype=FLOAT), [self.index(index, values)])
-            result = FLOAT(0)
-            for value, condition in reversed(e.args):
-                chosen = self._condition(condition, values)
-                result = np.where(chosen, self._value(value, values), result)
-            return result
-        return self._function(e)(*[self._value(a, values) for a in e.args if not a.is_number])
-
-    def _condition(self, condition, values):
-        if condition is sympy.true:
-            return True
-        if isinstance(condition, sympy.Eq):
-            return self._value(condition.lhs, values) == self._value(condition.rhs, values)
-        raise LatexError(f"cannot evaluate the condition {condition}")
-
-    def _function(self, e):
-        """``e``'s function on arrays (its arguments that are numbers kept), printed by the
-        compiled code's printer: the activations' rows, the steps ``1[z > 0]``, ``logsumexp``."""
-        key = (e.func, tuple(a if a.is_number else None for a in e.args))
-        if key not in self._functions:
-            arguments = sympy.symbols(f"x0:{len(e.args)}", real=True)
-            applied = e.func(*[a if a.is_number else x for a, x in zip(e.args, arguments)])
-            compiled = lambdify([x for a, x in zip(e.args, arguments) if not a.is_number], [applied])
-            self._functions[key] = lambda *args: np.asarray(compiled(*args)[0], dtype=FLOAT)
-        return self._functions[key]
-
-    index = staticmethod(lambda e, values: index_values(e, values))
-
-    def _points(self, limits, values, inside=True):
-        """``(values, inside)`` for every point of ``limits`` (outermost first); a limit that
-        depends on outer variables bounds the points by ``inside``, a boolean array."""
-        if not limits:
-            yield values, inside
-            return
-        (variable, low, high), rest = limits[0], limits[1:]
-        low, high = self.index(low, values), self.index(high, values)
-        for k in range(int(np.min(low)), int(np.max(high)) + 1):
-            within = inside if np.ndim(low) == np.ndim(high) == 0 else inside & (low <= k) & (k <= high)
-            yield from self._points(rest, {**values, variable: k}, within)
-
-    def _members(self, e, values) -> np.ndarray:
-        """A window's (or a log-sum-exp's) terms, stacked along a first axis, row-major."""
-        limits = list(e.limits) if isinstance(e, WindowMax) else list(reversed(e.limits))
-        terms = []
-        for point, inside in self._points(limits, values):
-            if inside is not True:
-                raise LatexError("a maximum or log-sum-exp over a range that depends on an index")
-            terms.append(self._value(e.function, point))
-        return np.stack(np.broadcast_arrays(*terms))
-
-
-def _column_entry(e: sympy.Piecewise):
-    """``(index, members)`` when ``e`` is entry ``index`` of a column, as the reader writes
-    ``vec(A^2)_i``: ``(m_1, index = 1), ..., (m_n, index = n), (0, True)``; else None."""
-    *pieces, (otherwise, last) = e.args
-    if otherwise != 0 or last is not sympy.true or not pieces:
-        return None
-    index = pieces[0][1].lhs if isinstance(pieces[0][1], sympy.Eq) else None
-    for k, (_, condition) in enumerate(pieces, start=1):
-        if not isinstance(condition, sympy.Eq) or condition.lhs != index or condition.rhs != k:
-            return None
-    return index, [member for member, _ in pieces]
-
-
-def _reduce(members: np.ndarray, maximum: bool) -> np.ndarray:
-    """The maximum, or the log-sum-exp (stably), over the first axis."""
-    top = np.max(members, axis=0)
-    return top if maximum else top + np.log(np.sum(np.exp(members - top), axis=0))
-
-
-def index_values(e, values: dict):
-    """An integer subscript (an expression of index variables) at ``values``: an int or an
-    integer array."""
-    e = sympy.sympify(e)
-    if e.is_Integer:
-        return int(e)
-    if isinstance(e, sympy.Symbol):
-        if e not in values:
-            raise LatexError(f"the index {e} is bound neither by a sum nor by the left-hand side")
-        return values[e]
-    if isinstance(e, sympy.Add):
-        return sum(index_values(a, values) for a in e.args)
-    if isinstance(e, sympy.Mul):
-        return math.prod(index_values(a, values) for a in e.args)
-    raise LatexError(f"an index must be a whole-number expression of index variables, not {e}")
 
 
 class PointValues:
@@ -262,8 +100,8 @@ class PointValues:
             raise SymcnnError("an answer's entry in a formula")
         name = base_name(e)
         if name.startswith("vec("):
-            return _gather(self.arrays[name[4:-1]].reshape(-1), subscripts)
-        return _gather(self.arrays[name], subscripts)
+            return gather(self.arrays[name[4:-1]].reshape(-1), subscripts)
+        return gather(self.arrays[name], subscripts)
 
     def _read_answer(self, e, subscripts):
         if isinstance(e, sympy.Indexed):  # a named gradient written with numbers
@@ -276,7 +114,7 @@ class PointValues:
         ref = parse_symbol(symbol.name)
         if ref is None or ref.tensor not in self.arrays:
             raise SymcnnError(f"the answer kept a symbol the network does not have: {symbol}")
-        return _gather(self.arrays[ref.tensor], self.full(ref.tensor, [np.asarray(i) for i in ref.index]))
+        return gather(self.arrays[ref.tensor], self.full(ref.tensor, [np.asarray(i) for i in ref.index]))
 
     def full(self, name: str, written: list) -> list:
         """Written subscripts (the kept axes) -> full-rank ones (1 on the others)."""
@@ -287,19 +125,6 @@ class PointValues:
         if answer and name == self.course_output:
             return self.arrays["course " + name]
         return self.arrays[name]
-
-
-def _gather(array: np.ndarray, subscripts: list) -> np.ndarray:
-    """``array`` at 1-based integer subscripts (arrays broadcast together); 0 outside."""
-    subscripts = np.broadcast_arrays(*[np.asarray(s) for s in subscripts]) if subscripts else []
-    if not subscripts:
-        return array[()]
-    inside = np.ones(subscripts[0].shape, dtype=bool)
-    clipped = []
-    for s, n in zip(subscripts, array.shape):
-        inside &= (1 <= s) & (s <= n)
-        clipped.append(np.clip(s, 1, n) - 1)
-    return np.where(inside, array[tuple(clipped)], FLOAT(0))
 
 
 def _fan_in(net, name: str) -> int:
@@ -406,7 +231,7 @@ class _AnswerTables:
         point = self.point
         if key.startswith("T"):
             name = key[1:]
-            values = _gather(point.tensor(name, answer=True), point.full(name, subscripts))
+            values = gather(point.tensor(name, answer=True), point.full(name, subscripts))
         elif key.startswith("D"):
             of, wrt = key[1:].split("/")
             values = self.derivative(of, None if wrt == "None" else wrt, subscripts)
@@ -429,7 +254,7 @@ class _AnswerTables:
         array, else the general formula evaluated on them."""
         general, point = self.net.general, self.point
         if of == "L" and wrt is not None:  # a gradient: the whole tensor once per point, then gathered
-            return _gather(self._gradient(wrt), point.full(wrt, subscripts))
+            return gather(self._gradient(wrt), point.full(wrt, subscripts))
         split = general.kept(of).count(True) if of != "L" else 0
         formula = self.net.formula(of, wrt)
         full = []
@@ -462,7 +287,7 @@ class _AnswerTables:
         if self.net.spec.loss is not None and LOSSES[self.net.spec.loss].softmax:
             exps = np.exp(output - output.max())
             output = exps / exps.sum()
-        return _gather(output, point.full("y", subscripts))
+        return gather(output, point.full("y", subscripts))
 
     def _note_outside(self, table, subscripts, inside):
         where = np.argwhere(~np.broadcast_to(inside, subscripts[0].shape))
