@@ -126,15 +126,16 @@ class Grader:
             message = f"{mistake.name} (hint: {mistake.feedback})"
         else:
             step = report.first_wrong
-            wrong = [e for e in step.entries if not e.right]
-            message = step.problem or f"{len(wrong)} of {len(step.entries)} entries are wrong, the first ${wrong[0].label}$"
+            wrong = step.wrong_positions
+            message = step.problem or (f"{len(wrong)} of {len(step.entries)} entries are wrong, the first "
+                                       f"${step.entries[wrong[0]].label}$")
         return Grade(submission, "partial" if share > 0 else "wrong", round(points * share, 4), points,
                      _one_line(message), None if mistake is None else mistake.key, detail)
 
 
 def _share(report) -> float:
     """The share of right entries in the weakest step (0 for a step of the wrong shape)."""
-    return min((sum(e.right for e in step.entries) / len(step.entries)) if step.entries and not step.problem else 0.0
+    return min((1 - len(step.wrong_positions) / len(step.entries)) if len(step.entries) and not step.problem else 0.0
                for step in report.steps)
 
 

@@ -42,11 +42,8 @@ def derived_entry(net, of: str, wrt: str | None, of_index: tuple, wrt_index: tup
     general = net.general
     if named and of == "L" and wrt is not None and general.named(wrt) is not None:
         return tensor(general.named(wrt))[general.full_index(wrt, tuple(wrt_index), False, None, False)]
-    formula = _general(net, of, wrt)
+    formula = layer_formula(net, of, wrt) if named else _general(net, of, wrt)
     if formula is None:
-        if named:
-            raise SymcnnError(f"d{of}/d{wrt} spans layers; at this size symcnn checks one layer at a time "
-                              "(write it through the named gradients, \\delta^l)")
         rows, cols = written_indices(net, wrt), written_indices(net, of)
         return _chain_product(net, of, wrt)[rows.index(tuple(wrt_index)), cols.index(tuple(of_index))]
     return formula.at(*of_index, *(wrt_index if wrt else ()), named=named)
@@ -83,6 +80,17 @@ def _general(net, of, wrt):
         if wrt is None or chain_steps(net, of, wrt) is None:
             raise
         return None
+
+
+def layer_formula(net, of: str, wrt: str | None):
+    """``net.formula(of, wrt)``, where a pair across layers is an error: where entries are not
+    written out (a large network, :mod:`symcnn.verify.grid`), there is no product to fall back on."""
+    formula = _general(net, of, wrt)
+    if formula is None:
+        raise SymcnnError(f"\\frac{{\\partial {tensor_latex(of)}}}{{\\partial {tensor_latex(wrt)}}} spans "
+                          "layers; at this network's size verify takes one layer's derivatives (write the "
+                          "chain through the named gradients, \\delta^l)")
+    return formula
 
 
 _PRODUCTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # net -> {(of, wrt): product}

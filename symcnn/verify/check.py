@@ -31,12 +31,11 @@ from ..latex.formulas import course_printing
 from ..parse import read_answer
 from ..parse.tables import written_indices
 from .compare import Deadline, PointChecker
-from .evaluate import index_values
-from .grid import LARGE, TOLERANCE, GridChecker, shown_answer, shown_formula
+from .grid import LARGE, TOLERANCE, GridChecker
 from .mistakes import CHAIN_REVERSED, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
 from .softmax import softmax_convention
 from ..derive.general import softmax_output
-from .report import Deferred, EntryResult, Report, StepResult, shape_text as _shape
+from .report import EntryResult, LazyEntries, Report, StepResult, shape_text as _shape
 from .target import Target, own_to_layout
 
 DIAGNOSIS_POINTS = 12
@@ -150,10 +149,11 @@ class _Session:
     def notes(self) -> list[str]:
         notes = list(dict.fromkeys(self.reader.notes)) + self._notes
         if self.grid and self.checker is not None and self.checker.points:
-            notes.append(f"compared at {len(self.checker.points)} random point{'s' if len(self.checker.points) > 1 else ''}"
-                         f" in {np.finfo(np.longdouble).precision}-digit floats, every entry at once (a difference "
-                         f"below {TOLERANCE:g} of the largest entry is not seen): exact values of this network's "
-                         "entries reach through every layer; the mistake is not named at this size")
+            count = len(self.checker.points)
+            notes.append(f"checked at {count} random point{'s' if count > 1 else ''} in "
+                         f"{np.finfo(np.longdouble).precision}-digit floats, every entry at once, as for every network "
+                         f"this large: a difference below {TOLERANCE:g} of the largest entry would not be seen, "
+                         "and the mistake is not named")
         if self.reader.scope.outside:
             outside = sorted(self.reader.scope.outside)
             notes.append("read as 0 (outside the tensors, the course's zero padding): "
@@ -276,48 +276,19 @@ class _Session:
         shape = (len(entries), 1)
         every = ", ".join(f"{v} = {ranges[v][0]}..{ranges[v][1]}" for v in variables)
         title = target.title + (f" at every {every}" if every else "")
-        return StepResult(title, where, step.text, shape, shape, tuple(entries))
+        return StepResult(title, where, step.text, shape, shape, entries if isinstance(entries, LazyEntries) else tuple(entries))
 
     def _check_grid(self, target, quantity, step, where, variables, ranges):
-        """:meth:`_check_entries` on the grid (:mod:`.grid`): every entry at once; each entry's
-        expressions are worked out only if the report shows them."""
-        of, wrt, of_index, wrt_index, _ = quantity
-        axes = [np.arange(ranges[v][0], ranges[v][1] + 1) for v in variables]
-        grid = [a.reshape(-1) for a in np.meshgrid(*axes, indexing="ij")] if axes else []
-        values = dict(zip(variables, grid))
-        count = len(grid[0]) if grid else 1
-        subscripts = [np.broadcast_to(index_values(i, values), (count,)) for i in (*(of_index or ()), *(wrt_index or ()))]
-        split = len(of_index or ())
-        cells = [(tuple(int(s[c]) for s in subscripts[:split]), tuple(int(s[c]) for s in subscripts[split:]))
-                 for c in range(count)]
-        for oi, wi in cells:
-            if target.position(wrt, wi) is None or target.position(of, oi) is None:
-                raise self.reader.error(step.at, f"the left-hand side names {target.label(oi, wi)}, which "
-                                                 "the network does not have")
+        """:meth:`_check_entries` on the grid (:meth:`.grid.GridChecker.check_entries`)."""
+        _, _, of_index, wrt_index, _ = quantity
         value = step.value.xreplace(self.output_map) if self.output_map else step.value
         if isinstance(value, sympy.MatrixBase):
             if value.shape != (1, 1):
                 raise self.reader.error(step.at, f"the left-hand side names one entry, the right-hand side is "
                                                  f"a {_shape(value.shape)} matrix")
             value = value[0, 0]
-
-        def given(point):
-            try:
-                return point.answers(value, values)
-            except LatexError as error:
-                raise self.reader.error(step.at, str(error)) from None
-        found = self.checker.compare(lambda point: point.tables.derivative(of, wrt, subscripts), given, count)
-        formula, entries = self.net.formula(of, wrt), []
-
-        def shown(assignment):
-            numbers = {v: sympy.Integer(k) for v, k in assignment.items()}
-            written = shown_answer(value.xreplace(numbers), self.net)
-            return self.given(step, assignment) if written is None else written
-        for c, (oi, wi) in enumerate(cells):
-            assignment = {v: int(a[c]) for v, a in values.items()}
-            entries.append(EntryResult(target.label(oi, wi), found.right[c],
-                                       Deferred(lambda oi=oi, wi=wi: shown_formula(self.net, formula, oi, wi)),
-                                       Deferred(lambda a=assignment: shown(a)), found.counterexamples[c]))
+        entries = self.checker.check_entries(target, step, value, variables, ranges, tuple(of_index or ()),
+                                             tuple(wrt_index or ()), lambda assignment: self.given(step, assignment))
         return self._indexed_result(target, where, step, variables, ranges, entries), [], None
 
     def _entries(self, target, cells):
@@ -325,8 +296,8 @@ class _Session:
             expected = [target.expected(oi, wi) for oi, wi, _, _ in cells]
             found = self.checker.compare(lambda point: [point.answers(e, {}) for e in expected],
                                          lambda point: [point.answers(g, {}) for _, _, g, _ in cells], len(cells))
-            return [EntryResult(label, right, e, given, counterexample) for (_, _, given, label), e, right, counterexample
-                    in zip(cells, expected, found.right, found.counterexamples)]
+            return [EntryResult(label, bool(found.right[k]), e, given, found.counterexample(k))
+                    for k, ((_, _, given, label), e) in enumerate(zip(cells, expected))]
         results = []
         for oi, wi, given, label in cells:
             expected = target.expected(oi, wi)

@@ -36,8 +36,10 @@ from ..errors import SymcnnError
 from ..indexed import base_name, tensor
 from ..notation import parse_symbol
 from ..parse.indexed import Entry
+from ..parse.tables import canonical_index, layer_formula
 from .compare import Counterexample
-from .evaluate import FLOAT, GridEvaluation, gather
+from .evaluate import FLOAT, GridEvaluation, gather, index_values
+from .report import Deferred, EntryResult, LazyEntries
 
 LARGE = 5000        # entries of Z^l, A^l together from which a network is checked here
 TOLERANCE = 1e-12   # of the largest value over the grid
@@ -51,6 +53,7 @@ class PointValues:
     def __init__(self, net, rng: np.random.Generator, course_output: str | None):
         self.net, self.general = net, net.general
         self.course_output = course_output  # "A<L>" read as softmax(Z^L) in the answer
+        self.probabilities: np.ndarray | None = None  # softmax(Z^L), the answer's A^L then
         self.arrays: dict[str, np.ndarray] = {}
         self.shown: dict[str, np.ndarray] = {}  # the drawn inputs, for a counterexample
         self.tables: _AnswerTables | None = None  # the answer's tables at this point (GridChecker sets them)
@@ -69,9 +72,7 @@ class PointValues:
                 self.arrays[named] = self.on_grid(formula.expression, formula.wrt_indices, sizes).reshape(
                     net.shape(name))
         if course_output:
-            logits = self.arrays[course_output]
-            exps = np.exp(logits - logits.max())
-            self.arrays["course " + course_output] = exps / exps.sum()
+            self.probabilities = _softmax(self.arrays[course_output])
 
     def _draw(self, rng):
         net, shapes = self.net, self.net.spec.shapes()
@@ -96,8 +97,6 @@ class PointValues:
 
     def _read_formula(self, e, subscripts):
         """A formula's ``Indexed`` entry: the derivation's own values (``A^L`` the logits)."""
-        if isinstance(e, Entry):
-            raise SymcnnError("an answer's entry in a formula")
         name = base_name(e)
         if name.startswith("vec("):
             return gather(self.arrays[name[4:-1]].reshape(-1), subscripts)
@@ -106,7 +105,7 @@ class PointValues:
     def _read_answer(self, e, subscripts):
         if isinstance(e, sympy.Indexed):  # a named gradient written with numbers
             return self._read_formula(e, subscripts)
-        return self.tables[e.args[0].name](subscripts)
+        return self.tables.read(e.args[0].name, subscripts)
 
     def _symbol(self, symbol):
         """A network entry written with numbers (padding: 0); ``A^L`` the logits, as after the
@@ -122,9 +121,13 @@ class PointValues:
         return [next(written) if k else 1 for k in kept]
 
     def tensor(self, name: str, answer: bool) -> np.ndarray:
-        if answer and name == self.course_output:
-            return self.arrays["course " + name]
-        return self.arrays[name]
+        """A tensor's values; in the answer's reading (``answer``) ``A^L`` may be the softmax."""
+        return self.probabilities if answer and name == self.course_output else self.arrays[name]
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exps = np.exp(logits - logits.max())
+    return exps / exps.sum()
 
 
 def _fan_in(net, name: str) -> int:
@@ -138,15 +141,23 @@ def _fan_in(net, name: str) -> int:
 
 @dataclass
 class GridResult:
-    """Whether each entry agrees at every point, and where the first disagreement was."""
+    """Whether each entry agrees at every point; where one first did not, and the two values there."""
 
-    right: list[bool]
-    counterexamples: list[Counterexample | None]
+    right: np.ndarray      # per entry
+    point: np.ndarray      # the first point where it differs (-1: none)
+    expected: np.ndarray   # the values at that point
+    given: np.ndarray
+    points: list
+
+    def counterexample(self, k: int) -> Counterexample | None:
+        if self.right[k]:
+            return None
+        return Counterexample(self.points[self.point[k]].shown, sympy.Float(str(self.expected[k]), 19),
+                              sympy.Float(str(self.given[k]), 19))
 
 
 class GridChecker:
-    """Points drawn once and kept for every step of an answer; an answer's tables read through
-    :meth:`answer_tables`."""
+    """Points drawn once and kept for every step of an answer (see the module doc)."""
 
     def __init__(self, net, reader, points: int, seed: int, deadline, course_output: str | None):
         self.net, self.reader, self.deadline = net, reader, deadline
@@ -165,7 +176,8 @@ class GridChecker:
 
     def compare(self, expected, given, count: int) -> GridResult:
         """``expected(point)``, ``given(point)``: arrays of ``count`` values each."""
-        right, found = [True] * count, [None] * count
+        right, first = np.ones(count, dtype=bool), np.full(count, -1)
+        at_expected, at_given = np.zeros(count, dtype=FLOAT), np.zeros(count, dtype=FLOAT)
         for k in range(self.limit):
             self.deadline.check()
             point = self.point(k)
@@ -175,13 +187,62 @@ class GridChecker:
             scale = max(float(np.max(np.abs(np.where(finite, e, 0)), initial=0)),
                         float(np.max(np.abs(np.where(finite, g, 0)), initial=0)))
             differ = np.where(finite, np.abs(e - g) > TOLERANCE * scale, ~((e == g) | (np.isnan(e) & np.isnan(g))))
-            for c in np.flatnonzero(differ):
-                if right[c]:
-                    right[c] = False
-                    found[c] = Counterexample(point.shown, sympy.Float(str(e[c]), 19), sympy.Float(str(g[c]), 19))
-            if not any(right):
+            new = differ & right
+            first[new], at_expected[new], at_given[new] = k, e[new], g[new]
+            right &= ~differ
+            if not right.any():
                 break
-        return GridResult(right, found)
+        return GridResult(right, first, at_expected, at_given, self.points)
+
+    def check_entries(self, target, step, value, variables: list, ranges: dict, of_index: tuple, wrt_index: tuple,
+                      shown_given) -> LazyEntries:
+        """An answer's entry (``value``, free in ``variables``) at every value of its indices at
+        once; each :class:`EntryResult` is made when the report asks (``shown_given(assignment)``
+        writes an entry out where :func:`shown_answer` cannot)."""
+        of, wrt, net = target.of, target.wrt, self.net
+        axes = [np.arange(ranges[v][0], ranges[v][1] + 1) for v in variables]
+        grid = [a.reshape(-1) for a in np.meshgrid(*axes, indexing="ij")] if axes else []
+        values = dict(zip(variables, grid))
+        count = len(grid[0]) if grid else 1
+        subscripts = [np.broadcast_to(index_values(i, values), (count,)) for i in (*of_index, *wrt_index)]
+        split = len(of_index)
+        cell = lambda k: (tuple(int(s[k]) for s in subscripts[:split]), tuple(int(s[k]) for s in subscripts[split:]))
+        missing = self._missing(of, subscripts[:split]) | self._missing(wrt, subscripts[split:])
+        if np.any(missing):
+            raise self.reader.error(step.at, f"the left-hand side names {target.label(*cell(np.argmax(missing)))}, "
+                                             "which the network does not have")
+        formula = layer_formula(net, of, wrt)
+
+        def given(point):
+            try:
+                return point.answers(value, values)
+            except LatexError as error:
+                raise self.reader.error(step.at, str(error)) from None
+        found = self.compare(lambda point: point.tables.derivative(of, wrt, subscripts), given, count)
+
+        def shown(assignment):
+            written = shown_answer(value.xreplace({v: sympy.Integer(k) for v, k in assignment.items()}), net)
+            return shown_given(assignment) if written is None else written
+
+        def make(k):
+            oi, wi = cell(k)
+            assignment = {v: int(a[k]) for v, a in values.items()}
+            return EntryResult(target.label(oi, wi), bool(found.right[k]),
+                               Deferred(lambda: shown_formula(net, formula, oi, wi)), Deferred(lambda: shown(assignment)),
+                               found.counterexample(k))
+        return LazyEntries(found.right, make)
+
+    def _missing(self, tensor, subscripts) -> np.ndarray:
+        """Where written subscripts name no entry of ``tensor``."""
+        if tensor in (None, "L") or not subscripts:
+            return np.zeros((), dtype=bool)
+        ranges = self.reader.tables.ranges(tensor)
+        if len(ranges) != len(subscripts):  # a single entry written with index 1
+            return np.asarray([not (len(subscripts) == 1 and int(s) == 1) for s in subscripts[0]])
+        missing = np.zeros(len(subscripts[0]), dtype=bool)
+        for s, (low, high) in zip(subscripts, ranges):
+            missing |= (s < low) | (s > high)
+        return missing
 
 
 def shown_answer(value, net):
@@ -203,7 +264,8 @@ def shown_answer(value, net):
 
 def shown_formula(net, formula, of_index: tuple, wrt_index: tuple):
     """The general formula at one entry, its sums kept (``sum_{i,j} A^2_{1,i,j} delta^3_{1,i,j}``)."""
-    full = net.general.full_index(formula.of, of_index + wrt_index, formula.flat[0], formula.wrt, formula.flat[1])
+    written = canonical_index(net, formula.of, of_index) + canonical_index(net, formula.wrt, wrt_index)
+    full = net.general.full_index(formula.of, written, formula.flat[0], formula.wrt, formula.flat[1])
     return formula.expression.xreplace({i: sympy.Integer(v) for i, v in zip(formula.indices, full)})
 
 
@@ -216,9 +278,6 @@ class _AnswerTables:
         self.net, self.reader, self.point = net, reader, point
         self._padded: dict = {}
         self._gradients: dict = {}
-
-    def __getitem__(self, key: str):
-        return lambda subscripts: self.read(key, subscripts)
 
     def read(self, key: str, subscripts: list):
         table = self.reader.scope.tables[key]
@@ -256,7 +315,7 @@ class _AnswerTables:
         if of == "L" and wrt is not None:  # a gradient: the whole tensor once per point, then gathered
             return gather(self._gradient(wrt), point.full(wrt, subscripts))
         split = general.kept(of).count(True) if of != "L" else 0
-        formula = self.net.formula(of, wrt)
+        formula = layer_formula(self.net, of, wrt)
         full = []
         for name, flat, written in ((of, formula.flat[0], subscripts[:split]), (wrt, formula.flat[1], subscripts[split:])):
             if name in (None, "L"):
@@ -275,7 +334,7 @@ class _AnswerTables:
             if named is not None:
                 self._gradients[wrt] = self.point.arrays[named]
             else:
-                formula = self.net.formula("L", wrt)
+                formula = layer_formula(self.net, "L", wrt)
                 sizes = self.net.general.index_sizes(wrt, formula.flat[1])
                 self._gradients[wrt] = self.point.on_grid(formula.expression, formula.wrt_indices, sizes).reshape(
                     self.net.shape(wrt))
@@ -285,8 +344,7 @@ class _AnswerTables:
         point, last = self.point, f"A{len(self.net.spec.layers)}"
         output = point.arrays[last]
         if self.net.spec.loss is not None and LOSSES[self.net.spec.loss].softmax:
-            exps = np.exp(output - output.max())
-            output = exps / exps.sum()
+            output = _softmax(output)
         return gather(output, point.full("y", subscripts))
 
     def _note_outside(self, table, subscripts, inside):

@@ -9,6 +9,7 @@ out (for graders); the values at the counterexample stay, they are numbers, not 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,24 @@ class EntryResult:
         return self.given_value() if isinstance(self.given_value, Deferred) else self.given_value
 
 
+class LazyEntries(Sequence):
+    """A step's entries checked all at once (:mod:`.grid`): whether each is right, and each
+    :class:`EntryResult` made only when asked for (a local Jacobian of LeNet-5 has millions)."""
+
+    def __init__(self, right: np.ndarray, make):
+        self.right, self._make = np.asarray(right, dtype=bool), make
+
+    def __len__(self) -> int:
+        return len(self.right)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self._make(i) for i in range(*k.indices(len(self)))]
+        if not -len(self) <= k < len(self):
+            raise IndexError(k)
+        return self._make(int(k) % len(self))
+
+
 @dataclass(frozen=True)
 class StepResult:
     """One side of the answer's chain, checked against the quantity its left-hand side names."""
@@ -61,14 +80,24 @@ class StepResult:
     text: str
     expected_shape: tuple[int, int] | None
     given_shape: tuple[int, int] | None
-    entries: tuple[EntryResult, ...] = ()
+    entries: tuple[EntryResult, ...] | LazyEntries = ()
     problem: str | None = None   # a layout or shape that is wrong as a whole
     layout: str | None = None    # how the answer's layout was read, when not the course's
     mistake: Mistake | None = None  # the mistake the problem itself names (the chain in reversed order)
 
     @property
     def right(self) -> bool:
-        return self.problem is None and all(e.right for e in self.entries)
+        return self.problem is None and not len(self.wrong_positions)
+
+    @property
+    def wrong_positions(self) -> list[int]:
+        """Where the wrong entries are, in order."""
+        if isinstance(self.entries, LazyEntries):
+            return list(np.flatnonzero(~self.entries.right))
+        return [k for k, e in enumerate(self.entries) if not e.right]
+
+    def wrong_entries(self, limit: int | None = None) -> list[EntryResult]:
+        return [self.entries[k] for k in self.wrong_positions[:limit]]
 
 
 @dataclass(frozen=True)
@@ -113,13 +142,13 @@ def text(report: Report, hide_solution: bool = False) -> str:
             continue
         if step.problem:
             lines.append(f"  wrong: {step.problem}")
-        wrong = [e for e in step.entries if not e.right]
+        wrong = len(step.wrong_positions)
         if wrong:
-            lines.append(f"  wrong: {len(wrong)} of {len(step.entries)} entries differ")
-        for entry in wrong[:6]:
+            lines.append(f"  wrong: {wrong} of {len(step.entries)} entries differ")
+        for entry in step.wrong_entries(6):
             lines += _entry_lines(entry, hide_solution, report.printing)
-        if len(wrong) > 6:
-            lines.append(f"  ... and {len(wrong) - 6} more")
+        if wrong > 6:
+            lines.append(f"  ... and {wrong - 6} more")
     for note in report.notes:
         lines.append(f"note: {note}")
     if report.mistake:
@@ -181,7 +210,7 @@ def to_json(report: Report, hide_solution: bool = False) -> str:
     first = report.first_wrong
     counterexample = None
     if first is not None:
-        found = next((e for e in first.entries if not e.right and e.counterexample), None)
+        found = next((e for e in first.wrong_entries(JSON_ENTRIES) if e.counterexample), None)
         if found is not None:
             point = found.counterexample
             counterexample = {"entry": found.label, "point": {k: [str(v) for v in np.ravel(np.asarray(x, dtype=object))]
@@ -191,12 +220,21 @@ def to_json(report: Report, hide_solution: bool = False) -> str:
     data = {"verdict": report.verdict, "quantity": report.title,
             "steps": [{"step": step.title, "where": step.where, "status": "right" if step.right else "wrong",
                        "problem": step.problem, "layout": step.layout,
-                       "entries": [entry(e) for e in step.entries]} for step in report.steps],
+                       "entry_count": len(step.entries), "wrong_count": len(step.wrong_positions),
+                       "entries": [entry(e) for e in _listed(step)]} for step in report.steps],
             "first_wrong_step": None if first is None else report.steps.index(first) + 1,
             "mistake": None if report.mistake is None else {"key": report.mistake.key, "name": report.mistake.name,
                                                              "feedback": report.mistake.feedback},
             "counterexample": counterexample, "notes": list(report.notes)}
     return json.dumps(data, indent=2)
+
+
+JSON_ENTRIES = 1000  # a step with more entries lists its wrong ones only (up to as many)
+
+
+def _listed(step: StepResult) -> list[EntryResult]:
+    """The entries JSON lists: all of them, or of a larger step the wrong ones (its counts say how many)."""
+    return list(step.entries[:]) if len(step.entries) <= JSON_ENTRIES else step.wrong_entries(JSON_ENTRIES)
 
 
 def shape_text(shape) -> str:
