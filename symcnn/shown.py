@@ -82,6 +82,22 @@ def softmax_aliases(graph) -> dict:
     return {output: "Z" + output[1:]} if output else {}
 
 
+def course_softmax(expression, output: str | None):
+    """``e^{v_k - log sum_j e^{v_j}}`` written as the course's ``A^L_k`` (``v`` the logits of the
+    softmax output ``output``) and its inverse ``e^{-(...)}`` as ``1/A^L_k``: the course's
+    ``dloss/dA^L_k = -y_k / A^L_k`` and ``dA^L_j/dZ^L_k = A^L_j (1[j = k] - A^L_k)``."""
+    if output is None:
+        return expression
+
+    def course(e):
+        for sign in (1, -1):
+            found = softmax_entry(sign * e.args[0])
+            if found is not None and found[0] in (output, f"vec({output})"):
+                return sympy.IndexedBase(sympy.Symbol(output))[found[1]] ** sign
+        return None
+    return expression.replace(lambda e: isinstance(e, sympy.exp) and course(e) is not None, course)
+
+
 def softmax_entry(argument, entries: bool = False):
     """``(vector, k)`` when ``argument`` is ``v_k - log sum_j e^{v_j}`` (index form) or, with
     ``entries``, ``v_k - logsumexp(v_1, ..., v_n)`` of entry symbols; else None."""

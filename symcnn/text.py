@@ -20,7 +20,8 @@ from sympy.printing.str import StrPrinter
 from .activations import activation_of
 from .derive.display import shown
 from .indexed import base_name
-from .shown import factor_rank, index_text, named_gradient, named_gradients, softmax_aliases, softmax_entry
+from .derive.general import softmax_output
+from .shown import course_softmax, factor_rank, index_text, named_gradient, named_gradients, softmax_aliases, softmax_entry
 
 LOSS = "loss"
 
@@ -56,7 +57,12 @@ class TextPrinter(StrPrinter):
             return super()._print_Mul(expr)
         if expr.could_extract_minus_sign():
             return "-" + self._print(-expr)
-        return " ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in sorted(expr.args, key=factor_rank))
+        below = [1 / a for a in expr.args if a.is_Pow and a.exp.is_negative]  # y[k]/A3[k]
+        above = [a for a in expr.args if not (a.is_Pow and a.exp.is_negative)]
+        text = " ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in sorted(above, key=factor_rank))
+        if below:
+            text += "/" + self.parenthesize(sympy.Mul(*below), PRECEDENCE["Mul"])
+        return text
 
     def _print_Sum(self, expr):
         signs = " ".join(f"sum_{{{v}={lo}..{hi}}}" for v, lo, hi in reversed(expr.limits))
@@ -114,7 +120,9 @@ def formula_text(formula) -> str:
               + (" (zero padding)" if padding else "") for name, sizes, padding in view.zero_outside]
     notes += [f"vec({name})[{'+'.join(f'{s}({n}-1)' if s > 1 else n for n, s in zip(letters, steps))}] = "
               f"{name}[{','.join(letters)}]" for name, letters, steps in view.flattened]
-    text = f"{lhs} = {printer.doprint(sympy.factor_terms(view.expression))}"
+    output = softmax_output(formula.derivation.graph)  # A^L = softmax(Z^L) stays; elsewhere softmax entries are A^L
+    expression = view.expression if (formula.of, formula.wrt) == (output, None) else course_softmax(view.expression, output)
+    text = f"{lhs} = {printer.doprint(sympy.factor_terms(expression))}"
     return text + ("    (" + "; ".join(notes) + ")" if notes else "")
 
 

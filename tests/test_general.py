@@ -46,7 +46,7 @@ def written(net, name):
 
 def expected_matrix(net, of, wrt):
     output = softmax_output(net)
-    if output is not None and output in (of, wrt):  # not in delta^L = dloss/dZ^L, the same in both
+    if output is not None and (output in (of, wrt) or (of, wrt) == ("L", None)):  # not delta^L: the same in both
         return course_softmax(net, of, wrt)
     if wrt is None:
         return sympy.Matrix([net.expr(of)]).T if of != "L" else net.expr("L")
@@ -54,13 +54,15 @@ def expected_matrix(net, of, wrt):
 
 
 def course_softmax(net, of, wrt):
-    """The course's ``A^L = softmax(Z^L)``, ``dloss/dA^L = -y/A^L`` and ``dA^L/dZ^L = diag(A^L) -
-    A^L (A^L)^T``, written from their definitions with the entries' symbols (the derivation's
-    ``A^L`` symbols are its scores, ``Z^L``)."""
+    """The course's ``A^L = softmax(Z^L)``, ``loss = -sum_k y_k log A^L_k``, ``dloss/dA^L = -y/A^L``
+    and ``dA^L/dZ^L = diag(A^L) - A^L (A^L)^T``, written from their definitions with the entries'
+    symbols (the derivation's ``A^L`` symbols are its scores, ``Z^L``)."""
     output = softmax_output(net)
-    scores = list(net.symbol_array("Z" + output[1:] if wrt is None else output).flat)
+    scores = list(net.symbol_array("Z" + output[1:] if (of, wrt) == (output, None) else output).flat)
     total = sum(sympy.exp(a) for a in scores)
     s = [sympy.exp(a) / total for a in scores]
+    if of == "L" and wrt is None:
+        return sympy.Matrix([-sum(y * sympy.log(p) for y, p in zip(net.symbol_array("y").flat, s))])
     if wrt is None:
         return sympy.Matrix(s)
     if of == "L":
@@ -182,6 +184,17 @@ def test_softmax_cross_entropy_and_the_activations_course_forms():
     sigmoid = net.formula("A1", "Z1").latex(ranges=False)
     assert sigmoid.endswith(r"\sigma\left(Z^{1}_{j}\right) \left(1 - \sigma\left(Z^{1}_{j}\right)\right)")
     assert r"1 - \tanh^{2}{\left(Z^{2}_{j} \right)}" in net.formula("A2", "Z2").latex(ranges=False)
+
+
+def test_text_says_what_latex_says_of_the_course_softmax():
+    """``str(formula)`` in the course's convention too: the softmax's entries are ``A^L``, except
+    in the forward rule that defines it."""
+    net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
+    assert str(net.formula("L", "A3")) == "dloss/dA3[k] = -y[k]/A3[k]    (k = 1..3)"
+    assert str(net.formula("L", "Z3")) == "delta3[j] = dloss/dZ3[j] = A3[j] - y[j]    (j = 1..3)"
+    assert str(net.formula("A3", "Z3")) == "dA3[j]/dZ3[k] = ([j = k] - A3[k]) A3[j]    (j, k = 1..3)"
+    assert str(net.formula("A3")) == "A3[j] = softmax(Z3)[j]    (j = 1..3)"
+    assert str(net.formula("L")) == "loss = -sum_{k=1..3} log(A3[k]) y[k]"
 
 
 def test_pooling_routes_to_the_first_maximum_of_its_window():

@@ -23,6 +23,7 @@ for the forward rule of ``A^L`` and the two factors that differ, derived from th
 own ``dloss/dA^L = s - y`` (``s = softmax(A^L)``, the course's ``A^L``):
 
     A^L_j = s_j(Z^L)      dloss/dA^L_k = -y_k / s_k      dA^L_j/dZ^L_k = s_j (1[j = k] - s_k)
+    loss = -sum_k y_k log s_k
 
 whose product is the same ``delta^L = s - y`` (for a one-hot ``y``).
 
@@ -171,12 +172,12 @@ class GeneralDerivation:
     # -- derivations -------------------------------------------------------------------------
 
     def _course_softmax(self, of: str, wrt: str | None) -> Formula | None:
-        """The course's ``A^L_j = s_j``, ``dloss/dA^L_k = -y_k / s_k`` and ``dA^L_j/dZ^L_k =
-        s_j (1[j = k] - s_k)``, with ``s_k = dloss/dA^L_k + y_k`` the derivation's softmax; None
+        """The course's ``A^L_j = s_j``, ``dloss/dA^L_k = -y_k / s_k``, ``dA^L_j/dZ^L_k =
+        s_j (1[j = k] - s_k)`` and ``loss = -sum_k y_k log s_k``, with ``s_k = dloss/dA^L_k + y_k`` the derivation's softmax; None
         for every other formula, and for a network whose last activation is not the softmax."""
         output = softmax_output(self.graph)
         scores = f"Z{output[1:]}" if output else None
-        if output is None or of != output and (of, wrt) != ("L", output):
+        if output is None or of != output and (of, wrt) not in (("L", output), ("L", None)):
             return None
         if of == output and wrt not in (None, scores):
             raise TensorNameError(f"formula({of!r}, {wrt!r}): in the course's convention {output} = "
@@ -185,6 +186,10 @@ class GeneralDerivation:
         own = self.own("L", output)
         (k,), flat = own.wrt_indices, own.flat
         softmax = lambda at: (own.expression + tensor("y")[k]).xreplace({k: at})
+        if of == "L" and wrt is None:
+            m = bound("k")
+            return Formula(self, "L", None, (), (), -sympy.Sum(tensor("y")[m] * sympy.log(softmax(m)),
+                                                               (m, 1, self.index_sizes("y", False)[0])))
         if wrt is None:  # the forward rule, in Z^L: s(Z^L) = s(A^L) as A^L = Z^L
             (j,) = self.letters(of)
             named = {tensor(f"vec({output})" if flat[1] else output): tensor(scores)}

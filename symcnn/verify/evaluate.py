@@ -44,6 +44,8 @@ class GridEvaluation:
     def _value(self, e, values):
         if e.is_Number or e.is_NumberSymbol:
             return FLOAT(str(sympy.Float(e, 25))) if not e.is_Integer else FLOAT(int(e))
+        if e.is_number and not e.free_symbols and e.has(sympy.zoo, sympy.nan, sympy.oo):  # 1/0 read as zoo
+            return FLOAT("nan")
         if isinstance(e, sympy.Symbol):
             if e in values:
                 return values[e]

@@ -32,7 +32,7 @@ import numpy as np
 import sympy
 
 from ..activations import LOSSES
-from ..errors import SymcnnError
+from ..errors import LatexError, SymcnnError
 from ..indexed import base_name, tensor
 from ..notation import parse_symbol
 from ..parse.indexed import Entry
@@ -181,12 +181,15 @@ class GridChecker:
         for k in range(self.limit):
             self.deadline.check()
             point = self.point(k)
-            e = np.broadcast_to(np.asarray(expected(point), dtype=FLOAT), (count,))
-            g = np.broadcast_to(np.asarray(given(point), dtype=FLOAT), (count,))
-            finite = np.isfinite(e) & np.isfinite(g)
-            scale = max(float(np.max(np.abs(np.where(finite, e, 0)), initial=0)),
-                        float(np.max(np.abs(np.where(finite, g, 0)), initial=0)))
-            differ = np.where(finite, np.abs(e - g) > TOLERANCE * scale, ~((e == g) | (np.isnan(e) & np.isnan(g))))
+            with np.errstate(all="ignore"):  # an answer's log(-1) or 1/0 is a wrong value, not a warning
+                e = np.broadcast_to(np.asarray(expected(point), dtype=FLOAT), (count,))
+                g = np.broadcast_to(np.asarray(given(point), dtype=FLOAT), (count,))
+            if not np.all(np.isfinite(e)):
+                raise SymcnnError("the expected values overflowed at a random point; check this answer with "
+                                  "exact=True (the Python API)")
+            finite = np.isfinite(g)  # an answer that overflows or divides by 0 where the expected does not is wrong
+            scale = max(float(np.max(np.abs(e), initial=0)), float(np.max(np.abs(np.where(finite, g, 0)), initial=0)))
+            differ = ~finite | (np.abs(e - np.where(finite, g, 0)) > TOLERANCE * scale)
             new = differ & right
             first[new], at_expected[new], at_given[new] = k, e[new], g[new]
             right &= ~differ
