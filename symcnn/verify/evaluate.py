@@ -188,9 +188,12 @@ def index_values(e, values: dict):
 
 def gather(array: np.ndarray, subscripts: list) -> np.ndarray:
     """``array`` at 1-based integer subscripts (arrays broadcast together); 0 outside."""
-    subscripts = np.broadcast_arrays(*[np.asarray(s) for s in subscripts]) if subscripts else []
     if not subscripts:
         return array[()]
+    subscripts = [np.asarray(s) for s in subscripts]
+    if all(1 <= s.min() and s.max() <= n for s, n in zip(subscripts, array.shape)):  # the common case: inside
+        return array[tuple(s - 1 for s in subscripts)]
+    subscripts = np.broadcast_arrays(*subscripts)
     inside = np.ones(subscripts[0].shape, dtype=bool)
     clipped = []
     for s, n in zip(subscripts, array.shape):
