@@ -24,6 +24,7 @@ from itertools import product
 import numpy as np
 import sympy
 
+from ..derive.general import softmax_output
 from ..errors import LatexError, SymcnnError
 from ..parse.indexed import free_indices, instantiate
 from ..latex import tensor_latex
@@ -34,7 +35,6 @@ from .compare import Deadline, PointChecker
 from .grid import LARGE, TOLERANCE, GridChecker
 from .mistakes import CHAIN_REVERSED, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
 from .softmax import softmax_convention
-from ..derive.general import softmax_output
 from .report import EntryResult, LazyEntries, Report, StepResult, shape_text as _shape
 from .target import Target, own_to_layout
 
@@ -258,18 +258,22 @@ class _Session:
             assignment = dict(zip(variables, values))
             oi = tuple(int(sympy.sympify(i).xreplace(assignment)) for i in of_index)
             wi = tuple(int(sympy.sympify(i).xreplace(assignment)) for i in wrt_index)
-            given = self.given(step, assignment)
-            if isinstance(given, sympy.MatrixBase):
-                if given.shape != (1, 1):
-                    raise self.reader.error(step.at, f"the left-hand side names one entry, the right-hand side is "
-                                                     f"a {_shape(given.shape)} matrix")
-                given = given[0, 0]
+            given = self._one_entry(step, self.given(step, assignment))
             if target.expected(oi, wi) is None:
                 raise self.reader.error(step.at, f"the left-hand side names {target.label(oi, wi)}, which "
                                                  "the network does not have")
             cells.append((oi, wi, given, target.label(oi, wi)))
         entries = self._entries(target, cells)
         return self._indexed_result(target, where, step, variables, ranges, entries), cells, None
+
+    def _one_entry(self, step, value):
+        """The value of a step whose left-hand side names one entry (a 1x1 matrix is its entry)."""
+        if isinstance(value, sympy.MatrixBase):
+            if value.shape != (1, 1):
+                raise self.reader.error(step.at, f"the left-hand side names one entry, the right-hand side is "
+                                                 f"a {_shape(value.shape)} matrix")
+            value = value[0, 0]
+        return value
 
     @staticmethod
     def _indexed_result(target, where, step, variables, ranges, entries) -> StepResult:
@@ -281,12 +285,7 @@ class _Session:
     def _check_grid(self, target, quantity, step, where, variables, ranges):
         """:meth:`_check_entries` on the grid (:meth:`.grid.GridChecker.check_entries`)."""
         _, _, of_index, wrt_index, _ = quantity
-        value = step.value.xreplace(self.output_map) if self.output_map else step.value
-        if isinstance(value, sympy.MatrixBase):
-            if value.shape != (1, 1):
-                raise self.reader.error(step.at, f"the left-hand side names one entry, the right-hand side is "
-                                                 f"a {_shape(value.shape)} matrix")
-            value = value[0, 0]
+        value = self._one_entry(step, step.value.xreplace(self.output_map) if self.output_map else step.value)
         entries = self.checker.check_entries(target, step, value, variables, ranges, tuple(of_index or ()),
                                              tuple(wrt_index or ()), lambda assignment: self.given(step, assignment))
         return self._indexed_result(target, where, step, variables, ranges, entries), [], None
