@@ -148,6 +148,12 @@ TABLE = [
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{2i+k-3}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{2(i-1)+k-1}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", RIGHT, None),
     ("stride", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{4} X_{i+k-2}\,\mathbb{1}[Z^1_i>0]\,2(A^2-y)W^2_i", WRONG, None),
+    # a whole forward rule is a column (its rows were once read as one row: only Z^1_1 was checked)
+    ("seed", None, "L", r"Z^1 = \begin{bmatrix} W^1_1 X_0 + W^1_2 X_1 + W^1_3 X_2 \\ W^1_1 X_1 + W^1_2 X_2 + W^1_3 X_3 \\ "
+                        r"W^1_1 X_2 + W^1_2 X_3 + W^1_3 X_4 \\ W^1_1 X_3 + W^1_2 X_4 + W^1_3 X_5 \\ W^1_1 X_4 + W^1_2 X_5 + W^1_3 X_6 \end{bmatrix}", RIGHT, None),
+    ("seed", None, "L", r"Z^1 = \begin{bmatrix} W^1_1 X_0 + W^1_2 X_1 + W^1_3 X_2 \\ W^1_1 X_1 + W^1_2 X_2 + W^1_3 X_3 \\ "
+                        r"W^1_1 X_2 + W^1_2 X_3 + W^1_3 X_4 \\ W^1_1 X_3 + W^1_2 X_4 + W^1_3 X_5 \\ W^1_1 X_4 + W^1_3 X_6 \end{bmatrix}", WRONG, None),
+    ("seed", None, "L", r"Z^1 = \begin{bmatrix} W^1_1 X_0 + W^1_2 X_1 + W^1_3 X_2 & 0 & 0 & 0 & 0 \end{bmatrix}", WRONG, None),
     # a dense layer after pooling reads vec(A^2), as the notes print it
     ("pool_softmax", None, "L", r"\frac{\partial L}{\partial W^3_{i,j}} = \operatorname{vec}\left(A^{2}\right)_{i} \delta^{3}_{j}", RIGHT, None),
     ("pool_softmax", None, "L", r"\frac{\partial L}{\partial W^3_{i,j}} = \mathrm{vec}(A^2)_{i} (A^3_j - y_j)", RIGHT, None),

@@ -25,9 +25,11 @@ def derived(net, of: str, wrt: str | None, named: bool = False) -> sympy.Matrix:
     """What the derivation says, in the course's layout: ``d(of)/d(wrt)`` (``size(wrt) x
     size(of)``, padding kept; ``dL/d(wrt)`` a column, padding 0), or with ``wrt=None`` the
     forward rule of ``of`` (a column).  Every entry is :func:`derived_entry` (``named``: see there)."""
-    rows = written_indices(net, wrt) if wrt else [()]
     cols = written_indices(net, of)
-    if wrt is not None and of != "L" and _general(net, of, wrt) is None and not named:
+    if wrt is None:
+        return sympy.Matrix([derived_entry(net, of, None, c, (), named) for c in cols])
+    rows = written_indices(net, wrt)
+    if of != "L" and _general(net, of, wrt) is None and not named:
         return _chain_product(net, of, wrt)
     return sympy.Matrix(len(rows), len(cols), lambda r, c: derived_entry(net, of, wrt, cols[c], rows[r], named))
 
