@@ -193,8 +193,9 @@ class Reader:
 
     def _substitute(self, value, tokens):
         bound = self.bound
-        if isinstance(value, sympy.MatrixExpr):
-            value = value.as_explicit()
+        if isinstance(value, sympy.MatrixExpr):  # products of explicit matrices multiplied as matrices: as_explicit
+            value = value.doit()                 # writes each entry as a Sum and evaluates it (25 ms an entry)
+            value = value.as_explicit() if isinstance(value, sympy.MatrixExpr) else value
         symbols = value.atoms(sympy.Symbol) if hasattr(value, "atoms") else set()  # sum variables too
         mapping = {s: bound[s.name] for s in symbols if s.name in bound}
         calls = value.atoms(AppliedUndef) if hasattr(value, "atoms") else set()

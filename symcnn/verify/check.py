@@ -195,22 +195,22 @@ class _Session:
             return self._check_entries(target, quantity, step, where)
         given = self.given(step, {})
         given = given if isinstance(given, sympy.MatrixBase) else sympy.Matrix([[given]])
-        expected = target.matrix
+        expected = target.shape
         layout, problem = None, None
         own = target.own_shape()
         if step.reversed_chain:
             problem = (f"{CHAIN_REVERSED.name}: the sizes of its factors fit only from the loss to the variable; in the "
                        f"course's layout (size(wrt) x size(of)) the chain runs from the variable to the loss")
-        elif given.shape != expected.shape:
+        elif given.shape != expected:
             if own and given.shape == own:
                 given, layout = own_to_layout(given), f"in {tensor_latex(wrt)}'s own shape {_shape(own)}, row by row"
-            elif own and given.shape == own[::-1] or given.shape == expected.shape[::-1]:
-                problem = (f"transposed: in the course's layout ${target.title}$ is {_shape(expected.shape)}"
+            elif own and given.shape == own[::-1] or given.shape == expected[::-1]:
+                problem = (f"transposed: in the course's layout ${target.title}$ is {_shape(expected)}"
                            + (f" (or {_shape(own)} in ${tensor_latex(wrt)}$'s own shape)" if own else "")
                            + f", the answer is {_shape(given.shape)}")
             else:
-                problem = f"the answer is {_shape(given.shape)}, ${target.title}$ is {_shape(expected.shape)}"
-        result = StepResult(target.title, where, step.text, expected.shape, given.shape, problem=problem, layout=layout,
+                problem = f"the answer is {_shape(given.shape)}, ${target.title}$ is {_shape(expected)}"
+        result = StepResult(target.title, where, step.text, expected, given.shape, problem=problem, layout=layout,
                             mistake=CHAIN_REVERSED if step.reversed_chain else None)
         if problem:
             return result, [], given
@@ -218,12 +218,12 @@ class _Session:
         rows = written_indices(self.net, wrt) if wrt else [()]
         cols = written_indices(self.net, of) if of != "L" else [()]
         if wrt is None:
-            cells = [(cols[r], (), given[r, 0], labels[r][0]) for r in range(expected.rows)]
+            cells = [(cols[r], (), given[r, 0], labels[r][0]) for r in range(expected[0])]
         else:
-            cells = [(cols[c], rows[r], given[r, c], labels[r][c]) for r in range(expected.rows)
-                       for c in range(expected.cols)]
+            cells = [(cols[c], rows[r], given[r, c], labels[r][c]) for r in range(expected[0])
+                       for c in range(expected[1])]
         entries = self._entries(target, cells)
-        return StepResult(target.title, where, step.text, expected.shape, given.shape, tuple(entries), None, layout), cells, given
+        return StepResult(target.title, where, step.text, expected, given.shape, tuple(entries), None, layout), cells, given
 
     def _check_entries(self, target, quantity, step, where):
         of, wrt, of_index, wrt_index, stated = quantity
@@ -233,6 +233,13 @@ class _Session:
                                                  "tensor on the other: name both entries, or neither")
         of_index = of_index or ()
         wrt_index = wrt_index or ()
+        for tensor, index in ((of, of_index), (wrt, wrt_index)):
+            axes = self.reader.tables.axes(tensor) if tensor not in (None, "L") else 0
+            if tensor not in (None, "L") and len(index) != axes and not (axes == 0 and len(index) <= 1):
+                letters = [str(i) for i, k in zip(self.net.general.letters(tensor), self.net.general.kept(tensor)) if k]
+                raise self.reader.error(step.at, f"the left-hand side writes {tensor_latex(tensor)} with {len(index)} "
+                                                 f"indices; it has {axes} ({', '.join(letters)}: an axis of size 1 "
+                                                 "is left out, as in the symbols' names)")
         ranges = {}
         for indices, tensor in ((of_index, of), (wrt_index, wrt)):
             if tensor in (None, "L"):
@@ -292,11 +299,7 @@ class _Session:
 
     def _entries(self, target, cells):
         if self.grid:
-            expected = [target.expected(oi, wi) for oi, wi, _, _ in cells]
-            found = self.checker.compare(lambda point: [point.answers(e, {}) for e in expected],
-                                         lambda point: [point.answers(g, {}) for _, _, g, _ in cells], len(cells))
-            return [EntryResult(label, bool(found.right[k]), e, given, found.counterexample(k))
-                    for k, ((_, _, given, label), e) in enumerate(zip(cells, expected))]
+            return self.checker.check_cells(target, cells)
         results = []
         for oi, wi, given, label in cells:
             expected = target.expected(oi, wi)

@@ -37,6 +37,7 @@ class GridEvaluation:
     def __init__(self, read, symbol):
         self.read, self.symbol = read, symbol
         self._functions: dict = {}
+        self._columns: dict = {}  # a column's entries that depend on no index, once per point
 
     def __call__(self, e, values: dict):
         return self._value(sympy.sympify(e), values)
@@ -97,9 +98,16 @@ class GridEvaluation:
             column = _column_entry(e)
             if column is not None:  # entry k of a column (vec(A^4)_i): the column once, then gathered
                 index, members = column
-                entries = [np.asarray(self._value(m, values), dtype=FLOAT) for m in members]
-                if all(m.ndim == 0 for m in entries):
-                    return gather(np.array(entries, dtype=FLOAT), [self.index(index, values)])
+                at = self.index(index, values)
+                if np.ndim(at) == 0:  # one entry, as inside a sum over k
+                    return self._value(members[int(at) - 1], values) if 1 <= at <= len(members) else FLOAT(0)
+                if e not in self._columns:
+                    entries = [np.asarray(self._value(m, values), dtype=FLOAT) for m in members]
+                    fixed = all(m.ndim == 0 for m in entries) and not any(s.is_integer for m in members
+                                                                           for s in m.free_symbols)
+                    self._columns[e] = np.array(entries, dtype=FLOAT) if fixed else None
+                if self._columns[e] is not None:
+                    return gather(self._columns[e], [at])
             result = FLOAT(0)
             for value, condition in reversed(e.args):
                 chosen = self._condition(condition, values)

@@ -17,9 +17,10 @@ through the whole network (``\delta^1`` sums over every path to the loss): the 2
 
 Values are ``numpy.longdouble`` (a 64-bit mantissa on x86-64; float64 where it is not
 wider).  An entry differs where ``|expected - given| > TOLERANCE * scale``, ``scale`` the
-largest absolute value of either over the grid at that point: rounding stays near 1e-16 of
-it, while a mistake (a term missing, an index shifted, a factor forgotten) moves entries by a
-sizeable part of it.  A difference below the tolerance is not seen; this is the one place
+largest absolute value of either over the grid at that point and ``TOLERANCE`` 10^4 machine
+epsilons (1.1e-15 on x86-64): rounding of LeNet-5's sums stays below 1e-17 of it, while a
+mistake (a term missing, an index shifted, a factor forgotten) moves entries by a sizeable
+part of it.  A difference below the tolerance is not seen; this is the one place
 where a verdict rests on floats, and the report says so.
 """
 
@@ -42,7 +43,7 @@ from .evaluate import FLOAT, GridEvaluation, gather, index_values
 from .report import Deferred, EntryResult, LazyEntries
 
 LARGE = 5000        # entries of Z^l, A^l together from which a network is checked here
-TOLERANCE = 1e-12   # of the largest value over the grid
+TOLERANCE = float(1e4 * np.finfo(FLOAT).eps)  # of the largest value over the grid: 1.1e-15 on x86-64 (2.2e-12 in float64)
 GRID_POINTS = 4     # points drawn at most (``--points`` lower still)
 
 
@@ -203,6 +204,8 @@ class GridChecker:
         once; each :class:`EntryResult` is made when the report asks (``shown_given(assignment)``
         writes an entry out where :func:`shown_answer` cannot)."""
         of, wrt, net = target.of, target.wrt, self.net
+        of_index = of_index if of in (None, "L") or self.reader.tables.axes(of) else ()  # A^2_1 is A^2
+        wrt_index = wrt_index if wrt in (None, "L") or self.reader.tables.axes(wrt) else ()
         axes = [np.arange(ranges[v][0], ranges[v][1] + 1) for v in variables]
         grid = [a.reshape(-1) for a in np.meshgrid(*axes, indexing="ij")] if axes else []
         values = dict(zip(variables, grid))
@@ -234,6 +237,19 @@ class GridChecker:
                                Deferred(lambda: shown_formula(net, formula, oi, wi)), Deferred(lambda: shown(assignment)),
                                found.counterexample(k))
         return LazyEntries(found.right, make)
+
+    def check_cells(self, target, cells: list) -> list[EntryResult]:
+        """The entries of a whole matrix, ``(of index, wrt index, given, label)`` each: the
+        expected ones at once from the tables, the given ones one by one."""
+        split = len(cells[0][0])
+        subscripts = [np.array([c[0] for c in cells], dtype=int).reshape(len(cells), -1)[:, a] for a in range(split)]
+        subscripts += [np.array([c[1] for c in cells], dtype=int).reshape(len(cells), -1)[:, a]
+                       for a in range(len(cells[0][1]))]
+        formula = layer_formula(self.net, target.of, target.wrt)
+        found = self.compare(lambda point: point.tables.derivative(target.of, target.wrt, subscripts),
+                             lambda point: [point.answers(given, {}) for _, _, given, _ in cells], len(cells))
+        return [EntryResult(label, bool(found.right[k]), Deferred(lambda oi=oi, wi=wi: shown_formula(self.net, formula, oi, wi)),
+                            given, found.counterexample(k)) for k, (oi, wi, given, label) in enumerate(cells)]
 
     def _missing(self, tensor, subscripts) -> np.ndarray:
         """Where written subscripts name no entry of ``tensor``."""

@@ -46,6 +46,12 @@ class Target:
             return self.given_matrix
         return derived(self.net, self.of, self.wrt, self.named)
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The shape of :attr:`matrix` without building it."""
+        cols = len(written_indices(self.net, self.of)) if self.of != "L" else 1
+        return (cols, 1) if self.wrt is None else (len(written_indices(self.net, self.wrt)), cols)
+
     def mutated(self, matrix: sympy.Matrix, name: str) -> Target:
         return Target(self.net, self.of, self.wrt, matrix, name)
 
