@@ -21,7 +21,7 @@ import sympy
 from .derive.general import softmax_output
 from .functions import LogSumExp
 from .indexed import LogSumExpOver, base_name
-from .notation import parse_symbol
+from .notation import named_gradient, parse_symbol
 
 
 def named_gradients(net) -> list[str]:
@@ -29,11 +29,6 @@ def named_gradients(net) -> list[str]:
     every ``Z^l`` (``delta^l``) and every pooling output or flattened input (``dloss/dA^l``)."""
     flow = net.flow
     return [name for name in reversed(flow[1:-1]) if net.general.named(name) or name == flow[-2]]
-
-
-def named_gradient(name: str) -> bool:
-    """Whether ``name`` is a named gradient's: ``delta2`` (``dloss/dZ^2``), ``dA2`` (``dloss/dA^2``)."""
-    return (name.startswith("delta") and name[5:].isdigit()) or (name.startswith("dA") and name[2:].isdigit())
 
 
 def factor_rank(factor) -> int:

@@ -21,7 +21,8 @@ from .activations import activation_of
 from .derive.display import shown
 from .indexed import base_name
 from .derive.general import softmax_output
-from .shown import course_softmax, factor_rank, index_text, named_gradient, named_gradients, softmax_aliases, softmax_entry
+from .notation import named_gradient
+from .shown import course_softmax, factor_rank, index_text, named_gradients, softmax_aliases, softmax_entry
 
 LOSS = "loss"
 
@@ -29,10 +30,9 @@ LOSS = "loss"
 def entry_text(name: str, subscripts: str | None) -> str:
     """``W1[f,c,k]``, the bias ``W1[0,f]``, ``delta2[j]``, ``dloss/dA2[c,i,j]``, ``vec(A2)[i]``."""
     sub = f"[{subscripts}]" if subscripts else ""
-    if name.startswith("delta"):
-        return name + sub
-    if name.startswith("dA"):
-        return f"d{LOSS}/dA{name[2:]}{sub}"
+    of = named_gradient(name)
+    if of is not None:
+        return name + sub if of.kind == "Z" else f"d{LOSS}/d{of}{sub}"
     if name.startswith("b"):
         return f"W{name[1:]}[0{',' + subscripts if subscripts else ''}]"
     return name + sub

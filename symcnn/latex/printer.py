@@ -14,7 +14,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ..activations import activation_of
 from ..indexed import base_name
-from ..notation import SymbolRef, parse_symbol, split_tensor_name
+from ..notation import SymbolRef, named_gradient, parse_symbol, split_tensor_name
 from ..shown import factor_rank, index_text, softmax_entry
 
 
@@ -191,12 +191,13 @@ def index_latex(e) -> str:
 
 def named_latex(name: str, subscripts: str | None) -> str | None:
     """The named gradients: ``delta2 -> \\delta^{2}``, ``dA2 -> \\partial loss / \\partial A^{2}``."""
+    of = named_gradient(name)
+    if of is None:
+        return None
     sub = f"_{{{subscripts}}}" if subscripts else ""
-    if name.startswith("delta") and name[5:].isdigit():
-        return rf"\delta^{{{name[5:]}}}{sub}"
-    if name.startswith("dA") and name[2:].isdigit():
-        return rf"\frac{{\partial \operatorname{{loss}}}}{{\partial A^{{{name[2:]}}}{sub}}}"
-    return None
+    if of.kind == "Z":
+        return rf"\delta^{{{of.layer}}}{sub}"
+    return rf"\frac{{\partial \operatorname{{loss}}}}{{\partial A^{{{of.layer}}}{sub}}}"
 
 
 def tensor_latex(name: str) -> str:
