@@ -59,7 +59,7 @@ class Target:
     def position(self, tensor: str | None, index: tuple) -> int | None:
         single = single_entry(self.net, tensor)
         if single:
-            return 0 if tensor in (None, "L") or tuple(index) in single else None
+            return 0 if tuple(index) in single else None
         return _positions(self.net, tensor).get(symbol_name(tensor, tuple(index)))
 
     def expected(self, of_index: tuple, wrt_index: tuple):
