@@ -32,7 +32,8 @@ def named_gradients(net) -> list[str]:
 
 
 def factor_rank(factor) -> int:
-    """Numbers, then indicators and activation derivatives, other factors, tensor entries,
+    """Numbers, then indicators and activation derivatives, other factors, tensor entries, a
+    parenthesized sum or a logarithm (the course's ``A^L_j (1[j = k] - A^L_k)``, ``y_k log A^L_k``),
     sums, and the named gradients last."""
     if factor.is_Number:
         return 0
@@ -41,6 +42,8 @@ def factor_rank(factor) -> int:
         return 5 if named_gradient(name) else 3 if name[:1] in "Wb" else 3.5
     if isinstance(factor, sympy.Sum):
         return 4
+    if factor.is_Add or isinstance(factor, sympy.log):
+        return 3.75
     return 1 if factor.is_Function else 2
 
 
@@ -75,6 +78,13 @@ def softmax_aliases(graph) -> dict:
     """``{"A<L>": "Z<L>"}`` when the last layer has no activation: the course's ``softmax(Z^L)``."""
     output = softmax_output(graph)
     return {output: "Z" + output[1:]} if output else {}
+
+
+def course_form(formula, expression):
+    """A general formula's ``expression`` as the course writes it: the softmax entries as ``A^L_k``
+    (:func:`course_softmax`), but in ``A^L``'s own forward rule, which defines them."""
+    output = softmax_output(formula.derivation.graph)
+    return expression if (formula.of, formula.wrt) == (output, None) else course_softmax(expression, output)
 
 
 def course_softmax(expression, output: str | None):

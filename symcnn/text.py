@@ -22,7 +22,7 @@ from .derive.display import shown
 from .indexed import base_name
 from .derive.general import softmax_output
 from .notation import named_gradient
-from .shown import course_softmax, factor_rank, index_text, named_gradients, softmax_aliases, softmax_entry
+from .shown import course_form, factor_rank, index_text, named_gradients, softmax_aliases, softmax_entry
 
 LOSS = "loss"
 
@@ -120,9 +120,7 @@ def formula_text(formula) -> str:
               + (" (zero padding)" if padding else "") for name, sizes, padding in view.zero_outside]
     notes += [f"vec({name})[{'+'.join(f'{s}({n}-1)' if s > 1 else n for n, s in zip(letters, steps))}] = "
               f"{name}[{','.join(letters)}]" for name, letters, steps in view.flattened]
-    output = softmax_output(formula.derivation.graph)  # A^L = softmax(Z^L) stays; elsewhere softmax entries are A^L
-    expression = view.expression if (formula.of, formula.wrt) == (output, None) else course_softmax(view.expression, output)
-    text = f"{lhs} = {printer.doprint(sympy.factor_terms(expression))}"
+    text = f"{lhs} = {printer.doprint(sympy.factor_terms(course_form(formula, view.expression)))}"
     return text + ("    (" + "; ".join(notes) + ")" if notes else "")
 
 

@@ -82,9 +82,18 @@ class NotationPrinter(LatexPrinter):
         ordered = sympy.Mul(*sorted(expr.args, key=factor_rank), evaluate=False)
         order, self._settings["order"] = self._settings["order"], "none"
         try:
-            return super()._print_Mul(ordered)
+            text = super()._print_Mul(ordered)
         finally:
             self._settings["order"] = order
+        return "-" + text[2:] if text.startswith("- ") else text  # the course's -\frac{y_k}{A^L_k}
+
+    def _print_log(self, expr, exp=None):
+        """``\\log A^{3}_{k}``: the logarithm of one entry without parentheses, as the course writes
+        the cross entropy ``-\\sum_k y_k \\log A^L_k``."""
+        if not isinstance(expr.args[0], (sympy.Indexed, sympy.Symbol)):
+            return super()._print_log(expr, exp)
+        text = rf"\log {self._print(expr.args[0])}"
+        return rf"\left({text}\right)^{{{exp}}}" if exp else text
 
     def _print_Sum(self, expr):
         signs = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "

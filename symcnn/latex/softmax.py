@@ -66,33 +66,22 @@ def course_values(graph, values: dict) -> dict:
     return result
 
 
-def softmax_pieces(formula) -> tuple[str, list[str], list[str]] | None:
-    """``(lhs, pieces, notes)`` of the general formulas that differ in the course's
-    convention (the forward rule of ``A^L``, the loss, ``dloss/dA^L``, ``dA^L/dZ^L``);
-    None for every other formula."""
+def softmax_extras(formula) -> tuple[list[str], list[str]]:
+    """``(pieces, notes)`` the course adds to two general formulas, which the derivation's own
+    (printed by :mod:`~symcnn.latex.formulas`) does not hold: the forward rule's definition
+    ``A^L_j = softmax(Z^L)_j = e^{Z^L_j} / \\sum_k e^{Z^L_k}`` (the derivation keeps the softmax as
+    ``e^{Z_j - \\log \\sum_k e^{Z_k}}``, stable, and prints it ``softmax(Z^L)_j``), and
+    ``dA^L/dZ^L`` as a matrix, ``diag(A^L) - A^L (A^L)^T`` (no index form prints as a matrix
+    product).  Both are written here by hand; ``([], [])`` for every other formula."""
     graph = formula.derivation.graph
     output = softmax_output(graph)
-    if output is None or (formula.of, formula.wrt) not in ((output, None), ("L", None), ("L", output),
-                                                           (output, "Z" + output[1:])):
-        return None
-    A, Z, y = tensor_latex(output), tensor_latex("Z" + output[1:]), tensor_latex("y")
-    classes = graph.shape("y")[0]
-    span = rf"1, \dots, {classes}" if classes > 2 else "1, 2"
-    entry = lambda name, i: entry_latex(name, i)
-    if formula.wrt is None and formula.of == output:
-        return entry(output, "j"), [rf"\operatorname{{softmax}}\left({Z}\right)_{{j}} = "
-                                    rf"\frac{{e^{{{entry('Z' + output[1:], 'j')}}}}}"
-                                    rf"{{\sum_{{k=1}}^{{{classes}}} e^{{{entry('Z' + output[1:], 'k')}}}}}"], \
-            [f"j = {span}"]
-    if formula.wrt is None:
-        return tensor_latex("L"), [rf"-\sum_{{k=1}}^{{{classes}}} {entry(y, 'k')} \log {entry(output, 'k')}"], []
-    if formula.of == "L":
-        return (rf"\frac{{\partial {tensor_latex('L')}}}{{\partial {entry(output, 'k')}}}",
-                [rf"-\frac{{{entry(y, 'k')}}}{{{entry(output, 'k')}}}"], [f"k = {span}"])
-    return (rf"\frac{{\partial {entry(output, 'j')}}}{{\partial {entry('Z' + output[1:], 'k')}}}",
-            [rf"{entry(output, 'j')} \left(\mathbf{{1}}\left[j = k\right] - {entry(output, 'k')}\right)"],
-            [f"j, k = {span}", rf"\text{{that is }} {_matrix_form(A)}"])
-
-
-def _matrix_form(A: str) -> str:
-    return rf"\operatorname{{diag}}\left({A}\right) - {A} \left({A}\right)^\top"
+    if output is None:
+        return [], []
+    logits = "Z" + output[1:]
+    if (formula.of, formula.wrt) == (output, None):
+        classes = graph.shape("y")[0]
+        return [rf"= \frac{{e^{{{entry_latex(logits, 'j')}}}}}{{\sum_{{k=1}}^{{{classes}}} e^{{{entry_latex(logits, 'k')}}}}}"], []
+    if (formula.of, formula.wrt) == (output, logits):
+        A = tensor_latex(output)
+        return [], [rf"\text{{that is }} \operatorname{{diag}}\left({A}\right) - {A} \left({A}\right)^\top"]
+    return [], []
