@@ -21,7 +21,7 @@ import sympy
 from .derive.general import softmax_output
 from .functions import LogSumExp
 from .indexed import LogSumExpOver, base_name
-from .notation import named_gradient, parse_symbol
+from .notation import named_gradient, parse_symbol, symbol_name
 
 
 def named_gradients(net) -> list[str]:
@@ -90,15 +90,19 @@ def course_form(formula, expression):
 def course_softmax(expression, output: str | None):
     """``e^{v_k - log sum_j e^{v_j}}`` written as the course's ``A^L_k`` (``v`` the logits of the
     softmax output ``output``) and its inverse ``e^{-(...)}`` as ``1/A^L_k``: the course's
-    ``dloss/dA^L_k = -y_k / A^L_k`` and ``dA^L_j/dZ^L_k = A^L_j (1[j = k] - A^L_k)``."""
+    ``dloss/dA^L_k = -y_k / A^L_k`` and ``dA^L_j/dZ^L_k = A^L_j (1[j = k] - A^L_k)``; in an
+    entry (``e^{A3_2 - logsumexp(A3_1, A3_2, A3_3)}``) ``A^L_k`` is the entry's symbol ``A3_2``."""
     if output is None:
         return expression
 
     def course(e):
         for sign in (1, -1):
-            found = softmax_entry(sign * e.args[0])
+            found = softmax_entry(sign * e.args[0], entries=True)
             if found is not None and found[0] in (output, f"vec({output})"):
-                return sympy.IndexedBase(sympy.Symbol(output))[found[1]] ** sign
+                k = found[1]
+                entry = sympy.Symbol(symbol_name(output, (k,)), real=True) if isinstance(k, int) else \
+                    sympy.IndexedBase(sympy.Symbol(output))[k]
+                return entry ** sign
         return None
     return expression.replace(lambda e: isinstance(e, sympy.exp) and course(e) is not None, course)
 

@@ -13,6 +13,11 @@ that is ``dA^L/dZ^L = diag(A^L) - A^L (A^L)^T`` (symmetric, so the course's layo
 Everything from ``delta^L`` back is the same in both conventions; only the forward rule of
 ``A^L``, the loss and these two factors differ.  The course's ``A^L_k`` are written with the
 symbols of the derivation's ``A^L`` entries (which stand for ``Z^L_k`` and never show).
+
+The general formulas give these forms themselves (:mod:`symcnn.derive.general`) and are printed
+by the notation printer (:mod:`~symcnn.latex.formulas`, :func:`~symcnn.shown.course_softmax`);
+this module tells which factors are the course's, puts numbers into them, and adds the two
+pieces no formula holds (:func:`softmax_extras`).
 """
 
 from __future__ import annotations
@@ -34,23 +39,6 @@ def _symbol(name: str, k: int) -> sympy.Symbol:
     return sympy.Symbol(f"{name}_{k}", real=True)
 
 
-def course_entry(graph, of: str, wrt: str, row: int, column: int) -> sympy.Expr:
-    """Entry ``(row, column)`` (0-based, the course's layout ``size(wrt) x size(of)``) of
-    ``dloss/dA^L`` (``-y_k / A^L_k``) or ``dA^L/dZ^L`` (``A^L_j (1[j = k] - A^L_k)``)."""
-    output = softmax_output(graph)
-    if of == "L":
-        return -_symbol("y", row + 1) / _symbol(output, row + 1)
-    a_j, a_k = _symbol(output, column + 1), _symbol(output, row + 1)
-    return a_j * (1 - a_j) if row == column else -a_j * a_k
-
-
-def course_matrix(graph, of: str, wrt: str) -> sympy.Matrix:
-    """The whole factor (``softmax_factor``) in the course's symbols."""
-    rows = graph.shape("y")[0]
-    columns = 1 if of == "L" else rows
-    return sympy.Matrix(rows, columns, lambda r, c: course_entry(graph, of, wrt, r, c))
-
-
 def softmax_numbers(scores) -> np.ndarray:
     """``softmax`` of an array of exact numbers, exactly (``e^{s_k} / sum_j e^{s_j}``), in its shape."""
     exponentials = np.vectorize(sympy.exp, otypes=[object])(np.asarray(scores, dtype=object))
@@ -59,7 +47,7 @@ def softmax_numbers(scores) -> np.ndarray:
 
 def course_values(graph, values: dict) -> dict:
     """``{A^L_k symbol: softmax(Z^L)_k, y_k symbol: y_k}`` from the derivation's exact values
-    (its ``A^L`` is ``Z^L``), to put numbers into :func:`course_entry`."""
+    (its ``A^L`` is ``Z^L``), to put numbers into the course's factors (:func:`~symcnn.shown.course_softmax`)."""
     output = softmax_output(graph)
     result = {_symbol(output, k): p for k, p in enumerate(softmax_numbers(values[output]).flat, 1)}
     result.update({_symbol("y", k): v for k, v in enumerate(np.asarray(values["y"], dtype=object).flat, 1)})
