@@ -20,7 +20,6 @@ from sympy.printing.str import StrPrinter
 from .activations import activation_of
 from .derive.display import shown
 from .indexed import base_name
-from .derive.general import softmax_output
 from .notation import named_gradient
 from .shown import course_form, factor_rank, index_text, named_gradients, softmax_aliases, softmax_entry
 

@@ -16,11 +16,11 @@ import sympy
 
 from ..derive.pattern import counts, nonzero
 from ..notation import parse_symbol, symbol_name
+from ..shown import course_softmax
 from .formulas import document_printing, partial, read_flat, shape_latex, slashed
 from .layout import label_latex
 from .matrices import DEFAULT_MAX_SIZE, kept, matrix_latex, pattern_latex
 from .printer import tensor_latex, to_latex
-from ..shown import course_softmax
 from .softmax import softmax_factor, softmax_output
 
 MAX_TERMS = 6  # a sum in a written-out matrix shows at most this many terms; the rest is elided
