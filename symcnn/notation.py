@@ -29,6 +29,9 @@ from .errors import TensorNameError
 
 _TENSOR = re.compile(r"^(?:(X|y|L)|([WbZA])([1-9]\d*))$")
 _SYMBOL = re.compile(r"^(X|y|[WZA][1-9]\d*)(?:_(-?\d+(?:,-?\d+)*))?$")
+_NAMED = re.compile(r"^(delta|dA)([1-9]\d*)$")
+_NAMED_KIND = {"delta": "Z", "dA": "A"}  # a named gradient's prefix -> the kind of tensor it is the gradient of
+_NAMED_PREFIX = {kind: prefix for prefix, kind in _NAMED_KIND.items()}
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,22 @@ class TensorName(str):
         self = super().__new__(cls, name)
         self.kind, self.layer = split_tensor_name(str(name))
         return self
+
+
+def named_gradient(name: str) -> TensorName | None:
+    """The tensor whose loss gradient a named gradient of backpropagation stands for:
+    ``"delta3" -> "Z3"`` (the course's ``\\delta^3 = \\partial loss / \\partial Z^3``),
+    ``"dA4" -> "A4"`` (``\\partial loss / \\partial A^4``); ``None`` for any other name."""
+    match = _NAMED.match(name) if isinstance(name, str) else None
+    return TensorName(_NAMED_KIND[match.group(1)] + match.group(2)) if match else None
+
+
+def gradient_name(tensor: str) -> str:
+    """Inverse of :func:`named_gradient`: ``"Z3" -> "delta3"``, ``"A4" -> "dA4"``."""
+    kind, layer = split_tensor_name(tensor)
+    if kind not in _NAMED_PREFIX:
+        raise TensorNameError(f"{tensor!r} has no named gradient; only Z<l> (delta<l>) and A<l> (dA<l>) do")
+    return f"{_NAMED_PREFIX[kind]}{layer}"
 
 
 def symbol_name(tensor: str, index: tuple[int, ...]) -> str:

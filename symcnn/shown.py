@@ -21,7 +21,7 @@ import sympy
 from .derive.general import softmax_output
 from .functions import LogSumExp
 from .indexed import LogSumExpOver, base_name
-from .notation import parse_symbol
+from .notation import named_gradient, parse_symbol, symbol_name
 
 
 def named_gradients(net) -> list[str]:
@@ -31,13 +31,9 @@ def named_gradients(net) -> list[str]:
     return [name for name in reversed(flow[1:-1]) if net.general.named(name) or name == flow[-2]]
 
 
-def named_gradient(name: str) -> bool:
-    """Whether ``name`` is a named gradient's: ``delta2`` (``dloss/dZ^2``), ``dA2`` (``dloss/dA^2``)."""
-    return (name.startswith("delta") and name[5:].isdigit()) or (name.startswith("dA") and name[2:].isdigit())
-
-
 def factor_rank(factor) -> int:
-    """Numbers, then indicators and activation derivatives, other factors, tensor entries,
+    """Numbers, then indicators and activation derivatives, other factors, tensor entries, a
+    parenthesized sum or a logarithm (the course's ``A^L_j (1[j = k] - A^L_k)``, ``y_k log A^L_k``),
     sums, and the named gradients last."""
     if factor.is_Number:
         return 0
@@ -46,6 +42,8 @@ def factor_rank(factor) -> int:
         return 5 if named_gradient(name) else 3 if name[:1] in "Wb" else 3.5
     if isinstance(factor, sympy.Sum):
         return 4
+    if factor.is_Add or isinstance(factor, sympy.log):
+        return 3.75
     return 1 if factor.is_Function else 2
 
 
@@ -82,18 +80,29 @@ def softmax_aliases(graph) -> dict:
     return {output: "Z" + output[1:]} if output else {}
 
 
+def course_form(formula, expression):
+    """A general formula's ``expression`` as the course writes it: the softmax entries as ``A^L_k``
+    (:func:`course_softmax`), but in ``A^L``'s own forward rule, which defines them."""
+    output = softmax_output(formula.derivation.graph)
+    return expression if (formula.of, formula.wrt) == (output, None) else course_softmax(expression, output)
+
+
 def course_softmax(expression, output: str | None):
     """``e^{v_k - log sum_j e^{v_j}}`` written as the course's ``A^L_k`` (``v`` the logits of the
     softmax output ``output``) and its inverse ``e^{-(...)}`` as ``1/A^L_k``: the course's
-    ``dloss/dA^L_k = -y_k / A^L_k`` and ``dA^L_j/dZ^L_k = A^L_j (1[j = k] - A^L_k)``."""
+    ``dloss/dA^L_k = -y_k / A^L_k`` and ``dA^L_j/dZ^L_k = A^L_j (1[j = k] - A^L_k)``; in an
+    entry (``e^{A3_2 - logsumexp(A3_1, A3_2, A3_3)}``) ``A^L_k`` is the entry's symbol ``A3_2``."""
     if output is None:
         return expression
 
     def course(e):
         for sign in (1, -1):
-            found = softmax_entry(sign * e.args[0])
+            found = softmax_entry(sign * e.args[0], entries=True)
             if found is not None and found[0] in (output, f"vec({output})"):
-                return sympy.IndexedBase(sympy.Symbol(output))[found[1]] ** sign
+                k = found[1]
+                entry = sympy.Symbol(symbol_name(output, (k,)), real=True) if isinstance(k, int) else \
+                    sympy.IndexedBase(sympy.Symbol(output))[k]
+                return entry ** sign
         return None
     return expression.replace(lambda e: isinstance(e, sympy.exp) and course(e) is not None, course)
 

@@ -20,8 +20,8 @@ from sympy.printing.str import StrPrinter
 from .activations import activation_of
 from .derive.display import shown
 from .indexed import base_name
-from .derive.general import softmax_output
-from .shown import course_softmax, factor_rank, index_text, named_gradient, named_gradients, softmax_aliases, softmax_entry
+from .notation import named_gradient
+from .shown import course_form, factor_rank, index_text, named_gradients, softmax_aliases, softmax_entry
 
 LOSS = "loss"
 
@@ -29,10 +29,9 @@ LOSS = "loss"
 def entry_text(name: str, subscripts: str | None) -> str:
     """``W1[f,c,k]``, the bias ``W1[0,f]``, ``delta2[j]``, ``dloss/dA2[c,i,j]``, ``vec(A2)[i]``."""
     sub = f"[{subscripts}]" if subscripts else ""
-    if name.startswith("delta"):
-        return name + sub
-    if name.startswith("dA"):
-        return f"d{LOSS}/dA{name[2:]}{sub}"
+    of = named_gradient(name)
+    if of is not None:
+        return name + sub if of.kind == "Z" else f"d{LOSS}/d{of}{sub}"
     if name.startswith("b"):
         return f"W{name[1:]}[0{',' + subscripts if subscripts else ''}]"
     return name + sub
@@ -120,9 +119,7 @@ def formula_text(formula) -> str:
               + (" (zero padding)" if padding else "") for name, sizes, padding in view.zero_outside]
     notes += [f"vec({name})[{'+'.join(f'{s}({n}-1)' if s > 1 else n for n, s in zip(letters, steps))}] = "
               f"{name}[{','.join(letters)}]" for name, letters, steps in view.flattened]
-    output = softmax_output(formula.derivation.graph)  # A^L = softmax(Z^L) stays; elsewhere softmax entries are A^L
-    expression = view.expression if (formula.of, formula.wrt) == (output, None) else course_softmax(view.expression, output)
-    text = f"{lhs} = {printer.doprint(sympy.factor_terms(expression))}"
+    text = f"{lhs} = {printer.doprint(sympy.factor_terms(course_form(formula, view.expression)))}"
     return text + ("    (" + "; ".join(notes) + ")" if notes else "")
 
 

@@ -192,9 +192,9 @@ def test_text_says_what_latex_says_of_the_course_softmax():
     net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
     assert str(net.formula("L", "A3")) == "dloss/dA3[k] = -y[k]/A3[k]    (k = 1..3)"
     assert str(net.formula("L", "Z3")) == "delta3[j] = dloss/dZ3[j] = A3[j] - y[j]    (j = 1..3)"
-    assert str(net.formula("A3", "Z3")) == "dA3[j]/dZ3[k] = ([j = k] - A3[k]) A3[j]    (j, k = 1..3)"
+    assert str(net.formula("A3", "Z3")) == "dA3[j]/dZ3[k] = A3[j] ([j = k] - A3[k])    (j, k = 1..3)"
     assert str(net.formula("A3")) == "A3[j] = softmax(Z3)[j]    (j = 1..3)"
-    assert str(net.formula("L")) == "loss = -sum_{k=1..3} log(A3[k]) y[k]"
+    assert str(net.formula("L")) == "loss = -sum_{k=1..3} y[k] log(A3[k])"
 
 
 def test_pooling_routes_to_the_first_maximum_of_its_window():

@@ -7,7 +7,7 @@ import sympy
 
 import symcnn
 from symcnn.functions import PoolMax, ReLU
-from symcnn.notation import SymbolRef, parse_symbol, symbol_name
+from symcnn.notation import SymbolRef, gradient_name, named_gradient, parse_symbol, symbol_name
 from conftest import DERIVATIONS
 
 
@@ -117,6 +117,25 @@ def test_unknown_tensor_names(seed):
 def test_names_round_trip(tensor, index, name):
     assert symbol_name(tensor, index) == name
     assert parse_symbol(name) == SymbolRef(tensor, index)
+
+
+@pytest.mark.parametrize("name, of, kind, layer", [("delta3", "Z3", "Z", 3), ("dA4", "A4", "A", 4),
+                                                   ("delta12", "Z12", "Z", 12)])
+def test_named_gradient_names_round_trip(name, of, kind, layer):
+    assert named_gradient(name) == of
+    assert (named_gradient(name).kind, named_gradient(name).layer) == (kind, layer)
+    assert gradient_name(of) == name
+
+
+@pytest.mark.parametrize("name", ["delta", "dA", "delta0", "dA03", "deltaX", "A3", "Z3", "vec(A2)", "W1", "dZ3"])
+def test_other_names_are_not_named_gradients(name):
+    assert named_gradient(name) is None
+
+
+@pytest.mark.parametrize("tensor", ["W1", "b1", "X", "L"])
+def test_only_z_and_a_have_named_gradients(tensor):
+    with pytest.raises(symcnn.TensorNameError, match=rf"^'{tensor}' has no named gradient"):
+        gradient_name(tensor)
 
 
 @pytest.mark.parametrize("spec", ["seed_1d", "seed_conv_2d", "digits_cnn"])

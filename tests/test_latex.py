@@ -12,6 +12,7 @@ from symcnn.latex import (build_pdf, formula_parts, forward_latex, gradient_colu
                           to_latex)
 from symcnn.latex.layout import escape_text, estimated_width
 from symcnn.latex.matrices import grid_latex
+from symcnn.latex.pieces import factor_matrix
 from symcnn.latex.worked import backward_values, number
 from symcnn.parse import parse_latex
 from symcnn.spec import describe, parse_spec
@@ -121,6 +122,24 @@ def test_course_forms_softmax_sigma_and_tanh():
     assert r"A^{3}_{1} \left(1 - A^{3}_{1}\right)" in softmax and r"- A^{3}_{1} A^{3}_{2}" in softmax
     column = gradient_column(net, "b3")
     assert r"A^{3}_{1} - y_{1}" in column and "softmax" not in column and "logsumexp" not in column
+
+
+def test_the_course_softmax_factors_come_from_the_derivation():
+    """dloss/dA^L and dA^L/dZ^L entry by entry are the general formulas' entries with the course's
+    A^L_k (no hand-written entries): -y_k / A^L_k and diag(A^L) - A^L (A^L)^T from their definitions;
+    the cross entropy and the division print as the course writes them."""
+    net = symcnn.load(DERIVATIONS / "pool_softmax.toml")
+    a = sympy.Matrix([sympy.Symbol(f"A3_{k}", real=True) for k in (1, 2, 3)])
+    y = sympy.Matrix([sympy.Symbol(f"y_{k}", real=True) for k in (1, 2, 3)])
+    assert factor_matrix(net, "L", "A3") == sympy.Matrix([-y[k] / a[k] for k in range(3)])
+    assert (factor_matrix(net, "A3", "Z3") - (sympy.diag(*a) - a * a.T)).expand() == sympy.zeros(3, 3)
+    assert formula_parts(net.formula("L"))[0] == r"\operatorname{loss} = -\sum_{k=1}^{3} y_{k} \log A^{3}_{k}"
+    assert formula_parts(net.formula("L", "A3"))[0] == \
+        r"\frac{\partial \operatorname{loss}}{\partial A^{3}_{k}} = -\frac{y_{k}}{A^{3}_{k}}"
+    assert formula_parts(net.formula("A3"))[0] == (r"A^{3}_{j} = \operatorname{softmax}\left(Z^{3}\right)_{j} = "
+                                                  r"\frac{e^{Z^{3}_{j}}}{\sum_{k=1}^{3} e^{Z^{3}_{k}}}")
+    # a logarithm of anything but one entry keeps its parentheses
+    assert to_latex(sympy.log(a[0] + 1)) == r"\log{\left(A^{3}_{1} + 1 \right)}"
 
 
 def test_softmax_numbers_are_the_course_formulas_in_numpy():

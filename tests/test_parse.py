@@ -1,11 +1,14 @@
 """Reading the course's notation: a table of good inputs (GOOD_PAIRS) and one of bad ones."""
 
+import re
+
 import pytest
 import sympy
 from sympy import Heaviside, Matrix
 
 import symcnn
 from symcnn.parse import parse_latex, read_answer
+from symcnn.parse.tables import canonical_index, single_entry
 from conftest import DERIVATIONS
 
 NET = symcnn.load(DERIVATIONS / "seed_1d.toml")
@@ -155,3 +158,26 @@ def test_a_range_after_the_formula(latex, ranges):
     (equation,), _ = read_answer(NET, latex)
     assert equation.ranges == ranges
     assert len(equation.steps) == 1  # the range's '=' does not start another step
+
+
+SINGLE = [(r"\delta^2", 2 * (A2 - y)), (r"\delta^2_1", 2 * (A2 - y)), (r"\frac{\partial L}{\partial A^2_1}", 2 * (A2 - y)),
+          (r"\frac{\partial L}{\partial Z^2_1}", 2 * (A2 - y)), (r"\frac{\partial A^2_1}{\partial W^2_3}", S("A1_3")),
+          (r"\hat y_1", A2), (r"y_1", y), (r"A^2_1 - y_1", A2 - y)]
+
+
+@pytest.mark.parametrize("latex, expected", SINGLE, ids=[s[0] for s in SINGLE])
+def test_a_single_entry_is_written_without_index_or_with_index_1(latex, expected):
+    assert sympy.expand(parse_latex(latex, NET) - expected) == 0
+
+
+def test_the_single_entry_rule_is_stated_once():
+    assert single_entry(NET, "A2") == single_entry(NET, "y") == ((), (1,))
+    assert single_entry(NET, "L") == single_entry(NET, None) == ((),)
+    assert single_entry(NET, "W2") == single_entry(NET, "A1") == ()
+    assert canonical_index(NET, "A2", (1,)) == canonical_index(NET, "L", ()) == ()
+    assert canonical_index(NET, "W2", (3,)) == (3,)
+    for latex, message in [(r"A^2_2", "A^{2} has 0 indices, written with 1"),
+                           (r"\delta^2_2", r"\partial Z^{2}} has 0 indices, written with 1"),
+                           (r"\frac{\partial A^2_2}{\partial W^2_3}", r"A2 has 0 indices")]:
+        with pytest.raises(symcnn.SymcnnError, match=re.escape(message)):
+            parse_latex(latex, NET)

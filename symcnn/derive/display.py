@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..indexed import FirstMax, InRange, base_name, course_letters, tensor
-from ..notation import symbol_name
+from ..notation import gradient_name, named_gradient, symbol_name
 
 @dataclass(frozen=True)
 class Shown:
@@ -55,7 +55,7 @@ def shown(formula) -> Shown:
     if formula.wrt is not None:
         wrt = _squeezed(derivation, _entry(formula.wrt, formula.wrt_indices, formula.flat[1]).xreplace(single))
     if formula.kind == "gradient" and formula.wrt.startswith("Z"):
-        named = _squeezed(derivation, tensor(f"delta{formula.wrt[1:]}")[formula.wrt_indices].xreplace(single))
+        named = _squeezed(derivation, tensor(gradient_name(formula.wrt))[formula.wrt_indices].xreplace(single))
     ranges = _grouped([(i, lo, hi) for i, (lo, hi) in formula.ranges.items() if lo != hi])
     zero = tuple((name, tuple(n for n in shape if n > 1) or (1,), padding) for name, shape, padding in zero)
     return Shown(of, wrt, named, expression, ranges, zero, _flattened(derivation, [expression, of, wrt]))
@@ -141,11 +141,7 @@ def _conventions(derivation, e):
 def _shape(derivation, name: str) -> tuple[int, ...]:
     if name.startswith("vec("):
         return (int(sympy.prod(derivation.graph.shape(name[4:-1]))),)
-    if name.startswith("delta"):
-        return derivation.graph.shape("Z" + name[5:])
-    if name.startswith("dA"):
-        return derivation.graph.shape("A" + name[2:])
-    return derivation.graph.shape(name)
+    return derivation.graph.shape(named_gradient(name) or name)
 
 
 def _renamed(e, taken: set):
@@ -177,15 +173,11 @@ def _squeezed(derivation, e):
 def _kept(derivation, name: str) -> tuple[bool, ...]:
     if name.startswith("vec("):
         return (True,)
-    if name.startswith("delta"):
-        return derivation.kept("Z" + name[5:])
-    if name.startswith("dA"):
-        return derivation.kept("A" + name[2:])
-    return derivation.kept(name)
+    return derivation.kept(named_gradient(name) or name)
 
 
 def _scalar(name: str) -> sympy.Symbol:
     """A tensor with a single entry: its symbol (``A2``, ``W1_0``), or a named gradient."""
-    if name.startswith(("delta", "dA")):
+    if named_gradient(name):
         return sympy.Symbol(name)
     return sympy.Symbol(symbol_name(name, ()), real=True)

@@ -43,7 +43,7 @@ from ..activations import LOSSES
 from ..errors import ShapeError, TensorNameError
 from ..graph import Graph
 from ..indexed import Instantiation, base_name, bound, course_letters, index, tensor
-from ..notation import split_tensor_name, symbol_name
+from ..notation import gradient_name, named_gradient, split_tensor_name, symbol_name
 from .deltas import resolve
 
 class Formula:
@@ -162,11 +162,9 @@ class GeneralDerivation:
         """The named gradient standing for ``dloss/d(name)`` in other formulas: ``"delta2"`` for
         ``Z2``, ``"dA2"`` for a pooling output (or an output a dense layer reads flattened)."""
         kind, layer = split_tensor_name(name)
-        if kind == "Z":
-            return f"delta{layer}"
-        if kind == "A" and name != self.graph.flow[-2] and (
-                self._layer(layer).type == "maxpool" or self._reads_flat(name)):
-            return f"dA{layer}"
+        if kind == "Z" or (kind == "A" and name != self.graph.flow[-2] and (
+                self._layer(layer).type == "maxpool" or self._reads_flat(name))):
+            return gradient_name(name)
         return None
 
     # -- derivations -------------------------------------------------------------------------
@@ -388,7 +386,7 @@ class GeneralDerivation:
         if name.startswith("vec("):
             name = name[4:-1]
             at = tuple(int(i) + 1 for i in np.unravel_index(at[0] - 1, self.graph.shape(name)))
-        if name.startswith(("delta", "dA")):
+        if named_gradient(name):
             return tensor(name)[at] if named else self._named_value(name, at, zero_padding)
         shape = self.graph.shape(name)
         if zero_padding and not all(1 <= i <= n for i, n in zip(at, shape)):
@@ -399,7 +397,7 @@ class GeneralDerivation:
     def _named_value(self, name: str, at: tuple, zero_padding: bool):
         key = (name, at, zero_padding)
         if key not in self._values:
-            tensor_name = "Z" + name[5:] if name.startswith("delta") else "A" + name[2:]
+            tensor_name = named_gradient(name)
             formula = self.own("L", tensor_name)
             if formula.flat[1]:
                 at = (sum((i - 1) * s for i, s in zip(at, _steps(self.graph.shape(tensor_name)))) + 1,)

@@ -21,6 +21,7 @@ import numpy as np
 import sympy
 
 from ..indexed import FirstMax, InRange, base_name, index_value
+from ..notation import named_gradient
 
 
 def nonzero(formula, rows, cols) -> np.ndarray:
@@ -87,7 +88,7 @@ def _possible(e, values, graph):
             at = index_value(offset, values)
             result = result & (int(lo) <= at) & (at <= int(hi))
         return result
-    if isinstance(e, sympy.Indexed) and not base_name(e).startswith(("delta", "dA")):
+    if isinstance(e, sympy.Indexed) and named_gradient(base_name(e)) is None:
         return _inside(e, values, graph)
     return True
 

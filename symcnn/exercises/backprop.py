@@ -27,6 +27,7 @@ from ..indexed import base_name
 from ..latex import NotationPrinter, chain_latex, formula_parts, forward_latex, jacobian_matrix, partial
 from ..errors import SymcnnError
 from ..network import Network
+from ..notation import named_gradient
 from ..spec import parse_spec
 from ..verify import verify
 from ..verify.mistakes import chain, mutations, product_of
@@ -73,9 +74,9 @@ def definitions(net, formula) -> list:
 
     def visit(f):
         names = sorted({base_name(e) for e in f.expression.atoms(sympy.Indexed)
-                        if base_name(e).startswith(("delta", "dA"))}, key=lambda n: -int(n.lstrip("deltadA")))
+                        if named_gradient(base_name(e))}, key=lambda n: -named_gradient(n).layer)
         for name in names:
-            used = net.formula("L", ("Z" + name[5:]) if name.startswith("delta") else "A" + name[2:])
+            used = net.formula("L", named_gradient(name))
             visit(used)
             if used not in found:
                 found.append(used)

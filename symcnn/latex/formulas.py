@@ -14,9 +14,9 @@ import sympy
 from ..activations import ACTIVATIONS, LOSSES
 from ..derive.display import shown
 from ..indexed import FirstMax
-from ..shown import factor_rank, softmax_aliases
+from ..shown import course_form, factor_rank, softmax_aliases
 from .printer import NotationPrinter, entry_latex, index_latex, tensor_latex
-from .softmax import softmax_output, softmax_pieces
+from .softmax import softmax_extras, softmax_output
 
 LAYER_NAMES = {"conv": "convolution", "maxpool": "max pooling", "dense": "dense"}
 
@@ -131,11 +131,9 @@ TIE_NOTE = r"\operatorname*{argmax}\text{: the first maximum (row-major) on a ti
 def formula_pieces(formula) -> tuple[str, list[str], list[str]]:
     """``(lhs, right-hand side in pieces, notes)``: the pieces are the right-hand side's top-level
     terms or factors (a sum's signs attached to the first), where a long formula may break.
-    The course's softmax convention replaces the formulas it changes (:mod:`~symcnn.latex.softmax`);
-    a max-pooling route states the tie rule."""
-    course = softmax_pieces(formula)
-    if course is not None:
-        return course
+    The course's softmax convention (:mod:`~symcnn.latex.softmax`) writes the softmax entries as
+    ``A^L_k`` (:func:`~symcnn.shown.course_form`) and adds its notes; a max-pooling route states
+    the tie rule."""
     view = shown(formula)
     printer = NotationPrinter(document_printing(formula.derivation.graph))
     of = tensor_latex("L") if view.of is None else printer.doprint(view.of)
@@ -148,7 +146,8 @@ def formula_pieces(formula) -> tuple[str, list[str], list[str]]:
     notes += [_flat_note(name, _fresh(letters, taken), steps) for name, letters, steps in view.flattened]
     if view.expression.has(FirstMax):
         notes.append(TIE_NOTE)
-    return lhs, _pieces(printer, sympy.factor_terms(view.expression)), notes
+    pieces, softmax_notes = softmax_extras(formula)
+    return lhs, _pieces(printer, sympy.factor_terms(course_form(formula, view.expression))) + pieces, notes + softmax_notes
 
 
 def _fresh(letters, taken: set) -> tuple[str, ...]:

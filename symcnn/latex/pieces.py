@@ -16,11 +16,12 @@ import sympy
 
 from ..derive.pattern import counts, nonzero
 from ..notation import parse_symbol, symbol_name
+from ..shown import course_softmax
 from .formulas import document_printing, partial, read_flat, shape_latex, slashed
 from .layout import label_latex
 from .matrices import DEFAULT_MAX_SIZE, kept, matrix_latex, pattern_latex
 from .printer import tensor_latex, to_latex
-from .softmax import course_entry, softmax_factor
+from .softmax import softmax_factor, softmax_output
 
 MAX_TERMS = 6  # a sum in a written-out matrix shows at most this many terms; the rest is elided
 MAX_OPS = 60   # an entry with more operations than this is never written out: it cannot fit a page
@@ -80,15 +81,20 @@ def labelled(net, of: str, wrt: str) -> bool:
 
 def entry_function(net, of: str, wrt: str):
     """``(row, column) -> entry`` of ``d(of)/d(wrt)`` (0-based, the course's layout): from
-    the general formula, or in the course's softmax convention (:mod:`~symcnn.latex.softmax`)."""
-    if softmax_factor(net, of, wrt):
-        return lambda r, c: course_entry(net, of, wrt, r, c)
+    the general formula, the course's softmax factors with its ``A^L_k`` (:func:`~symcnn.shown.course_softmax`)."""
     formula = net.formula(of, wrt)
+    output = softmax_output(net) if softmax_factor(net, of, wrt) else None
 
     def at(r, c):
         ((of_index, _),), ((wrt_index, _),) = entries(net, of, [c]), entries(net, wrt, [r])
-        return formula.at(*of_index, *wrt_index)
+        return course_softmax(formula.at(*of_index, *wrt_index), output)
     return at
+
+
+def factor_matrix(net, of: str, wrt: str) -> sympy.Matrix:
+    """The whole of ``d(of)/d(wrt)`` (``size(wrt) x size(of)``), entry by entry (:func:`entry_function`)."""
+    at = entry_function(net, of, wrt)
+    return sympy.Matrix(size(net, wrt), size(net, of), lambda r, c: at(int(r), int(c)))
 
 
 def jacobian_matrix(net, of: str, wrt: str, max_size: int = DEFAULT_MAX_SIZE, labels: bool | None = None,

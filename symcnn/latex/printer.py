@@ -14,7 +14,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ..activations import activation_of
 from ..indexed import base_name
-from ..notation import SymbolRef, parse_symbol, split_tensor_name
+from ..notation import SymbolRef, named_gradient, parse_symbol, split_tensor_name
 from ..shown import factor_rank, index_text, softmax_entry
 
 
@@ -82,9 +82,18 @@ class NotationPrinter(LatexPrinter):
         ordered = sympy.Mul(*sorted(expr.args, key=factor_rank), evaluate=False)
         order, self._settings["order"] = self._settings["order"], "none"
         try:
-            return super()._print_Mul(ordered)
+            text = super()._print_Mul(ordered)
         finally:
             self._settings["order"] = order
+        return "-" + text[2:] if text.startswith("- ") else text  # the course's -\frac{y_k}{A^L_k}
+
+    def _print_log(self, expr, exp=None):
+        """``\\log A^{3}_{k}``: the logarithm of one entry without parentheses, as the course writes
+        the cross entropy ``-\\sum_k y_k \\log A^L_k``."""
+        if not isinstance(expr.args[0], (sympy.Indexed, sympy.Symbol)):
+            return super()._print_log(expr, exp)
+        text = rf"\log {self._print(expr.args[0])}"
+        return rf"\left({text}\right)^{{{exp}}}" if exp else text
 
     def _print_Sum(self, expr):
         signs = "".join(rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
@@ -191,12 +200,13 @@ def index_latex(e) -> str:
 
 def named_latex(name: str, subscripts: str | None) -> str | None:
     """The named gradients: ``delta2 -> \\delta^{2}``, ``dA2 -> \\partial loss / \\partial A^{2}``."""
+    of = named_gradient(name)
+    if of is None:
+        return None
     sub = f"_{{{subscripts}}}" if subscripts else ""
-    if name.startswith("delta") and name[5:].isdigit():
-        return rf"\delta^{{{name[5:]}}}{sub}"
-    if name.startswith("dA") and name[2:].isdigit():
-        return rf"\frac{{\partial \operatorname{{loss}}}}{{\partial A^{{{name[2:]}}}{sub}}}"
-    return None
+    if of.kind == "Z":
+        return rf"\delta^{{{of.layer}}}{sub}"
+    return rf"\frac{{\partial \operatorname{{loss}}}}{{\partial A^{{{of.layer}}}{sub}}}"
 
 
 def tensor_latex(name: str) -> str:

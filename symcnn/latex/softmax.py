@@ -13,6 +13,11 @@ that is ``dA^L/dZ^L = diag(A^L) - A^L (A^L)^T`` (symmetric, so the course's layo
 Everything from ``delta^L`` back is the same in both conventions; only the forward rule of
 ``A^L``, the loss and these two factors differ.  The course's ``A^L_k`` are written with the
 symbols of the derivation's ``A^L`` entries (which stand for ``Z^L_k`` and never show).
+
+The general formulas give these forms themselves (:mod:`symcnn.derive.general`) and are printed
+by the notation printer (:mod:`~symcnn.latex.formulas`, :func:`~symcnn.shown.course_softmax`);
+this module tells which factors are the course's, puts numbers into them, and adds the two
+pieces no formula holds (:func:`softmax_extras`).
 """
 
 from __future__ import annotations
@@ -34,23 +39,6 @@ def _symbol(name: str, k: int) -> sympy.Symbol:
     return sympy.Symbol(f"{name}_{k}", real=True)
 
 
-def course_entry(graph, of: str, wrt: str, row: int, column: int) -> sympy.Expr:
-    """Entry ``(row, column)`` (0-based, the course's layout ``size(wrt) x size(of)``) of
-    ``dloss/dA^L`` (``-y_k / A^L_k``) or ``dA^L/dZ^L`` (``A^L_j (1[j = k] - A^L_k)``)."""
-    output = softmax_output(graph)
-    if of == "L":
-        return -_symbol("y", row + 1) / _symbol(output, row + 1)
-    a_j, a_k = _symbol(output, column + 1), _symbol(output, row + 1)
-    return a_j * (1 - a_j) if row == column else -a_j * a_k
-
-
-def course_matrix(graph, of: str, wrt: str) -> sympy.Matrix:
-    """The whole factor (``softmax_factor``) in the course's symbols."""
-    rows = graph.shape("y")[0]
-    columns = 1 if of == "L" else rows
-    return sympy.Matrix(rows, columns, lambda r, c: course_entry(graph, of, wrt, r, c))
-
-
 def softmax_numbers(scores) -> np.ndarray:
     """``softmax`` of an array of exact numbers, exactly (``e^{s_k} / sum_j e^{s_j}``), in its shape."""
     exponentials = np.vectorize(sympy.exp, otypes=[object])(np.asarray(scores, dtype=object))
@@ -59,40 +47,29 @@ def softmax_numbers(scores) -> np.ndarray:
 
 def course_values(graph, values: dict) -> dict:
     """``{A^L_k symbol: softmax(Z^L)_k, y_k symbol: y_k}`` from the derivation's exact values
-    (its ``A^L`` is ``Z^L``), to put numbers into :func:`course_entry`."""
+    (its ``A^L`` is ``Z^L``), to put numbers into the course's factors (:func:`~symcnn.shown.course_softmax`)."""
     output = softmax_output(graph)
     result = {_symbol(output, k): p for k, p in enumerate(softmax_numbers(values[output]).flat, 1)}
     result.update({_symbol("y", k): v for k, v in enumerate(np.asarray(values["y"], dtype=object).flat, 1)})
     return result
 
 
-def softmax_pieces(formula) -> tuple[str, list[str], list[str]] | None:
-    """``(lhs, pieces, notes)`` of the general formulas that differ in the course's
-    convention (the forward rule of ``A^L``, the loss, ``dloss/dA^L``, ``dA^L/dZ^L``);
-    None for every other formula."""
+def softmax_extras(formula) -> tuple[list[str], list[str]]:
+    """``(pieces, notes)`` the course adds to two general formulas, which the derivation's own
+    (printed by :mod:`~symcnn.latex.formulas`) does not hold: the forward rule's definition
+    ``A^L_j = softmax(Z^L)_j = e^{Z^L_j} / \\sum_k e^{Z^L_k}`` (the derivation keeps the softmax as
+    ``e^{Z_j - \\log \\sum_k e^{Z_k}}``, stable, and prints it ``softmax(Z^L)_j``), and
+    ``dA^L/dZ^L`` as a matrix, ``diag(A^L) - A^L (A^L)^T`` (no index form prints as a matrix
+    product).  Both are written here by hand; ``([], [])`` for every other formula."""
     graph = formula.derivation.graph
     output = softmax_output(graph)
-    if output is None or (formula.of, formula.wrt) not in ((output, None), ("L", None), ("L", output),
-                                                           (output, "Z" + output[1:])):
-        return None
-    A, Z, y = tensor_latex(output), tensor_latex("Z" + output[1:]), tensor_latex("y")
-    classes = graph.shape("y")[0]
-    span = rf"1, \dots, {classes}" if classes > 2 else "1, 2"
-    entry = lambda name, i: entry_latex(name, i)
-    if formula.wrt is None and formula.of == output:
-        return entry(output, "j"), [rf"\operatorname{{softmax}}\left({Z}\right)_{{j}} = "
-                                    rf"\frac{{e^{{{entry('Z' + output[1:], 'j')}}}}}"
-                                    rf"{{\sum_{{k=1}}^{{{classes}}} e^{{{entry('Z' + output[1:], 'k')}}}}}"], \
-            [f"j = {span}"]
-    if formula.wrt is None:
-        return tensor_latex("L"), [rf"-\sum_{{k=1}}^{{{classes}}} {entry(y, 'k')} \log {entry(output, 'k')}"], []
-    if formula.of == "L":
-        return (rf"\frac{{\partial {tensor_latex('L')}}}{{\partial {entry(output, 'k')}}}",
-                [rf"-\frac{{{entry(y, 'k')}}}{{{entry(output, 'k')}}}"], [f"k = {span}"])
-    return (rf"\frac{{\partial {entry(output, 'j')}}}{{\partial {entry('Z' + output[1:], 'k')}}}",
-            [rf"{entry(output, 'j')} \left(\mathbf{{1}}\left[j = k\right] - {entry(output, 'k')}\right)"],
-            [f"j, k = {span}", rf"\text{{that is }} {_matrix_form(A)}"])
-
-
-def _matrix_form(A: str) -> str:
-    return rf"\operatorname{{diag}}\left({A}\right) - {A} \left({A}\right)^\top"
+    if output is None:
+        return [], []
+    logits = "Z" + output[1:]
+    if (formula.of, formula.wrt) == (output, None):
+        classes = graph.shape("y")[0]
+        return [rf"= \frac{{e^{{{entry_latex(logits, 'j')}}}}}{{\sum_{{k=1}}^{{{classes}}} e^{{{entry_latex(logits, 'k')}}}}}"], []
+    if (formula.of, formula.wrt) == (output, logits):
+        A = tensor_latex(output)
+        return [], [rf"\text{{that is }} \operatorname{{diag}}\left({A}\right) - {A} \left({A}\right)^\top"]
+    return [], []

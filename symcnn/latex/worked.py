@@ -27,7 +27,8 @@ from .formulas import LAYER_NAMES, partial, shape_latex, slashed
 from .layout import equation_chain, estimated_width
 from .matrices import DEFAULT_MAX_SIZE, chosen, grid_latex, table_latex
 from .printer import entry_latex, tensor_latex, to_latex
-from .softmax import course_matrix, course_values, softmax_factor, softmax_numbers, softmax_output
+from .pieces import factor_matrix
+from .softmax import course_values, softmax_factor, softmax_numbers, softmax_output
 
 DIGITS = 4
 
@@ -211,7 +212,7 @@ def factor_numbers(net, of: str, by: str) -> sympy.Matrix:
     """A chain-rule factor in numbers: a local Jacobian (the course's softmax factors in its
     convention, :mod:`~symcnn.latex.softmax`), or ``dloss/d(by)`` back-propagated entry by entry."""
     if softmax_factor(net, of, by):
-        return course_matrix(net, of, by).xreplace(course_values(net, net.evaluate()))
+        return factor_matrix(net, of, by).xreplace(course_values(net, net.evaluate()))
     return (net.gradient(by) if of == "L" else net.jacobian(of, by)).xreplace(net.substitutions())
 
 

@@ -51,10 +51,20 @@ def derived_entry(net, of: str, wrt: str | None, of_index: tuple, wrt_index: tup
     return formula.at(*of_index, *(wrt_index if wrt else ()), named=named)
 
 
+def single_entry(net, tensor: str | None) -> tuple[tuple[int, ...], ...]:
+    """The single-entry rule, stated here only: a tensor of one entry is written without index
+    or with index 1 (``A^2`` or ``A^2_1``), and the loss (``"L"``, or ``None`` where there is no
+    tensor) has the index ``()``.  Those written indices; ``()`` (none) for a tensor of more
+    entries, whose indices are its symbols'."""
+    if tensor in (None, "L"):
+        return ((),)
+    return ((), (1,)) if net.symbol_array(tensor).size == 1 else ()
+
+
 def canonical_index(net, tensor: str | None, index: tuple) -> tuple:
-    """A written index as the tensor's symbols write it: a single entry (``A^2``, also written
-    ``A^2_1``) and the loss have the index ``()``."""
-    return () if tensor in (None, "L") or net.symbol_array(tensor).size == 1 else tuple(index)
+    """A written index as the tensor's symbols write it: ``()`` for a single entry
+    (:func:`single_entry`), else the index as written."""
+    return () if single_entry(net, tensor) else tuple(index)
 
 
 def chain_steps(net, of: str, wrt: str) -> list[tuple[str, str]] | None:
@@ -113,7 +123,7 @@ def _chain_product(net, of, wrt) -> sympy.Matrix:
 
 def written_indices(net, tensor: str) -> list[tuple[int, ...]]:
     """The written index of every entry of a tensor, in its column's (row-major) order."""
-    if tensor == "L" or net.symbol_array(tensor).size == 1:
+    if single_entry(net, tensor):
         return [()]
     return [parse_symbol(s.name).index for s in net.symbol_array(tensor).flat]
 
@@ -155,14 +165,10 @@ class NetworkTables:
 
     def positions(self, tensor: str) -> dict[tuple[int, ...], int]:
         """Written index -> position in the tensor's column (row-major), real entries only."""
-        if tensor == "L":
-            return {(): 0}
         if tensor not in self._positions:
-            symbols = list(self.net.symbol_array(tensor).flat)
-            found = {parse_symbol(s.name).index: k for k, s in enumerate(symbols)}
-            if len(symbols) == 1:
-                found[(1,)] = 0  # a single entry may be written with index 1 (A^2_1 is A^2)
-            self._positions[tensor] = found
+            single = single_entry(self.net, tensor)
+            self._positions[tensor] = dict.fromkeys(single, 0) if single else \
+                {parse_symbol(s.name).index: k for k, s in enumerate(self.net.symbol_array(tensor).flat)}
         return self._positions[tensor]
 
     def ranges(self, tensor: str) -> tuple[tuple[int, int], ...]:
@@ -180,7 +186,7 @@ class NetworkTables:
 
     def lookup(self, tensor: str, index: tuple[int, ...]):
         """The symbol at a written index (padding included), or ``None``."""
-        if self.size(tensor) == 1 and index in ((), (1,)):
+        if index in single_entry(self.net, tensor):
             return next(iter(self.net.symbol_array(tensor).flat))
         if tensor not in self._names:
             self._names[tensor] = {s.name: s for s in self.net.symbol_array(tensor, padded=True).flat}

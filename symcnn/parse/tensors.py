@@ -15,6 +15,7 @@ import sympy
 from .indexed import Entry
 from .indices import index_expression
 from .source import Token, skip_group
+from .tables import canonical_index, single_entry
 from .scripts import read_script, transpose_end
 
 
@@ -54,7 +55,7 @@ def ref_value(reader, ref: Ref):
         if ref.kind == "tensor":
             return tables.column(ref.tensor)
         return sympy.Matrix([table.lookup(index) for index in written])
-    if len(ref.indices) != len(table.ranges) and not (not table.ranges and ref.indices == (1,)):
+    if len(ref.indices) != len(table.ranges) and ref.indices not in single_entry(reader.net, ref.tensor):
         raise reader.error(ref.at, f"{table.latex} has {len(table.ranges)} ind{'ex' if len(table.ranges) == 1 else 'ices'}"
                            f", written with {len(ref.indices)}")
     if all(index.is_Integer for index in ref.indices):
@@ -258,15 +259,13 @@ def derivative_value(reader, of: Ref, wrt: Ref):
     wrt_indices = _all_indices(tables.ranges(wrt.tensor)) if wrt.indices is None else [wrt.indices]
     for ref, fixed in ((of, of_indices), (wrt, wrt_indices)):
         if ref.indices is not None and ref.kind != "loss" and len(ref.indices) != tables.axes(ref.tensor) \
-                and not (tables.axes(ref.tensor) == 0 and ref.indices == (1,)):
+                and ref.indices not in single_entry(reader.net, ref.tensor):
             raise reader.error(ref.at, f"{table.latex}: {ref.tensor} has {tables.axes(ref.tensor)} indices")
     rows = []
     for w in wrt_indices:
         row = []
         for o in of_indices:
-            o = () if tables.axes(of.tensor) == 0 else tuple(o)
-            w = () if tables.axes(wrt.tensor) == 0 else tuple(w)
-            index = tuple(o) + tuple(w)
+            index = canonical_index(reader.net, of.tensor, o) + canonical_index(reader.net, wrt.tensor, w)
             if all(sympy.sympify(x).is_Integer for x in index):
                 value = table.lookup(tuple(int(x) for x in index))
                 row.append(sympy.S.Zero if value is None else value)

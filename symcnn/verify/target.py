@@ -20,7 +20,7 @@ import sympy
 
 from ..latex import entry_latex, tensor_latex, to_latex
 from ..notation import symbol_name
-from ..parse.tables import canonical_index, derived, derived_entry, written_indices
+from ..parse.tables import canonical_index, derived, derived_entry, single_entry, written_indices
 
 
 @dataclass
@@ -63,10 +63,9 @@ class Target:
         return rf"\frac{{\partial {of}}}{{\partial {tensor_latex(self.wrt)}}}"
 
     def position(self, tensor: str | None, index: tuple) -> int | None:
-        if tensor in (None, "L"):
-            return 0
-        if self.net.symbol_array(tensor).size == 1:
-            return 0 if tuple(index) in ((), (1,)) else None
+        single = single_entry(self.net, tensor)
+        if single:
+            return 0 if tuple(index) in single else None
         return _positions(self.net, tensor).get(symbol_name(tensor, tuple(index)))
 
     def expected(self, of_index: tuple, wrt_index: tuple):
@@ -119,9 +118,8 @@ def _positions(net, tensor: str) -> dict[str, int]:
 
 
 def _entry_latex(net, tensor: str, index: tuple) -> str:
-    symbols = net.symbol_array(tensor)
-    if symbols.size == 1:
-        return to_latex(next(iter(symbols.flat)))
+    if single_entry(net, tensor):
+        return to_latex(next(iter(net.symbol_array(tensor).flat)))
     return entry_latex(tensor, ",".join(map(str, index)))  # as to_latex prints the entry's symbol, 60x faster
 
 
