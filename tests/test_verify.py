@@ -202,9 +202,6 @@ def test_a_single_entry_written_with_index_1_on_the_left(nets):
     assert verify(nets["seed"], SINGLE_OF.replace("A^1_j", "A^1_{j+1}")).verdict == WRONG
 
 
-@pytest.mark.xfail(strict=True, reason="the grid does not apply the single-entry rule (parse.tables.single_entry): "
-                                       "check_entries passes A^2_1's index 1 on to the table of dA^2/dW^2 as part "
-                                       "of the indices, so every entry is compared with one and the same expected value")
 def test_the_grid_reads_a_single_entry_written_with_index_1_on_the_left(nets):
     assert verify(nets["seed"], SINGLE_OF, exact=False).verdict == RIGHT
 

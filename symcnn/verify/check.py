@@ -152,7 +152,7 @@ class _Session:
             count = len(self.checker.points)
             notes.append(f"checked at {count} random point{'s' if count > 1 else ''} in "
                          f"{np.finfo(np.longdouble).precision}-digit floats, every entry at once, as for every network "
-                         f"this large: a difference below {TOLERANCE:g} of the largest entry would not be seen, "
+                         f"this large: a difference below {TOLERANCE:.1g} of the largest entry would not be seen, "
                          "and the mistake is not named")
         if self.reader.scope.outside:
             outside = sorted(self.reader.scope.outside)
