@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..errors import LatexError
 from .indexed import instantiate
-from .ranges import read_range
+from .notes import read_clause
 from .reader import Reader
 from .source import Source, Token
 from .tensors import derivative_refs, read_ref
@@ -64,7 +64,7 @@ def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> 
             steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used),
                               reader.reversed_chain))
         clause = source.ranges.get(parts[0][0].start)
-        ranges = read_range(reader, clause) if clause else {}
+        ranges = read_clause(reader, clause) if clause else {}
         equations.append(Equation(lhs, tuple(steps), parts[0][0], ranges))
     return equations, reader
 

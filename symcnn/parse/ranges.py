@@ -1,26 +1,32 @@
-r"""A range stated after an equation: ``... X_{i+k-2}, \quad k = 1, 2, 3``.
+r"""The ranges and notes stated after an equation: ``... X_{i+k-2}, \quad k = 1, 2, 3``.
 
-Students state the range of a left-hand side's index after the formula.  What is read, after a
-top-level ``,``, ``\quad``, ``\qquad``, ``\text{for ..}`` or ``\forall`` (any of them, in a row):
+Students state the range of a left-hand side's index after the formula, and symcnn prints its
+general formulas so (:func:`~symcnn.latex.formulas.formula_pieces`).  What is read, after a
+top-level ``,``, ``\quad``, ``\qquad``, ``\text{for ..}`` or ``\forall`` (any of them, in a row),
+as many as are written, separated by the same:
 
-- ``k = 1, 2, 3``, ``k = 1, \ldots, 3``, ``k = 1, 2, \dots, 5``;
-- ``k \in \{1, 2, 3\}``, ``k \in \{1, \dots, 3\}``;
-- ``1 \le k \le 3`` (``\leq`` too).
+- ranges: ``k = 1, 2, 3``, ``k = 1, \ldots, 3``, ``i, j = 1, \dots, 4``, ``k \in \{1, 2, 3\}``,
+  ``1 \le k \le 3`` (``\leq`` too);
+- the notes symcnn prints (``X = 0 \text{ outside ..}``, the argmax's tie rule, the order of
+  ``\operatorname{vec}``), read and checked in :mod:`.notes`.
 
-:func:`split_range` cuts the clause off a line (before the line is split at ``=``), and
-:func:`read_range` reads it as ``{letter: values}``.  Whether the values are the index's whole
-range is for the check to say (:mod:`symcnn.verify.check`).
+:func:`split_range` cuts the clause off a line (before the line is split at ``=``),
+:func:`segments` cuts it into its ranges and notes, :func:`one_range` reads a range as
+``{letter: values}``.  Whether the values are the index's whole range is for the check to say
+(:mod:`symcnn.verify.check`).
 """
 
 from __future__ import annotations
 
 from .indices import index_number
 
-_SEPARATORS = {",", r"\quad", r"\qquad", r"\forall", r"\,", r"\;", r"\ "}
-_WORDS = {r"\text", r"\mathrm", r"\textrm", r"\mbox"}
+SEPARATORS = {",", r"\quad", r"\qquad", r"\forall", r"\,", r"\;", r"\ "}
+WORDS = {r"\text", r"\mathrm", r"\textrm", r"\mbox"}
+_FOR_WORDS = {"for", "forall", "foreach", "where", "and"}
 _ELLIPSES = {r"\ldots", r"\dots", r"\cdots"}
 _AT_MOST = {r"\le", r"\leq", r"\leqslant"}
-_OPEN, _CLOSE = {"{", "(", "[", r"\{"}, {"}", ")", "]", r"\}"}
+_OPEN, _CLOSE = {"{", "(", "[", r"\{", r"\left"}, {"}", ")", "]", r"\}", r"\right"}
+NAMES = {r"\operatorname", r"\operatorname*", r"\mathrm", r"\text"}
 
 
 def split_range(line: list) -> tuple[list, list | None]:
@@ -36,47 +42,101 @@ def split_range(line: list) -> tuple[list, list | None]:
 
 
 def _is_for(line, k) -> bool:
-    return line[k].text in _WORDS and k + 1 < len(line) and line[k + 1].text == "{"
+    """``\\text{for}`` (``where``, ``and``, ...) at ``line[k]``: a separator."""
+    if line[k].text not in WORDS or k + 1 >= len(line) or line[k + 1].text != "{":
+        return False
+    end = next((j for j in range(k + 1, len(line)) if line[j].text == "}"), None)
+    return end is not None and "".join(t.text for t in line[k + 2:end]).lower() in _FOR_WORDS
 
 
 def _skip_separators(line, k) -> int | None:
     while k < len(line):
-        if line[k].text in _SEPARATORS:
+        if line[k].text in SEPARATORS:
             k += 1
         elif _is_for(line, k):
-            end = next((j for j in range(k + 1, len(line)) if line[j].text == "}"), None)
-            words = "".join(t.text for t in line[k + 2:end or k + 2]).lower()
-            if end is None or words not in ("for", "forall", "foreach", "where"):
-                return None
-            k = end + 1
+            k = next(j for j in range(k + 1, len(line)) if line[j].text == "}") + 1
         else:
             return k
     return None
 
 
+def _letters_end(tokens, k: int) -> int | None:
+    """The index after ``i`` or ``i, j, ..`` at ``k`` when ``=`` or ``\\in`` follows it."""
+    while k < len(tokens) and tokens[k].kind == "letter" and len(tokens[k].text) == 1:
+        if k + 1 < len(tokens) and tokens[k + 1].text in ("=", r"\in"):
+            return k + 1
+        if k + 2 < len(tokens) and tokens[k + 1].text == ",":
+            k += 2
+            continue
+        return None
+    return None
+
+
 def _looks_like_range(tokens) -> bool:
-    texts = [t.text for t in tokens]
-    if len(texts) >= 3 and tokens[0].kind == "letter" and texts[1] in ("=", r"\in"):
+    if len(tokens) >= 3 and _letters_end(tokens, 0) is not None:
         return True
-    return any(t in _AT_MOST for t in texts) and tokens[0].kind == "digit"
+    return any(t.text in _AT_MOST for t in tokens) and tokens[0].kind == "digit"
 
 
-def read_range(reader, tokens) -> dict[str, tuple[int, ...]]:
-    """``{letter: (values)}`` of a clause found by :func:`split_range`."""
+def segments(tokens) -> list[list]:
+    """The clause cut into its ranges and notes: at top-level separators (``\\quad``,
+    ``\\text{and}``, ...) and at the ``,`` before each further ``i, j =``."""
+    segments, segment, depth, k = [], [], 0, 0
+    while k < len(tokens):
+        token = tokens[k]
+        depth += (token.text in _OPEN) - (token.text in _CLOSE)
+        if depth == 0 and (token.text in SEPARATORS - {","} or _is_for(tokens, k)):
+            segments.append(segment)
+            segment, k = [], (_skip_separators(tokens, k) or len(tokens))
+            continue
+        if depth == 0 and token.text == "," and segment and _starts_range(tokens, k + 1, segment):
+            segments.append(segment)
+            segment, k = [], k + 1
+            continue
+        segment.append(token)
+        k += 1
+    segments.append(segment)
+    cut = []
+    for segment in segments:
+        while segment and segment[-1].text in SEPARATORS:
+            segment = segment[:-1]
+        if segment:
+            cut.append(segment)
+    return cut
+
+
+def _starts_range(tokens, k, segment) -> bool:
+    """Whether a new range or note starts at ``tokens[k]`` (``segment``: the one before it,
+    which must already hold its own ``=``)."""
+    if not any(t.text in ("=", r"\in") or t.text in _AT_MOST for t in segment):
+        return False
+    if tokens[k].text in NAMES:
+        return True
+    if _letters_end(tokens, k) is not None:
+        return not (k > 0 and segment[-1].kind == "letter")  # "i, j = ..": not at the comma between i and j
+    return False
+
+
+def one_range(reader, tokens) -> dict[str, tuple[int, ...]]:
     at = tokens[0]
     texts = [t.text for t in tokens]
-    if tokens[0].kind == "digit":  # 1 \le k \le 3
+    if tokens[0].kind == "digit":  # 1 \le k \le 3, 1 \le i, j \le 4
         bounds = [k for k, t in enumerate(texts) if t in _AT_MOST]
-        if len(bounds) != 2 or bounds[1] != bounds[0] + 2 or tokens[bounds[0] + 1].kind != "letter":
+        letters = [t for t in tokens[bounds[0] + 1:bounds[1]] if t.text != ","] if len(bounds) == 2 else []
+        if not letters or any(t.kind != "letter" for t in letters):
             raise reader.error(at, r"a range is written k = 1, 2, 3, k \in \{1, \dots, 3\} or 1 \le k \le 3")
         low, high = index_number(reader, tokens[:bounds[0]], at), index_number(reader, tokens[bounds[1] + 1:], at)
-        return {texts[bounds[0] + 1]: tuple(range(low, high + 1))}
-    letter, values = texts[0], tokens[2:]
-    if texts[1] == r"\in":
+        return {t.text: tuple(range(low, high + 1)) for t in letters}
+    end = _letters_end(tokens, 0)
+    if end is None:
+        raise reader.error(at, r"cannot read this range: write k = 1, 2, 3, k \in \{1, \dots, 3\} or 1 \le k \le 3")
+    letters, values = [t.text for t in tokens[:end] if t.text != ","], tokens[end + 1:]
+    if texts[end] == r"\in":
         if not values or values[0].text != r"\{" or values[-1].text != r"\}":
-            raise reader.error(at, rf"write the values of {letter} in braces, {letter} \in \{{1, \dots, 3\}}")
+            raise reader.error(at, rf"write the values of {letters[0]} in braces, {letters[0]} \in \{{1, \dots, 3\}}")
         values = values[1:-1]
-    return {letter: _listed(reader, values, at)}
+    listed = _listed(reader, values, at)
+    return dict.fromkeys(letters, listed)
 
 
 def _listed(reader, tokens, at) -> tuple[int, ...]:

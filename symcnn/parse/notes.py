@@ -1,0 +1,101 @@
+r"""The notes symcnn prints after a general formula, read back and checked, never just dropped.
+
+A range clause (:mod:`.ranges`) may hold, besides ranges:
+
+- ``X = 0 \text{ outside its } 4 \times 4 \text{ entries}``: what the reader does anyway,
+  every computed index outside a tensor reads as 0 (:mod:`.indexed`);
+- ``\operatorname*{argmax}\text{: the first maximum (row-major) on a tie}``: the one tie rule
+  the reader has (:mod:`.operators`); a note naming another rule is refused;
+- ``\operatorname{vec}(A^2)_{4(c-1)+2(p-1)+q} = A^2_{c,p,q}``: compared with the network's
+  row-major order at every entry of the tensor; another order is refused, naming the first
+  entry it moves.
+"""
+
+from __future__ import annotations
+
+from .indices import index_expression
+from .ranges import NAMES, WORDS, one_range, segments
+from .tensors import read_ref, word_in_braces
+
+
+def read_clause(reader, tokens) -> dict[str, tuple[int, ...]]:
+    """``{letter: (values)}`` of a clause found by :func:`~.ranges.split_range`; its notes checked."""
+    ranges: dict[str, tuple[int, ...]] = {}
+    for segment in segments(tokens):
+        if _note(reader, segment):
+            continue
+        for letter, values in one_range(reader, segment).items():
+            if letter in ranges:
+                raise reader.error(segment[0], f"a second range for {letter}")
+            ranges[letter] = values
+    return ranges
+
+
+def _note(reader, tokens) -> bool:
+    """Whether ``tokens`` is one of the notes symcnn prints (checked here), not a range."""
+    if tokens[0].text in NAMES:
+        word, end = word_in_braces(tokens, 1)
+        if word == "argmax":
+            _tie_note(reader, tokens, end)
+            return True
+        if word == "vec":
+            _vec_note(reader, tokens, end)
+            return True
+        return False
+    equals = next((k for k, t in enumerate(tokens) if t.text == "="), None)
+    if equals is not None and [t.text for t in tokens[equals + 1:equals + 2]] == ["0"] \
+            and equals + 2 < len(tokens) and tokens[equals + 2].text in WORDS:
+        found = read_ref(reader, tokens, 0)
+        if found is None or found[1] != equals:
+            raise reader.error(tokens[0], "a zero-padding note names one tensor: X = 0 \\text{ outside its entries}")
+        return True  # every computed index outside a tensor reads as 0 (symcnn.parse.indexed)
+    return False
+
+
+def _tie_note(reader, tokens, end):
+    words = " ".join(word_in_braces(tokens, k)[0] for k in range(end, len(tokens)) if tokens[k - 1].text in WORDS)
+    if "first" not in words.lower():
+        raise reader.error(tokens[0], "symcnn reads argmax with the course's tie rule, the first maximum "
+                                      "(row-major); a note stating another rule cannot be checked")
+
+
+def _vec_note(reader, tokens, end):
+    r"""``\operatorname{vec}(A^2)_{4(c-1)+2(p-1)+q} = A^2_{c,p,q}``: the flat position must be the
+    network's (row-major) at every entry of the tensor."""
+    at = tokens[0]
+    while end < len(tokens) and tokens[end].text in (r"\left", r"\bigl", r"\big"):
+        end += 1
+    close = _matching(tokens, end)
+    found = read_ref(reader, tokens[end + 1:close], 0) if close else None
+    equals = next((k for k, t in enumerate(tokens) if t.text == "="), None)
+    if found is None or equals is None or close + 1 >= len(tokens) or tokens[close + 1].text != "_":
+        raise reader.error(at, r"a vec note is written \operatorname{vec}(A^2)_{4(c-1)+2(p-1)+q} = A^2_{c,p,q}")
+    tensor = found[0].tensor
+    script = tokens[close + 2:equals]
+    if script and script[0].text == "{" and script[-1].text == "}":
+        script = script[1:-1]
+    free: dict = {}
+    entry = read_ref(reader, tokens, equals + 1, free)
+    if entry is None or entry[0].tensor != tensor or entry[1] != len(tokens) or entry[0].indices is None:
+        raise reader.error(at, r"a vec note gives the entries of the same tensor: vec(A^2)_{..} = A^2_{c,p,q}")
+    position = index_expression(reader, script, at, free)
+    letters = entry[0].indices
+    for index, flat in reader.tables.positions(tensor).items():
+        if len(index) == len(letters) and position.xreplace(dict(zip(letters, index))) != flat + 1:
+            where = ",".join(map(str, index))
+            raise reader.error(at, f"this vec note puts entry ({where}) of the tensor at "
+                                   f"{position.xreplace(dict(zip(letters, index)))}; the network's vec (row-major) "
+                                   f"puts it at {flat + 1}")
+
+
+def _matching(tokens, k) -> int | None:
+    """The index of the bracket closing the one at ``tokens[k]``."""
+    if k >= len(tokens) or tokens[k].text not in ("(", "["):
+        return None
+    depth = 0
+    for j in range(k, len(tokens)):
+        depth += tokens[j].text in ("(", "[")
+        depth -= tokens[j].text in (")", "]")
+        if depth == 0:
+            return j
+    return None
