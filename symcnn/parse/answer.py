@@ -56,6 +56,8 @@ def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> 
     equations = []
     for parts in source.equations():
         lhs = read_quantity(reader, parts[0]) if len(parts) > 1 else None
+        while lhs is not None and len(parts) > 2 and _names(reader, parts[1], lhs):
+            parts = [parts[0], *parts[2:]]  # \delta^1_i = \frac{\partial L}{\partial Z^1_i} = ...
         reader.indices = dict(lhs.free) if lhs else {}
         steps = []
         for part in parts[1 if lhs else 0:]:
@@ -100,6 +102,18 @@ def read_quantity(reader, tokens: list[Token]) -> Quantity:
     if end != len(tokens):
         raise reader.error(tokens[end], "cannot read the rest of the left-hand side")
     return Quantity(of, wrt, free)
+
+
+def _names(reader, tokens, lhs: Quantity) -> bool:
+    """Whether ``tokens`` name the left-hand side's quantity again (``\\delta^1_i`` beside
+    ``\\frac{\\partial L}{\\partial Z^1_i}``): a second name, not a step to check."""
+    try:
+        other = read_quantity(reader, tokens)
+    except LatexError:
+        return False
+    same = (lambda a, b: a is None and b is None or a is not None and b is not None and
+            (a.tensor, a.indices, a.kind) == (b.tensor, b.indices, b.kind))
+    return same(other.of, lhs.of) and same(other.wrt, lhs.wrt) and other.free == lhs.free
 
 
 def _text(source: Source, tokens) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from .indices import index_expression
 from .ranges import NAMES, WORDS, one_range, segments
 from .tensors import read_ref, word_in_braces
+from .windows import argmax_at
 
 
 def read_clause(reader, tokens) -> dict[str, tuple[int, ...]]:
@@ -33,11 +34,11 @@ def read_clause(reader, tokens) -> dict[str, tuple[int, ...]]:
 
 def _note(reader, tokens) -> bool:
     """Whether ``tokens`` is one of the notes symcnn prints (checked here), not a range."""
+    if argmax_at(tokens, 0) is not None:
+        _tie_note(reader, tokens, argmax_at(tokens, 0))
+        return True
     if tokens[0].text in NAMES:
         word, end = word_in_braces(tokens, 1)
-        if word == "argmax":
-            _tie_note(reader, tokens, end)
-            return True
         if word == "vec":
             _vec_note(reader, tokens, end)
             return True

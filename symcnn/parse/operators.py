@@ -14,8 +14,9 @@ from .indices import index_expression
 from .source import skip_group
 from .tensors import read_derivative, read_ref, read_tensor, ref_value, word_in_braces
 from .scripts import read_script, transpose_end
+from .windows import argmax_at, argmax_indicator, window
 
-_WORD_COMMANDS = {r"\operatorname", r"\text", r"\mathrm", r"\textrm", r"\mathit", r"\operatorname*", r"\textit"}
+_WORD_COMMANDS = {r"\operatorname", r"\text", r"\mathrm", r"\textrm", r"\mathit", r"\textit"}
 _INDICATOR_COMMANDS = {r"\mathbb", r"\mathbf", r"\mathds", r"\mathbbm", r"\boldsymbol", r"\mathrm", r"\bm"}
 _RELATIONS = {">": (">", False), "<": ("<", False), r"\gt": (">", False), r"\lt": ("<", False),
               r"\geq": (">", True), r"\ge": (">", True), r"\geqslant": (">", True), r"\leq": ("<", True),
@@ -92,12 +93,24 @@ def bracketed(reader, tokens, j):
 
 def condition(reader, inner, at):
     """``a > b -> Heaviside(a - b, 0)``, ``a >= b -> Heaviside(a - b, 1)``, ``<`` mirrored,
-    ``i = j`` -> Kronecker's delta, ``a = \\max(.., a, ..)`` -> the argmax (:func:`_argmax`)."""
-    positions = [k for k, t in enumerate(inner) if t.text in _RELATIONS]
+    ``i = j`` -> Kronecker's delta, ``a = \\max(.., a, ..)`` -> the argmax (:func:`_argmax`),
+    ``(p, q) = \\operatorname*{argmax}_{1 \\le a, b \\le 2} ..`` -> the window's argmax (:mod:`.windows`)."""
+    depths = [0]
+    for t in inner:
+        depths.append(depths[-1] + (t.text == "{") - (t.text == "}"))
+    positions = [k for k, t in enumerate(inner) if t.text in _RELATIONS and depths[k] == 0]
     if len(positions) != 1:
         raise reader.error(at, "an indicator needs one comparison, e.g. \\mathbb{1}[Z^1_2 > 0]")
     k = positions[0]
     relation, inclusive = _RELATIONS[inner[k].text]
+    sides = [(inner[k + 1:], inner[:k]), (inner[:k], inner[k + 1:])]
+    for side, other in sides if relation == "=" else ():
+        start = argmax_at(side, 0) if side else None
+        if start is not None:
+            arguments, places, end = window(reader, side, start, at, lambda j: _operand(reader, side, j, at))
+            if end != len(side):
+                raise reader.error(side[end], "cannot read the rest of this argmax")
+            return argmax_indicator(reader, other, arguments, places, at)
     if relation == "=" and any(_function_name(inner, j)[0] == "max" for j in range(len(inner))):
         return _argmax(reader, reader.value(inner[:k]), reader.value(inner[k + 1:]), at)
     if relation == "=":
@@ -140,6 +153,9 @@ def read_function(reader, tokens, i):
                 raise reader.error(token, "Kronecker's delta has two indices, e.g. \\delta_{ij}")
             return sympy.KroneckerDelta(*(index_expression(reader, [t], token, {}) for t in letters)), end, False
         return None
+    if name == "max" and j < len(tokens) and tokens[j].text == "_":  # \max_{1 \le a, b \le 2} A^1_{..}
+        arguments, _, end = window(reader, tokens, j, token, lambda k: _operand(reader, tokens, k, token))
+        return PoolMax(*arguments), end, False
     power, prime, entry = None, False, None
     while j < len(tokens) and tokens[j].text in ("^", "'", "_"):
         if tokens[j].text == "'":
@@ -154,6 +170,22 @@ def read_function(reader, tokens, i):
                 power = int("".join(t.text for t in script))
             else:
                 raise reader.error(token, f"cannot read the superscript of {token.text}")
+    args, end = _arguments(reader, tokens, j, token, name)
+    if end < len(tokens) and tokens[end].text == "_" and entry is None:
+        entry, end = read_script(reader, tokens, end + 1)
+    try:
+        value = apply_function(name, args, prime, lambda v: _activation_of(reader, v))
+    except FunctionError as error:
+        raise reader.error(token, str(error)) from None
+    if power is not None:
+        value = value.applyfunc(lambda v: v ** power) if isinstance(value, sympy.MatrixBase) else value ** power
+    if entry is not None:
+        value = _vector_entry(reader, value, entry, token)
+    return value, end, name == "diag"
+
+
+def _arguments(reader, tokens, j, token, name):
+    """``(arguments, next)`` of a function at ``tokens[j]``: in parentheses, or one entry without."""
     inner, end = bracketed(reader, tokens, j)
     if inner is None and j < len(tokens) and tokens[j].text == "{":  # SymPy's \tanh^{2}{\left(x \right)}
         close = skip_group(tokens, j)
@@ -166,17 +198,15 @@ def read_function(reader, tokens, i):
         args, end = [ref_value(reader, found[0])], found[1]
     else:
         args = [reader.value(part) for part in _split_commas(inner)] if inner else []
-    if end < len(tokens) and tokens[end].text == "_" and entry is None:
-        entry, end = read_script(reader, tokens, end + 1)
-    try:
-        value = apply_function(name, args, prime, lambda v: _activation_of(reader, v))
-    except FunctionError as error:
-        raise reader.error(token, str(error)) from None
-    if power is not None:
-        value = value.applyfunc(lambda v: v ** power) if isinstance(value, sympy.MatrixBase) else value ** power
-    if entry is not None:
-        value = _vector_entry(reader, value, entry, token)
-    return value, end, name == "diag"
+    return args, end
+
+
+def _operand(reader, tokens, j, at):
+    """``(value, next)``: the one operand of a window's max or argmax at ``tokens[j]``."""
+    args, end = _arguments(reader, tokens, j, at, "max")
+    if len(args) != 1:
+        raise reader.error(at, "a window's max or argmax takes one operand, e.g. A^1_{c,2i+a-2,2j+b-2}")
+    return args[0], end
 
 
 def _function_name(tokens, i):

@@ -26,7 +26,7 @@ _FOR_WORDS = {"for", "forall", "foreach", "where", "and"}
 _ELLIPSES = {r"\ldots", r"\dots", r"\cdots"}
 _AT_MOST = {r"\le", r"\leq", r"\leqslant"}
 _OPEN, _CLOSE = {"{", "(", "[", r"\{", r"\left"}, {"}", ")", "]", r"\}", r"\right"}
-NAMES = {r"\operatorname", r"\operatorname*", r"\mathrm", r"\text"}
+NAMES = {r"\operatorname", r"\mathrm", r"\text"}
 
 
 def split_range(line: list) -> tuple[list, list | None]:
