@@ -240,10 +240,49 @@ def _whole_ref(reader, tokens, at, free):
     tokens = [t for t in tokens if t.text not in (r"\,", r"\;", r"\!")]
     if not tokens:
         raise reader.error(at, "a derivative with nothing to differentiate")
+    if free is not None and _vec_name(tokens) is not None:
+        return _vec_ref(reader, tokens, _vec_name(tokens), free)
     found = read_ref(reader, tokens, 0, free)
     if found is None or found[1] != len(tokens) or found[0].kind == "prediction":
         raise reader.unknown(tokens[0], "cannot tell which tensor this derivative is about")
     return found[0]
+
+
+def _vec_name(tokens) -> int | None:
+    """The index after ``\\operatorname{vec}`` (``\\mathrm``, ``\\text``, plain ``vec``) at the start."""
+    if tokens[0].text in (r"\operatorname", r"\mathrm", r"\text") and word_in_braces(tokens, 1)[0] == "vec":
+        return word_in_braces(tokens, 1)[1]
+    if "".join(t.text for t in tokens[:3]) == "vec":
+        return 3
+    return None
+
+
+def _vec_ref(reader, tokens, j, free) -> Ref:
+    r"""``\operatorname{vec}(A^2)_i`` on a left-hand side, as the notes print ``dL/dvec(A^2)_i``: the
+    entry of ``A^2`` at new index variables ``i_1, i_2, ..`` (one per axis), and ``i`` the flat
+    (row-major) position ``1 + sum_d (i_d - 1) stride_d``, so the right-hand side reads ``i`` as it
+    is written and the check runs over the tensor's own indices."""
+    at = tokens[0]
+    while j < len(tokens) and tokens[j].text in (r"\left", r"\bigl", r"\big", r"\Bigl"):
+        j += 1
+    close = next((k for k in range(j, len(tokens)) if tokens[k].text == ")"), None)
+    found = read_ref(reader, tokens[j + 1:close], 0) if j < len(tokens) and tokens[j].text == "(" and close else None
+    script = read_script(reader, tokens, close + 2)[0] if found and close + 1 < len(tokens) and tokens[close + 1].text == "_" else []
+    if found is None or found[0].indices is not None or len(script) != 1 or script[0].kind != "letter":
+        raise reader.error(at, r"a derivative by a vec entry is written \frac{\partial L}{\partial \operatorname{vec}(A^2)_i}")
+    tensor, letter = found[0].tensor, script[0].text
+    ranges = reader.tables.ranges(tensor)
+    axes = tuple(sympy.Symbol(f"{letter}_{d + 1}", integer=True) for d in range(len(ranges)))
+    flat, stride, shown = sympy.Integer(1), 1, []
+    for axis, (low, high) in reversed(list(zip(axes, ranges))):
+        flat = flat + (axis - low) * stride
+        shown.insert(0, f"{stride}({axis}-{low})" if stride > 1 else f"{axis}-{low}")
+        stride *= high - low + 1
+    free.update({str(axis): axis for axis in axes})
+    free[letter] = flat
+    reader.notes.append(f"vec({tensor})_{letter} read as {tensor} at ({', '.join(map(str, axes))}), "
+                        f"{letter} = 1+{'+'.join(shown)}")
+    return Ref(tensor, axes, at)
 
 
 def derivative_value(reader, of: Ref, wrt: Ref):

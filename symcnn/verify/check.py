@@ -253,6 +253,10 @@ class _Session:
         variables = list(ranges)
         for variable, values in stated.items():
             every = tuple(range(ranges[variable][0], ranges[variable][1] + 1)) if variable in ranges else ()
+            if not isinstance(variable, sympy.Symbol) and variable.free_symbols <= set(ranges):  # vec(A^2)_i
+                axes = sorted(variable.free_symbols, key=str)
+                every = tuple(sorted({int(variable.xreplace(dict(zip(axes, point)))) for point in
+                                      product(*[range(ranges[a][0], ranges[a][1] + 1) for a in axes])}))
             if values != every:
                 problem = (f"the answer states {variable} = {', '.join(map(str, values))}; {target.title} needs "
                            + (f"{variable} = {every[0]}..{every[-1]}" if every else f"no range for {variable}"))
