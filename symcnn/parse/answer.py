@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import LatexError
 from .indexed import instantiate
@@ -59,15 +59,17 @@ def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> 
         while lhs is not None and len(parts) > 2 and _names(reader, parts[1], lhs):
             parts = [parts[0], *parts[2:]]  # \delta^1_i = \frac{\partial L}{\partial Z^1_i} = ...
         reader.indices = dict(lhs.free) if lhs else {}
-        steps = []
-        for part in parts[1 if lhs else 0:]:
-            reader.tables.used, reader.reversed_chain = set(), False
-            value = reader.value(part)
-            steps.append(Step(value, part[0], _text(source, part), frozenset(reader.tables.used),
-                              reader.reversed_chain))
+        steps = tuple(_step(reader, source, part) for part in parts[1 if lhs else 0:])
         clause = source.ranges.get(parts[0][0].start)
-        ranges = read_clause(reader, clause) if clause else {}
-        equations.append(Equation(lhs, tuple(steps), parts[0][0], ranges))
+        ranges, restated = read_clause(reader, clause) if clause else ({}, [])
+        equations.append(Equation(lhs, steps, parts[0][0], ranges))
+        for tokens in restated:  # \text{that is } diag(A^3) - A^3 (A^3)^T: the whole matrix, checked too
+            if lhs is None or not lhs.free:
+                raise reader.error(tokens[0], "'that is' restates an entry formula as a whole matrix: "
+                                              "it follows a left-hand side with indices")
+            reader.indices = {}
+            whole = Quantity(_whole(lhs.of), _whole(lhs.wrt), {})
+            equations.append(Equation(whole, (_step(reader, source, tokens),), tokens[0]))
     return equations, reader
 
 
@@ -102,6 +104,17 @@ def read_quantity(reader, tokens: list[Token]) -> Quantity:
     if end != len(tokens):
         raise reader.error(tokens[end], "cannot read the rest of the left-hand side")
     return Quantity(of, wrt, free)
+
+
+def _step(reader, source: Source, tokens) -> Step:
+    reader.tables.used, reader.reversed_chain = set(), False
+    value = reader.value(tokens)
+    return Step(value, tokens[0], _text(source, tokens), frozenset(reader.tables.used), reader.reversed_chain)
+
+
+def _whole(ref):
+    """The whole tensor of an entry's reference (the loss, and None, as they are)."""
+    return ref if ref is None or ref.kind == "loss" else replace(ref, indices=None)
 
 
 def _names(reader, tokens, lhs: Quantity) -> bool:

@@ -18,18 +18,29 @@ from .ranges import NAMES, WORDS, one_range, segments
 from .tensors import read_ref, word_in_braces
 from .windows import argmax_at
 
+_THAT_IS = {"thatis", "i.e.", "ie", "ie.", "thatis:"}
 
-def read_clause(reader, tokens) -> dict[str, tuple[int, ...]]:
-    """``{letter: (values)}`` of a clause found by :func:`~.ranges.split_range`; its notes checked."""
+
+def read_clause(reader, tokens) -> tuple[dict[str, tuple[int, ...]], list[list]]:
+    """``({letter: (values)}, restated)`` of a clause found by :func:`~.ranges.split_range`, its
+    notes checked; ``restated``: the tokens of each ``\\text{that is } ..`` (the formula as a whole
+    matrix, ``\\operatorname{diag}(A^3) - A^3 (A^3)^\\top``), for the caller to check as well."""
     ranges: dict[str, tuple[int, ...]] = {}
+    restated: list[list] = []
     for segment in segments(tokens):
+        if segment[0].text in WORDS and word_in_braces(segment, 1)[0].lower().rstrip(":,") in _THAT_IS:
+            end = word_in_braces(segment, 1)[1]
+            if end >= len(segment):
+                raise reader.error(segment[0], "'that is' with nothing after it")
+            restated.append(segment[end:])
+            continue
         if _note(reader, segment):
             continue
         for letter, values in one_range(reader, segment).items():
             if letter in ranges:
                 raise reader.error(segment[0], f"a second range for {letter}")
             ranges[letter] = values
-    return ranges
+    return ranges, restated
 
 
 def _note(reader, tokens) -> bool:

@@ -186,6 +186,10 @@ class Reader:
                     text = self.placeholder(value)
             elif parts and pieces[len(parts) - 1][1] is not None and text.lstrip().startswith("("):
                 text = r" \cdot " + text  # a product, not a call of the placeholder
+            elif matrix_mode and text.strip() == "-":  # latex2sympy2 cannot negate a matrix product (M - N P)
+                unary = not parts or parts[-1].rstrip().endswith(("(", "{", "[", "&", "+", "-", "=", ",", "^",
+                                                                  r"\cdot", "\\\\", r"\begin{bmatrix}"))
+                text = r" (-1) \cdot " if unary else r" + (-1) \cdot "
             offsets.append((length, offset))
             parts.append(text)
             length += len(text)

@@ -104,7 +104,8 @@ def _other_quantity(reader, plan, requested) -> Report:
 
 def _quantity(equation, requested, reader):
     """``(of, wrt, of_index, wrt_index, stated)`` of one equation (``stated``: the values
-    written after it for its free indices, ``k = 1, 2, 3``, by index variable)."""
+    written after it for its free indices, ``k = 1, 2, 3``, as ``{variable: (letter, values)}``;
+    the variable of ``vec(A^2)_i``'s ``i`` is its flat position, :func:`~symcnn.parse.tensors.read_ref`)."""
     lhs = equation.lhs
     unknown = [letter for letter in equation.ranges if lhs is None or letter not in lhs.free]
     if unknown:
@@ -118,7 +119,7 @@ def _quantity(equation, requested, reader):
     of = "L" if lhs.of.kind == "loss" else lhs.of.tensor
     wrt = None if lhs.wrt is None else lhs.wrt.tensor
     of_index = () if lhs.of.kind == "loss" else lhs.of.indices
-    stated = {lhs.free[letter]: values for letter, values in equation.ranges.items()}
+    stated = {lhs.free[letter]: (letter, values) for letter, values in equation.ranges.items()}
     return of, wrt, of_index, None if lhs.wrt is None else lhs.wrt.indices, stated
 
 
@@ -251,15 +252,15 @@ class _Session:
                     old = ranges.get(index, (low, high))
                     ranges[index] = (max(low, old[0]), min(high, old[1]))
         variables = list(ranges)
-        for variable, values in stated.items():
+        for variable, (letter, values) in stated.items():
             every = tuple(range(ranges[variable][0], ranges[variable][1] + 1)) if variable in ranges else ()
             if not isinstance(variable, sympy.Symbol) and variable.free_symbols <= set(ranges):  # vec(A^2)_i
                 axes = sorted(variable.free_symbols, key=str)
                 every = tuple(sorted({int(variable.xreplace(dict(zip(axes, point)))) for point in
                                       product(*[range(ranges[a][0], ranges[a][1] + 1) for a in axes])}))
             if values != every:
-                problem = (f"the answer states {variable} = {', '.join(map(str, values))}; {target.title} needs "
-                           + (f"{variable} = {every[0]}..{every[-1]}" if every else f"no range for {variable}"))
+                problem = (f"the answer states {letter} = {', '.join(map(str, values))}; {target.title} needs "
+                           + (f"{letter} = {every[0]}..{every[-1]}" if every else f"no range for {letter}"))
                 return StepResult(target.title, where, step.text, None, None, problem=problem), [], None
         if self.grid:
             return self._check_grid(target, quantity, step, where, variables, ranges)
