@@ -8,7 +8,9 @@ A range clause (:mod:`.ranges`) may hold, besides ranges:
   the reader has (:mod:`.operators`); a note naming another rule is refused;
 - ``\operatorname{vec}(A^2)_{4(c-1)+2(p-1)+q} = A^2_{c,p,q}``: compared with the network's
   row-major order at every entry of the tensor; another order is refused, naming the first
-  entry it moves.
+  entry it moves;
+- ``\text{that is } \operatorname{diag}(A^3) - A^3 (A^3)^\top``: the formula again as a whole
+  matrix, which :func:`~.answer.read_answer` checks as one more equation.
 """
 
 from __future__ import annotations

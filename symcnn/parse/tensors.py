@@ -12,6 +12,7 @@ from itertools import product
 
 import sympy
 
+from ..latex import tensor_latex
 from .indexed import Entry
 from .indices import index_expression
 from .source import Token, skip_group
@@ -273,15 +274,15 @@ def _vec_ref(reader, tokens, j, free) -> Ref:
     tensor, letter = found[0].tensor, script[0].text
     ranges = reader.tables.ranges(tensor)
     axes = tuple(sympy.Symbol(f"{letter}_{d + 1}", integer=True) for d in range(len(ranges)))
-    flat, stride, shown = sympy.Integer(1), 1, []
+    flat, stride, shown = sympy.Integer(0), 1, []
     for axis, (low, high) in reversed(list(zip(axes, ranges))):
         flat = flat + (axis - low) * stride
-        shown.insert(0, f"{stride}({axis}-{low})" if stride > 1 else f"{axis}-{low}")
+        shown.insert(0, f"{stride}({axis}-{low})" if stride > 1 else f"{axis}" + (f"-{low - 1}" if low != 1 else ""))
         stride *= high - low + 1
     free.update({str(axis): axis for axis in axes})
-    free[letter] = flat
-    reader.notes.append(f"vec({tensor})_{letter} read as {tensor} at ({', '.join(map(str, axes))}), "
-                        f"{letter} = 1+{'+'.join(shown)}")
+    free[letter] = flat + 1
+    reader.notes.append(f"\\operatorname{{vec}}({tensor_latex(tensor)})_{letter} read as {tensor_latex(tensor)}_"
+                        f"{{{','.join(map(str, axes))}}} with {letter} = {'+'.join(shown)}")
     return Ref(tensor, axes, at)
 
 
