@@ -14,7 +14,12 @@ placeholders are substituted.  What the walk reads:
 - steps ``\mathbb{1}[Z > 0]`` (``\mathbf``, ``\mathds``, ``\mathbbm``; ``[..]``, ``\{..\}``,
   ``(..)``, ``_{..}``), ``\mathbb{1}[i = j]`` and ``\delta_{ij}`` (Kronecker), the pooling argmax
   ``\mathbb{1}[X_1 = \max(X_1, X_2)]`` (the course's tie rule: the first maximum, with a note);
-- a range after the formula, ``, \quad k = 1, 2, 3`` (:mod:`.ranges`);
+- a window's max and argmax with bound indices, ``\max_{1 \le a, b \le 2} A^1_{c,2i+a-2,2j+b-2}``,
+  ``\mathbb{1}[(p, q) = \operatorname*{argmax}_{1 \le a, b \le 2} ..]`` (:mod:`.windows`);
+- ranges after the formula, ``, \quad k = 1, 2, 3``, ``\qquad f = 1, 2,\quad i, j = 1, \dots, 4``
+  (:mod:`.ranges`), and the notes symcnn prints there, each checked (:mod:`.notes`);
+- a left-hand side named twice (``\delta^1_i = \frac{\partial L}{\partial Z^1_i} = ..``) and
+  ``\frac{\partial L}{\partial \operatorname{vec}(A^2)_i}`` (:mod:`.answer`, :mod:`.tensors`);
 - functions (see :mod:`.functions`), ``\operatorname{diag}``, tuples ``(a, b)^T``;
 - ``^T``, ``^\top``; ``\left``, ``\bigl`` and friends; ``\odot``, ``\circ`` (entry by entry);
   ``\boxed``, ``\overset``, ``\underbrace``, spacing.
@@ -25,8 +30,10 @@ one-token script (``X_12``, ``A^1_jk``) is refused as ambiguous, never guessed. 
 else is a :class:`~symcnn.errors.LatexError` naming the line and column of the piece.
 
 The stage, module by module: :mod:`.source` (text, math regions, lines, tokens with positions)
--> :mod:`.walk` (pieces: :mod:`.tensors`, :mod:`.operators`, :mod:`.scripts`, :mod:`.indices`)
--> :mod:`.reader` (latex2sympy2, placeholders) -> :mod:`.answer` (equations, left-hand sides);
+-> :mod:`.walk` (pieces: :mod:`.tensors`, :mod:`.operators`, :mod:`.windows`, :mod:`.scripts`,
+:mod:`.indices`)
+-> :mod:`.reader` (latex2sympy2, placeholders) -> :mod:`.answer` (equations, left-hand sides,
+the range clause read by :mod:`.ranges` and :mod:`.notes`);
 :mod:`.tables` are the network's tensors and derivatives as the answer indexes them and
 :mod:`.indexed` instantiates index variables and sums.
 """
