@@ -272,23 +272,23 @@ def _derive(args) -> int:
         raise SymcnnError(f"derive: --max-size must be at least 3, got {args.max_size}")
     net = load(args.spec)
     if args.fragment is not None:
-        text = net.fragment(args.fragment, max_size=args.max_size)
+        text, elided = net.fragment(args.fragment, max_size=args.max_size), []
     else:
         text = (net.slides if args.beamer else net.latex)(max_size=args.max_size)
         elided = elided_factors(net, args.max_size)
-        if elided:  # for the one deriving, not in the students' document
-            print(f"symcnn: {len(elided)} chain-rule factor{'s are' if len(elided) > 1 else ' is'} larger than "
-                  f"--max-size {args.max_size} and shown by first rows and columns; symcnn derive --max-size N "
-                  "writes up to N where they fit", file=sys.stderr)
     if args.output is None:
         sys.stdout.write(text)
-        return 0
-    try:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text)
-    except OSError as error:
-        raise SymcnnError(f"{args.output}: cannot write ({error.strerror})") from None
-    print(f"wrote {args.output}")
+    else:
+        try:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(text)
+        except OSError as error:
+            raise SymcnnError(f"{args.output}: cannot write ({error.strerror})") from None
+        print(f"wrote {args.output}")
+    if elided:  # for the one deriving, not in the students' document; after the write (an error stays one line)
+        print(f"symcnn: {len(elided)} chain-rule factor{'s are' if len(elided) > 1 else ' is'} larger than "
+              f"--max-size {args.max_size} and shown by first rows and columns; symcnn derive --max-size N "
+              "writes up to N where they fit", file=sys.stderr)
     if args.pdf:
         print(f"wrote {build_pdf(args.output)}")
     return 0
