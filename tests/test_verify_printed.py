@@ -155,3 +155,20 @@ def test_a_printed_fragment_verifies_from_the_command_line(tmp_path):
     run = subprocess.run([sys.executable, "-m", "symcnn", "verify", str(spec), str(out)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "verdict: correct" in run.stdout
+
+
+@pytest.mark.slow
+def test_every_printed_formula_of_the_digits_net_reads_back_on_its_default_route(nets):
+    """The digits CNN (8 filters on 8 x 8, pooling, softmax over 10), where the notes' formulas
+    are longer and the default route is chosen by size: all right."""
+    net = nets("digits_cnn")
+    refused = {}
+    for of, wrt in printed(net):
+        answer = net.formula(of, wrt).latex()
+        try:
+            found = symcnn.verify.verify(net, answer, time_limit=60).verdict
+        except symcnn.SymcnnError as error:
+            found = str(error)
+        if found != RIGHT:
+            refused[of, wrt] = found
+    assert not refused

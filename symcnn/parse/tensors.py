@@ -12,7 +12,6 @@ from itertools import product
 
 import sympy
 
-from ..latex import tensor_latex
 from .indexed import Entry
 from .indices import index_expression
 from .source import Token, skip_group
@@ -281,8 +280,9 @@ def _vec_ref(reader, tokens, j, free) -> Ref:
         stride *= high - low + 1
     free.update({str(axis): axis for axis in axes})
     free[letter] = flat + 1
-    reader.notes.append(f"\\operatorname{{vec}}({tensor_latex(tensor)})_{letter} read as {tensor_latex(tensor)}_"
-                        f"{{{','.join(map(str, axes))}}} with {letter} = {'+'.join(shown)}")
+    name = reader.scope.tables[reader.tables.tensor_key(tensor)].latex  # as the notes print it
+    reader.notes.append(f"\\operatorname{{vec}}({name})_{letter} read as {name}_{{{','.join(map(str, axes))}}} "
+                        f"with {letter} = {'+'.join(shown)}")
     return Ref(tensor, axes, at)
 
 
