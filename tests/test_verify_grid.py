@@ -338,3 +338,17 @@ def test_lenets_largest_local_jacobian_in_index_form(lenet):
     report = verify(lenet, r"\frac{\partial Z^3_{f,i,j}}{\partial W^3_{g,c,a,b}} = \delta_{fg} A^2_{c,i+a-1,j+b-1}",
                     time_limit=10)
     assert report.correct
+
+
+def test_an_answer_of_many_entries_on_a_small_net_is_checked_on_the_grid(nets):
+    """The digits net is small (exact by default), but its dA^1/dZ^1 has 512 x 512 entries: past
+    MANY the answer goes to the grid (28 s exact, under 1 s there); a single entry stays exact."""
+    net = nets("digits_cnn")
+    whole = r"\frac{\partial A^1_{f,i,j}}{\partial Z^1_{g,m,n}} = \mathbb{1}[Z^1_{f,i,j} > 0] \delta_{fg} \delta_{im} \delta_{jn}"
+    report = verify(net, whole)
+    assert report.correct and any("random point" in note for note in report.notes)
+    assert verify(net, whole.replace("> 0", "< 0")).verdict == WRONG
+    assert verify(net, whole.replace(r"\delta_{jn}", "")).verdict == WRONG
+    one = r"\frac{\partial A^1_{1,2,3}}{\partial Z^1_{1,2,3}} = \mathbb{1}[Z^1_{1,2,3} > 0]"
+    report = verify(net, one)
+    assert report.correct and not any("random point" in note for note in report.notes)

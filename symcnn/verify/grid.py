@@ -43,6 +43,7 @@ from .evaluate import FLOAT, GridEvaluation, gather, index_values
 from .report import Deferred, EntryResult, LazyEntries
 
 LARGE = 5000        # entries of Z^l, A^l together from which a network is checked here
+MANY = 10000        # entries of one answer from which it is checked here, whatever the network's size
 TOLERANCE = float(1e4 * np.finfo(FLOAT).eps)  # of the largest value over the grid: 1.1e-15 on x86-64 (2.2e-12 in float64)
 GRID_POINTS = 4     # points drawn at most (``--points`` lower still)
 
