@@ -320,12 +320,13 @@ class _AnswerTables:
 
     def _ranges(self, key: str, table):
         """The table's written ranges; a tensor's grown by its padding (0 there, not outside)."""
-        if not key.startswith("T") or not self.net.padding_symbols(key[1:]):
-            return table.ranges
-        if key not in self._padded:
-            written = [parse_symbol(s.name).index for s in self.net.symbol_array(key[1:], padded=True).flat]
-            self._padded[key] = [(min(i[a] for i in written), max(i[a] for i in written))
-                                 for a in range(len(table.ranges))]
+        if key not in self._padded:  # once per table: padding_symbols takes 20 ms on LeNet-5's A^4
+            if not key.startswith("T") or not self.net.padding_symbols(key[1:]):
+                self._padded[key] = table.ranges
+            else:
+                written = [parse_symbol(s.name).index for s in self.net.symbol_array(key[1:], padded=True).flat]
+                self._padded[key] = [(min(i[a] for i in written), max(i[a] for i in written))
+                                     for a in range(len(table.ranges))]
         return self._padded[key]
 
     def derivative(self, of: str, wrt: str | None, subscripts):

@@ -14,7 +14,7 @@ import sympy
 
 from ..derive.general import softmax_output
 from ..latex import tensor_latex
-from ..parse.indexed import free_indices, instantiate
+from ..parse.indexed import Entry, free_indices, instantiate
 from ..parse.tables import probabilities
 
 
@@ -27,6 +27,8 @@ def softmax_convention(net, reader, steps) -> tuple[dict, list[str]]:
     outputs = set(net.symbols(f"A{last}"))
     inside = outside = False
     for step in steps:
+        if not _may_use(step.value, outputs, f"TA{last}"):
+            continue  # instantiating writes every sum out (19 s for LeNet-5's Z^5 over vec(A^4))
         value = instantiate(step.value, {s: 1 for s in free_indices(step.value, reader.scope)}, reader.scope)
         for expression in (value if isinstance(value, sympy.MatrixBase) else [value]):
             i, o = _uses(sympy.sympify(expression), outputs, False)
@@ -40,6 +42,14 @@ def softmax_convention(net, reader, steps) -> tuple[dict, list[str]]:
     return dict(zip(net.symbols(f"A{last}"), probabilities(net))), [
         f"{tensor_latex(f'A{last}')} read as softmax(Z^{{{last}}}), the course's convention "
         f"(symcnn's {tensor_latex(f'A{last}')} are the logits)"]
+
+
+def _may_use(value, outputs, key: str) -> bool:
+    """Whether a step's value can hold ``A^L`` once instantiated: it writes ``A^L`` (its symbols or
+    its table ``key``) or an entry of a table that is not a tensor's (a derivative's value)."""
+    entries = value.atoms(Entry)
+    return bool(value.free_symbols & outputs) or any(e.args[0].name == key or not e.args[0].name.startswith("T")
+                                                     for e in entries)
 
 
 def _uses(expression, outputs, inside, seen=None) -> tuple[bool, bool]:
