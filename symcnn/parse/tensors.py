@@ -240,8 +240,9 @@ def _whole_ref(reader, tokens, at, free):
     tokens = [t for t in tokens if t.text not in (r"\,", r"\;", r"\!")]
     if not tokens:
         raise reader.error(at, "a derivative with nothing to differentiate")
-    if free is not None and _vec_name(tokens) is not None:
-        return _vec_ref(reader, tokens, _vec_name(tokens), free)
+    vec = _vec_name(tokens) if free is not None else None
+    if vec is not None:
+        return _vec_ref(reader, tokens, vec, free)
     found = read_ref(reader, tokens, 0, free)
     if found is None or found[1] != len(tokens) or found[0].kind == "prediction":
         raise reader.unknown(tokens[0], "cannot tell which tensor this derivative is about")

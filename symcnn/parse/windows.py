@@ -67,7 +67,6 @@ def window(reader, tokens, j, at, read_operand):
     return arguments, positions, end
 
 
-
 def argmax_indicator(reader, position_tokens, arguments, positions, at):
     """``1[(p, q) = argmax ..]``: ``sum_k [(p, q) = positions[k]] d max / d argument_k``."""
     inner = [t for t in position_tokens if t.text not in _SIZE]
