@@ -86,6 +86,8 @@ TABLE = [
     (DA2 + r"\mathbb{1}[\operatorname{argmax}_{1 \le a, b \le 2} A^{1}_{c,2i+a-2,2j+b-2} = (m-2i+2, n-2j+2)] \delta_{cf}",
      RIGHT, None),
     (DA2 + r"\mathbb{1}[(m-2i+2, n-2j+2) = \arg\max_{1 \le a, b \le 2} A^{1}_{c,2i+a-2,2j+b-2}]", WRONG, None),
+    (DA2 + r"\mathbb{1}\Bigl[\bigl((m-2i+2), n-(2j-2)\bigr) = \arg\max_{1 \le a, b \le 2} A^{1}_{c,2i+a-2,2j+b-2}\Bigr] "
+           r"\delta_{cf}", RIGHT, None),
     (DA2 + r"\mathbb{1}[m-2i+2 = \arg\max_{1 \le a, b \le 2} A^{1}_{c,2i+a-2,2j+b-2}] \delta_{cf}", UNREADABLE,
      "the window has 2 indices; the position compared with its argmax has 1"),
     # the notes: another vec order, another tie rule
@@ -99,6 +101,11 @@ TABLE = [
     (DVEC + r"\sum_{j=1}^{3} W^{3}_{i,j} \delta^{3}_{1}", WRONG, None),
     (DVEC + r"\sum_{j=1}^{3} W^{3}_{j,i} \delta^{3}_{j}", WRONG, None),  # W^3 is 8 x 3: W^3_{j,i} past i = 3 reads as 0
     (DVEC + r"\sum_{j=1}^{3} W^{3}_{i,j} \delta^{3}_{j}, \quad i = 1, \dots, 7", WRONG, None),
+    (r"\frac{\partial L}{\partial \mathrm{vec}\bigl(A^{2}\bigr)_{i}} = \sum_{j=1}^{3} W^{3}_{i,j} \delta^{3}_{j}", RIGHT, None),
+    (r"\frac{\partial L}{\partial \operatorname{vec}((A^{2}))_{i}} = \sum_{j=1}^{3} W^{3}_{i,j} \delta^{3}_{j}", UNREADABLE,
+     r"\partial \operatorname{vec}(A^2)_i"),
+    (r"\frac{\partial L}{\partial \operatorname{vec}(A^{2})_{i} x} = \sum_{j=1}^{3} W^{3}_{i,j} \delta^{3}_{j}", UNREADABLE,
+     r"\partial \operatorname{vec}(A^2)_i"),
     # a left-hand side named twice: only the same quantity is a second name
     (r"\delta^{3}_{j} = \frac{\partial L}{\partial Z^{3}_{j}} = \sigma(Z^{3}_{j}) (1 - \sigma(Z^{3}_{j})) W^{4}_{j} \delta^{4}",
      RIGHT, None),

@@ -16,8 +16,8 @@ A range clause (:mod:`.ranges`) may hold, besides ranges:
 from __future__ import annotations
 
 from .indices import index_expression
-from .ranges import NAMES, WORDS, one_range, segments
-from .tensors import read_ref, word_in_braces
+from .ranges import WORDS, one_range, segments
+from .tensors import read_ref, vec_name, vec_of, word_in_braces
 from .windows import argmax_at
 
 _THAT_IS = {"thatis", "i.e.", "ie", "ie.", "thatis:"}
@@ -50,12 +50,9 @@ def _note(reader, tokens) -> bool:
     if argmax_at(tokens, 0) is not None:
         _tie_note(reader, tokens, argmax_at(tokens, 0))
         return True
-    if tokens[0].text in NAMES:
-        word, end = word_in_braces(tokens, 1)
-        if word == "vec":
-            _vec_note(reader, tokens, end)
-            return True
-        return False
+    if vec_name(tokens) is not None:
+        _vec_note(reader, tokens, vec_name(tokens))
+        return True
     equals = next((k for k, t in enumerate(tokens) if t.text == "="), None)
     if equals is not None and [t.text for t in tokens[equals + 1:equals + 2]] == ["0"] \
             and equals + 2 < len(tokens) and tokens[equals + 2].text in WORDS:
@@ -77,15 +74,12 @@ def _vec_note(reader, tokens, end):
     r"""``\operatorname{vec}(A^2)_{4(c-1)+2(p-1)+q} = A^2_{c,p,q}``: the flat position must be the
     network's (row-major) at every entry of the tensor."""
     at = tokens[0]
-    while end < len(tokens) and tokens[end].text in (r"\left", r"\bigl", r"\big"):
-        end += 1
-    close = _matching(tokens, end)
-    found = read_ref(reader, tokens[end + 1:close], 0) if close else None
+    found = vec_of(reader, tokens, end)
     equals = next((k for k, t in enumerate(tokens) if t.text == "="), None)
-    if found is None or equals is None or close + 1 >= len(tokens) or tokens[close + 1].text != "_":
+    if found is None or equals is None or found[1] >= len(tokens) or tokens[found[1]].text != "_":
         raise reader.error(at, r"a vec note is written \operatorname{vec}(A^2)_{4(c-1)+2(p-1)+q} = A^2_{c,p,q}")
-    tensor = found[0].tensor
-    script = tokens[close + 2:equals]
+    tensor, after = found
+    script = tokens[after + 1:equals]
     if script and script[0].text == "{" and script[-1].text == "}":
         script = script[1:-1]
     free: dict = {}
@@ -100,16 +94,3 @@ def _vec_note(reader, tokens, end):
             raise reader.error(at, f"this vec note puts entry ({where}) of the tensor at "
                                    f"{position.xreplace(dict(zip(letters, index)))}; the network's vec (row-major) "
                                    f"puts it at {flat + 1}")
-
-
-def _matching(tokens, k) -> int | None:
-    """The index of the bracket closing the one at ``tokens[k]``."""
-    if k >= len(tokens) or tokens[k].text not in ("(", "["):
-        return None
-    depth = 0
-    for j in range(k, len(tokens)):
-        depth += tokens[j].text in ("(", "[")
-        depth -= tokens[j].text in (")", "]")
-        if depth == 0:
-            return j
-    return None

@@ -11,7 +11,7 @@ from ..functions import PoolMax
 from ..notation import TensorName, parse_symbol
 from .functions import FUNCTION_COMMANDS, FUNCTION_NAMES, FunctionError, apply_function
 from .indices import index_expression
-from .source import skip_group
+from .source import SIZES, bracketed, skip_group, split_commas, unwrapped
 from .tensors import read_derivative, read_ref, read_tensor, ref_value, word_in_braces
 from .scripts import read_script, transpose_end
 from .windows import argmax_at, argmax_indicator, window
@@ -21,8 +21,6 @@ _INDICATOR_COMMANDS = {r"\mathbb", r"\mathbf", r"\mathds", r"\mathbbm", r"\bolds
 _RELATIONS = {">": (">", False), "<": ("<", False), r"\gt": (">", False), r"\lt": ("<", False),
               r"\geq": (">", True), r"\ge": (">", True), r"\geqslant": (">", True), r"\leq": ("<", True),
               r"\le": ("<", True), r"\leqslant": ("<", True), "=": ("=", True)}
-_OPEN = {"(": ")", "[": "]", r"\{": r"\}", r"\lbrace": r"\rbrace", r"\lbrack": r"\rbrack"}
-_SIZE = {r"\left", r"\bigl", r"\Bigl", r"\biggl", r"\Biggl", r"\big", r"\Big", r"\bigg", r"\Bigg"}
 
 
 def read_piece(reader, tokens, i):
@@ -54,41 +52,12 @@ def read_indicator(reader, tokens, i):
         return None
     if j < len(tokens) and tokens[j].text == "_":
         script, end = read_script(reader, tokens, j + 1)
-        inner = _strip_brackets(script)
+        inner = unwrapped(script)
     else:
-        inner, end = bracketed(reader, tokens, j)
+        inner, end = bracketed(reader.source, tokens, j)
         if inner is None:
             raise reader.error(token, "an indicator needs its condition, e.g. \\mathbb{1}[Z^1_2 > 0]")
     return condition(reader, inner, token), end, False
-
-
-def _strip_brackets(tokens):
-    tokens = [t for t in tokens if t.text not in _SIZE and t.text != r"\right"]
-    if tokens and tokens[0].text in _OPEN and tokens[-1].text == _OPEN[tokens[0].text]:
-        return tokens[1:-1]
-    return tokens
-
-
-def bracketed(reader, tokens, j):
-    """The tokens inside the bracket group (``( [ \\{``, with ``\\left``/``\\bigl``) at ``j``."""
-    while j < len(tokens) and tokens[j].text in _SIZE:
-        j += 1
-    if j >= len(tokens) or tokens[j].text not in _OPEN:
-        return None, j
-    depth, start = 0, j
-    for k in range(j, len(tokens)):
-        text = tokens[k].text
-        if text in _OPEN:
-            depth += 1
-        elif text in _OPEN.values():
-            depth -= 1
-            if depth == 0:
-                inner = [t for t in tokens[start + 1:k] if t.text not in ()]
-                while inner and inner[-1].text in (r"\right", r"\bigr", r"\Bigr", r"\biggr", r"\Biggr", r"\big",
-                                                   r"\Big", r"\bigg", r"\Bigg"):
-                    inner = inner[:-1]
-                return inner, k + 1
-    raise reader.error(tokens[start], f"an unbalanced '{tokens[start].text}'")
 
 
 def condition(reader, inner, at):
@@ -186,10 +155,10 @@ def read_function(reader, tokens, i):
 
 def _arguments(reader, tokens, j, token, name):
     """``(arguments, next)`` of a function at ``tokens[j]``: in parentheses, or one entry without."""
-    inner, end = bracketed(reader, tokens, j)
+    inner, end = bracketed(reader.source, tokens, j)
     if inner is None and j < len(tokens) and tokens[j].text == "{":  # SymPy's \tanh^{2}{\left(x \right)}
         close = skip_group(tokens, j)
-        inner, rest = bracketed(reader, tokens[j + 1:close - 1], 0)
+        inner, rest = bracketed(reader.source, tokens[j + 1:close - 1], 0)
         inner, end = (inner, close) if inner is not None and rest == close - j - 2 else (None, j)
     if inner is None:  # \tanh Z^1_2, \ln y: one entry, no parentheses
         found = read_ref(reader, tokens, j)
@@ -197,7 +166,7 @@ def _arguments(reader, tokens, j, token, name):
             raise reader.error(token, f"{name} needs its argument in parentheses")
         args, end = [ref_value(reader, found[0])], found[1]
     else:
-        args = [reader.value(part) for part in _split_commas(inner)] if inner else []
+        args = [reader.value(part) for part in split_commas(inner)] if inner else []
     return args, end
 
 
@@ -232,19 +201,6 @@ def _followed_by_call(tokens, j) -> bool:
     return j < len(tokens) and tokens[j].text in ("(", "'", r"\left", r"\bigl", r"\Bigl")
 
 
-def _split_commas(tokens):
-    parts, part, depth = [], [], 0
-    for token in tokens:
-        depth += token.text in ("(", "[", "{")
-        depth -= token.text in (")", "]", "}")
-        if token.text == "," and depth == 0:
-            parts.append(part)
-            part = []
-        else:
-            part.append(token)
-    return parts + [part]
-
-
 def _activation_of(reader, value):
     """The activation of the one layer whose ``Z^l`` the value is made of (for ``f``): its
     symbols (``Z1_2``) and the tensors of its entries (``Z^1_i``)."""
@@ -272,11 +228,11 @@ def _vector_entry(reader, value, script, at):
 # -- tuples and wrappers ------------------------------------------------------------------------
 
 def read_tuple(reader, tokens, i):
-    if tokens[i].text not in ("(", "[") and not (tokens[i].text in _SIZE and i + 1 < len(tokens)
+    if tokens[i].text not in ("(", "[") and not (tokens[i].text in SIZES and i + 1 < len(tokens)
                                                   and tokens[i + 1].text in ("(", "[")):
         return None
-    inner, end = bracketed(reader, tokens, i)
-    parts = _split_commas(inner or [])
+    inner, end = bracketed(reader.source, tokens, i)
+    parts = split_commas(inner or [])
     if inner is None or len(parts) < 2:
         return None
     row = sympy.Matrix([[reader.value(part) for part in parts]])

@@ -31,6 +31,12 @@ _TRANSPARENT = {"aligned", "split", "gathered", "alignedat"}  # line structure o
 _MATRICES = {"bmatrix", "pmatrix", "matrix", "vmatrix", "Bmatrix", "smallmatrix", "array"}
 _DROPPED = {r"\nonumber", r"\notag", r"\displaystyle", r"\limits", r"\nolimits", r"\textstyle"}
 _DROPPED_WITH_ARGUMENT = {r"\label", r"\tag"}
+# Size commands before a delimiter, and the brackets a group opens and closes with
+SIZES = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\biggl", r"\biggr", r"\Biggl",
+         r"\Biggr", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\middle"}
+DELIMITERS = {"(": ")", "[": "]", r"\{": r"\}", r"\lbrace": r"\rbrace", r"\lbrack": r"\rbrack"}
+_BRACKETS = {**DELIMITERS, "{": "}"}
+_CLOSERS = set(_BRACKETS.values())
 
 
 @dataclass(frozen=True)
@@ -227,3 +233,53 @@ def skip_group(tokens: list[Token], i: int) -> int:
         if depth == 0:
             return j + 1
     return len(tokens)
+
+
+# -- bracket groups ---------------------------------------------------------------------------
+
+def closing(tokens: list[Token], k: int) -> int | None:
+    """The index of the bracket that closes the one opening at ``tokens[k]`` (any of
+    ``( [ { \\{``, nested ones of every kind counted), or None when it is never closed."""
+    depth = 0
+    for j in range(k, len(tokens)):
+        depth += (tokens[j].text in _BRACKETS) - (tokens[j].text in _CLOSERS)
+        if depth == 0:
+            return j
+    return None
+
+
+def bracketed(source: Source, tokens: list[Token], j: int) -> tuple[list[Token] | None, int]:
+    """``(inside, next)`` of the delimited group at ``tokens[j]`` (``( [ \\{``, after ``\\left``,
+    ``\\bigl`` and friends); ``(None, j)`` when no delimiter opens there."""
+    while j < len(tokens) and tokens[j].text in SIZES:
+        j += 1
+    if j >= len(tokens) or tokens[j].text not in DELIMITERS:
+        return None, j
+    close = closing(tokens, j)
+    if close is None:
+        raise source.error(tokens[j], f"an unbalanced '{tokens[j].text}'")
+    inside = tokens[j + 1:close]
+    while inside and inside[-1].text in SIZES:  # \right before the closing delimiter
+        inside = inside[:-1]
+    return inside, close + 1
+
+
+def unwrapped(tokens: list[Token]) -> list[Token]:
+    """``tokens`` without size commands and without one pair of delimiters around them all."""
+    tokens = [t for t in tokens if t.text not in SIZES]
+    if tokens and tokens[0].text in DELIMITERS and closing(tokens, 0) == len(tokens) - 1:
+        return tokens[1:-1]
+    return tokens
+
+
+def split_commas(tokens: list[Token]) -> list[list[Token]]:
+    """The comma-separated parts of ``tokens``, commas inside brackets or braces kept."""
+    parts, part, depth = [], [], 0
+    for token in tokens:
+        depth += (token.text in _BRACKETS) - (token.text in _CLOSERS)
+        if token.text == "," and depth == 0:
+            parts.append(part)
+            part = []
+        else:
+            part.append(token)
+    return parts + [part]

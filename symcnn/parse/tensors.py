@@ -14,7 +14,7 @@ import sympy
 
 from .indexed import Entry
 from .indices import index_expression
-from .source import Token, skip_group
+from .source import Token, bracketed, skip_group
 from .tables import canonical_index, single_entry
 from .scripts import read_script, transpose_end
 
@@ -240,7 +240,7 @@ def _whole_ref(reader, tokens, at, free):
     tokens = [t for t in tokens if t.text not in (r"\,", r"\;", r"\!")]
     if not tokens:
         raise reader.error(at, "a derivative with nothing to differentiate")
-    vec = _vec_name(tokens) if free is not None else None
+    vec = vec_name(tokens) if free is not None else None
     if vec is not None:
         return _vec_ref(reader, tokens, vec, free)
     found = read_ref(reader, tokens, 0, free)
@@ -249,7 +249,7 @@ def _whole_ref(reader, tokens, at, free):
     return found[0]
 
 
-def _vec_name(tokens) -> int | None:
+def vec_name(tokens) -> int | None:
     """The index after ``\\operatorname{vec}`` (``\\mathrm``, ``\\text``, plain ``vec``) at the start."""
     if tokens[0].text in (r"\operatorname", r"\mathrm", r"\text") and word_in_braces(tokens, 1)[0] == "vec":
         return word_in_braces(tokens, 1)[1]
@@ -258,20 +258,28 @@ def _vec_name(tokens) -> int | None:
     return None
 
 
+def vec_of(reader, tokens, j) -> tuple[str, int] | None:
+    """``(tensor, next)``: the whole tensor in the parentheses of ``vec(A^2)`` at ``tokens[j]``
+    (``\\left(`` too), or None when there is none."""
+    inner, end = bracketed(reader.source, tokens, j)
+    found = read_ref(reader, inner, 0) if inner else None
+    if found is None or found[1] != len(inner) or found[0].indices is not None:
+        return None
+    return found[0].tensor, end
+
+
 def _vec_ref(reader, tokens, j, free) -> Ref:
     r"""``\operatorname{vec}(A^2)_i`` on a left-hand side, as the notes print ``dL/dvec(A^2)_i``: the
     entry of ``A^2`` at new index variables ``i_1, i_2, ..`` (one per axis), and ``i`` the flat
     (row-major) position ``1 + sum_d (i_d - 1) stride_d``, so the right-hand side reads ``i`` as it
     is written and the check runs over the tensor's own indices."""
     at = tokens[0]
-    while j < len(tokens) and tokens[j].text in (r"\left", r"\bigl", r"\big", r"\Bigl"):
-        j += 1
-    close = next((k for k in range(j, len(tokens)) if tokens[k].text == ")"), None)
-    found = read_ref(reader, tokens[j + 1:close], 0) if j < len(tokens) and tokens[j].text == "(" and close else None
-    script = read_script(reader, tokens, close + 2)[0] if found and close + 1 < len(tokens) and tokens[close + 1].text == "_" else []
-    if found is None or found[0].indices is not None or len(script) != 1 or script[0].kind != "letter":
+    found = vec_of(reader, tokens, j)
+    end = len(tokens) if found is None else found[1]
+    script, end = read_script(reader, tokens, end + 1) if end < len(tokens) and tokens[end].text == "_" else ([], end)
+    if found is None or end != len(tokens) or len(script) != 1 or script[0].kind != "letter":
         raise reader.error(at, r"a derivative by a vec entry is written \frac{\partial L}{\partial \operatorname{vec}(A^2)_i}")
-    tensor, letter = found[0].tensor, script[0].text
+    tensor, letter = found[0], script[0].text
     ranges = reader.tables.ranges(tensor)
     axes = tuple(sympy.Symbol(f"{letter}_{d + 1}", integer=True) for d in range(len(ranges)))
     flat, stride, shown = sympy.Integer(0), 1, []

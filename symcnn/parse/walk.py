@@ -12,10 +12,8 @@ import sympy
 from .indices import index_number
 from .operators import read_piece
 from .scripts import read_script, transpose_end
-from .source import environment_name, skip_group
+from .source import SIZES, environment_name, skip_group
 
-SIZES = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\biggl", r"\biggr", r"\Biggl",
-         r"\Biggr", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\middle"}
 _SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>"}
 _PRODUCTS = {r"\cdot": r" \cdot ", r"\times": r" \cdot ", "*": r" \cdot ", r"\ast": r" \cdot "}
 _ENTRYWISE = {r"\odot", r"\circ", r"\otimes"}

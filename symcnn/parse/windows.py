@@ -20,12 +20,10 @@ import sympy
 
 from ..functions import PoolMax
 from .indices import index_expression
-from .ranges import one_range
+from .ranges import NAMES, one_range
 from .scripts import read_script
+from .source import split_commas, unwrapped
 from .tensors import word_in_braces
-
-_NAMED = {r"\operatorname", r"\mathrm", r"\text"}
-_SIZE = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\big", r"\Big"}
 
 
 def argmax_at(tokens, i) -> int | None:
@@ -34,7 +32,7 @@ def argmax_at(tokens, i) -> int | None:
         return i + 1
     if tokens[i].text == r"\arg" and i + 1 < len(tokens) and tokens[i + 1].text == r"\max":
         return i + 2
-    if tokens[i].text in _NAMED:
+    if tokens[i].text in NAMES:
         star = i + 1 < len(tokens) and tokens[i + 1].text == "*"  # \operatorname*{argmax}
         word, end = word_in_braces(tokens, i + 1 + star)
         return end if word.replace(" ", "") in ("argmax", r"arg\max") else None
@@ -69,16 +67,7 @@ def window(reader, tokens, j, at, read_operand):
 
 def argmax_indicator(reader, position_tokens, arguments, positions, at):
     """``1[(p, q) = argmax ..]``: ``sum_k [(p, q) = positions[k]] d max / d argument_k``."""
-    inner = [t for t in position_tokens if t.text not in _SIZE]
-    if inner and inner[0].text in ("(", "[") and inner[-1].text in (")", "]"):
-        inner = inner[1:-1]
-    parts, part = [], []
-    for token in inner + [None]:
-        if token is None or token.text == ",":
-            parts.append(part)
-            part = []
-        else:
-            part.append(token)
+    parts = split_commas(unwrapped(position_tokens))
     if len(parts) != len(positions[0]):
         raise reader.error(at, f"the window has {len(positions[0])} ind{'ex' if len(positions[0]) == 1 else 'ices'}; "
                                f"the position compared with its argmax has {len(parts)}")
