@@ -36,6 +36,10 @@ NETWORKS = {
         {"type": "dense", "units": 1, "bias": False}]},
     "sigmoid": {"input": [4], "loss": "squared", "layers": [
         {"type": "conv", "size": 2, "bias": False, "activation": "sigmoid"}, {"type": "dense", "units": 1, "bias": False}]},
+    # a dense layer of two units: W^2 is a 3 x 2 matrix, as on the slides
+    "two_units": {"input": [5], "loss": "squared", "layers": [
+        {"type": "conv", "size": 3, "stride": 2, "padding": 1, "bias": False, "activation": "relu"},
+        {"type": "dense", "units": 2, "bias": False}]},
 }
 
 
@@ -170,6 +174,41 @@ TABLE = [
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma(Z^1_i)(1-\sigma(Z^1_i)) W^2_i \, 2(A^2-y)", RIGHT, None),
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} \sigma'(A^1_i) W^2_i \, 2(A^2-y)", WRONG, "derivative-at-A"),
     ("sigmoid", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i} X_{i+k-1} W^2_i \, 2(A^2-y)", WRONG, "activation-derivative-dropped"),
+    # a sum past a tensor's entries is a wrong range, not padding (W^2_0 is the dense bias where there is one)
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=0}^{6} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}", WRONG, "sum-range"),
+    ("seed_bias", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=0}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}", WRONG, "sum-range"),
+    ("seed_bias", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial X_m} = \sum_{i=1}^{5} W^1_{m-i+2} \mathbb{1}[Z^1_i>0] 2(A^2-y) W^2_i", RIGHT, None),
+    # every spelling of the step function, Iverson's bracket, sgn; derived by hand as 1[Z^1_i > 0]
+    *[("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i " + step + r" X_{i+k-2}", verdict, None)
+      for step, verdict in [(r"H(Z^1_i)", RIGHT), (r"\theta(Z^1_i)", RIGHT), (r"\Theta\left(Z^1_i\right)", RIGHT),
+                            (r"u(Z^1_i)", RIGHT), (r"\operatorname{H}(Z^1_i)", RIGHT), (r"\left[Z^1_i > 0\right]", RIGHT),
+                            (r"[Z^1_i > 0]", RIGHT), (r"1_{\{Z^1_i > 0\}}", RIGHT), (r"\chi_{\{Z^1_i > 0\}}", RIGHT),
+                            (r"\frac{1 + \operatorname{sgn}(Z^1_i)}{2}", RIGHT), (r"\operatorname{sgn}(Z^1_i)", WRONG),
+                            (r"[Z^1_i < 0]", WRONG), (r"H(-Z^1_i)", WRONG), (r"[A^1_i > 0]", RIGHT)]],
+    # a sum over the left-hand side's own index (its value does not depend on it)
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_i} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{2i-2}", WRONG, "sum-letter"),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^2_i} = \sum_{i=1}^{5} 2(A^2-y) A^1_i", WRONG, "sum-letter"),
+    # Kronecker's delta with a computed index; the bias written b^l; the loss written E or J
+    ("seed", None, None, r"\frac{\partial Z^1_i}{\partial X_j} = \sum_{k=1}^{3} W^1_k \delta_{j,\,i+k-2}", RIGHT, None),
+    ("seed", None, None, r"\frac{\partial Z^1_i}{\partial X_j} = \sum_{k=1}^{3} W^1_k \delta_{j,i+k-1}", WRONG, None),
+    ("pool_softmax", None, None, r"\frac{\partial L}{\partial b^3_j} = A^3_j - y_j", RIGHT, None),
+    ("pool_softmax", None, None, r"\frac{\partial L}{\partial b^3_j} = \delta^3_j + b^3_j", WRONG, None),
+    ("seed", None, None, r"\frac{\partial E}{\partial W^2_j} = 2(A^2 - y) A^1_j", RIGHT, None),
+    ("seed", None, None, r"\frac{\partial J}{\partial W^2_j} = (A^2 - y) A^1_j", WRONG, "factor-2-missing"),
+    # two letters sharing one range under one sum
+    ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2}", RIGHT, None),
+    ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{3} W^1_{ab} X_{i+a-2,j+b-2}", WRONG, "sum-range"),
+    # a dense layer of two units in the slides' matrix forms: W^2 is its matrix, not its column
+    ("two_units", None, None, r"\frac{\partial Z^2}{\partial A^1} = W^2", RIGHT, None),
+    ("two_units", None, None, r"\frac{\partial Z^2}{\partial A^1} = (W^2)^T", WRONG, "transposed"),
+    ("two_units", None, None, r"A^{2} = \left(W^{2}\right)^\top A^{1}", RIGHT, None),
+    ("two_units", None, None, r"\frac{\partial L}{\partial A^1} = W^2 \delta^2", RIGHT, None),
+    ("two_units", None, None, r"\frac{\partial L}{\partial W^2} = A^1 (\delta^2)^T", RIGHT, None),
+    ("two_units", None, None, r"\frac{\partial L}{\partial W^2} = \delta^2 (A^1)^T", WRONG, "transposed"),
+    ("two_units", None, None, r"\delta^{1} = \frac{\partial \operatorname{loss}}{\partial Z^{1}} = \operatorname{ReLU}'\left(Z^{1}\right) \odot W^{2} \delta^{2}", RIGHT, None),
+    ("two_units", None, None, r"\delta^1 = \mathbb{1}[Z^1 > 0] \odot \left(W^2 \cdot 2 (A^2 - y)\right)", RIGHT, None),
+    ("two_units", None, None, r"\delta^1 = \mathbb{1}[Z^1 > 0] \odot W^2 (A^2 - y)", WRONG, "factor-2-missing"),
 ]
 
 
@@ -220,6 +259,11 @@ UNREADABLE = [
     ("seed", r"\frac{\partial Z^1_i}{\partial W^1} = X_i", "name both entries, or neither"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad j = 1, 2, 3", "a range is stated for j, which is not an index"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = X_{k}, \quad k = 1, \ldots", "an ellipsis in a range stands between values"),
+    ("two_units", r"Z^2 = W^2 A^1", "a product of matrices whose sizes do not fit (a factor of 2 columns times one of 3 rows)"),
+    ("two_units", r"\delta^1 = \mathbb{1}[Z^1 > 0] \odot (W^2)^T \delta^2", "a factor of 3 columns times one of 2 rows"),
+    ("two_units", r"\delta^1 = \mathbb{1}[Z^1 > 0] \odot W^2 \delta^2 + Z^1", "put each operand in parentheses"),
+    ("seed", r"\frac{\partial L}{\partial b^1} = 0", "this network has no b^{1}"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = \delta_{k,i,j}", "Kronecker's delta has two indices"),
 ]
 
 
@@ -311,6 +355,17 @@ def test_messages_are_in_the_course_notation(nets):
     assert r"\mathbf{1}\left[Z^{1}_{2} > 0\right]" in text and "W^{2}_{2}" in text
     assert "Heaviside" not in text and "W2_2" not in text and "Z1_" not in text
     assert "(" in text.split("expected ")[-1]  # decimals beside the exact values
+
+
+def test_inline_math_around_displayed_math_is_prose(nets):
+    """``for $k = 1, 2, 3$, with $X_0 = X_6 = 0$`` around a displayed answer is the student's
+    sentence, not an equation to check (a note says so); a file of inline math only is read."""
+    formula = r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-%d}"
+    prose = "We get\n\\[ %s \\]\nfor $k = 1, 2, 3$, where $H$ is the step and $\\mathbb{1}[\\cdot]$ the indicator."
+    report = verify(nets["seed"], prose % (formula % 2))
+    assert report.verdict == RIGHT and any("3 pieces of inline math" in note for note in report.notes)
+    assert verify(nets["seed"], prose % (formula % 1)).verdict == WRONG
+    assert verify(nets["seed"], "so $%s$." % (formula % 1)).verdict == WRONG
 
 
 def test_wrong_quantity_and_reversed_chain_exit_1_with_their_mistake(tmp_path):

@@ -137,7 +137,7 @@ LENET_SLOW = [
     ("W1", W1 + r"X_{i+a-1,j+b-1} \delta^1_{f,i,j}", WRONG),                          # padding forgotten
     ("W1", W1 + r"X_{i+b-3,j+a-3} \delta^1_{f,i,j}", WRONG),                          # a and b swapped
     ("b1", r"\frac{\partial L}{\partial W^1_{0,f}} = \sum_{i=1}^{27} \sum_{j=1}^{28} \delta^1_{f,i,j}", WRONG),
-    ("b1", r"\frac{\partial L}{\partial W^1_{0,f}} = \sum_{i=1}^{30} \sum_{j=0}^{28} \delta^1_{f,i,j}", RIGHT),  # 0 outside
+    ("b1", r"\frac{\partial L}{\partial W^1_{0,f}} = \sum_{i=1}^{30} \sum_{j=0}^{28} \delta^1_{f,i,j}", WRONG),  # past delta^1's 28 x 28: sum-range
     ("A2", DA2 + r"W^3_{f,c,a,b} \delta^3_{f,i-a+1,j-b+1}", RIGHT),
     ("A2", DA2 + r"W^3_{f,c,a,b} \delta^3_{f,i+a-1,j+b-1}", WRONG),
     ("A4", r"\frac{\partial L}{\partial A^4_{c,p,q}} = \sum_{j=1}^{120} W^5_{25(c-1)+5(q-1)+p,j} \delta^5_j", WRONG),

@@ -5,14 +5,16 @@ placeholder symbol ``\xi_{N}`` bound to its SymPy meaning; latex2sympy2 then par
 arithmetic that is left (``+ - \cdot \frac``, powers, matrices, ``\sum``), and the
 placeholders are substituted.  What the walk reads:
 
-- tensors ``W^1_2``, ``W_2^1``, ``W^{(1)}_{2}``, ``W^{[1]}_2``, ``W^L``, bias ``W^1_0``,
+- tensors ``W^1_2``, ``W_2^1``, ``W^{(1)}_{2}``, ``W^{[1]}_2``, ``W^L``, bias ``W^1_0`` (``b^1``),
   ``X_{i+k-2}``, ``Z^1_{f,i,j}``, ``A^0 = X``, ``y_k``, ``\hat y`` (the prediction), ``\delta^l_i``
-  (``dL/dZ^l_i``), ``\mathbf{W}``; a tensor without indices is its column (row-major);
+  (``dL/dZ^l_i``), ``\mathbf{W}``; a tensor without indices is its column (row-major), a dense
+  layer's weights of several units their matrix (:meth:`.tables.NetworkTables.whole`);
 - derivatives ``\frac{\partial L}{\partial W^1_k}``, ``\frac{dL}{dW^1}``, ``\partial L/\partial W^1``,
-  ``\nabla_{W^1} L`` (``L``, ``\mathcal{L}``, ``\text{loss}``, ``\ell``): the derived value;
-- sums ``\sum_{i=1}^{5}``, ``\sum_i`` (the range read from the spec), ``\sum_{i,j}``;
+  ``\nabla_{W^1} L`` (``L``, ``\mathcal{L}``, ``\text{loss}``, ``\ell``, ``E``, ``J``): the derived value;
+- sums ``\sum_{i=1}^{5}``, ``\sum_i`` (the range read from the spec), ``\sum_{i,j}``, ``\sum_{a,b=1}^{3}``;
 - steps ``\mathbb{1}[Z > 0]`` (``\mathbf``, ``\mathds``, ``\mathbbm``; ``[..]``, ``\{..\}``,
-  ``(..)``, ``_{..}``), ``\mathbb{1}[i = j]`` and ``\delta_{ij}`` (Kronecker), the pooling argmax
+  ``(..)``, ``_{..}``; ``1_{..}``, ``\chi_{..}``, Iverson's ``[Z > 0]``), ``\mathbb{1}[i = j]`` and
+  ``\delta_{ij}``, ``\delta_{j,i+k-2}`` (Kronecker), the pooling argmax
   ``\mathbb{1}[X_1 = \max(X_1, X_2)]`` (the course's tie rule: the first maximum, with a note);
 - a window's max and argmax with bound indices, ``\max_{1 \le a, b \le 2} A^1_{c,2i+a-2,2j+b-2}``,
   ``\mathbb{1}[(p, q) = \operatorname*{argmax}_{1 \le a, b \le 2} ..]`` (:mod:`.windows`);
@@ -21,7 +23,8 @@ placeholders are substituted.  What the walk reads:
 - a left-hand side named twice (``\delta^1_i = \frac{\partial L}{\partial Z^1_i} = ..``) and
   ``\frac{\partial L}{\partial \operatorname{vec}(A^2)_i}`` (:mod:`.answer`, :mod:`.tensors`);
 - functions (see :mod:`.functions`), ``\operatorname{diag}``, tuples ``(a, b)^T``;
-- ``^T``, ``^\top``; ``\left``, ``\bigl`` and friends; ``\odot``, ``\circ`` (entry by entry);
+- ``^T``, ``^\top``; ``\left``, ``\bigl`` and friends; ``\odot``, ``\circ`` (entry by entry, also
+  between matrix products, :meth:`.reader.Reader.value`);
   ``\boxed``, ``\overset``, ``\underbrace``, spacing.
 
 Subscripts follow LaTeX: without braces a subscript is ONE token (``W^2_1X_0`` is

@@ -70,6 +70,9 @@ def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> 
             reader.indices = {}
             whole = Quantity(_whole(lhs.of), _whole(lhs.wrt), {})
             equations.append(Equation(whole, (_step(reader, source, tokens),), tokens[0]))
+    if source.inline_prose:
+        reader.notes.append(f"{source.inline_prose} piece{'s' * (source.inline_prose > 1)} of inline math ($..$) "
+                            "in the text around the displayed math read as prose, not checked")
     return equations, reader
 
 

@@ -9,7 +9,8 @@ Spelled as commands (``\sigma``, ``\tanh``, ``\exp``, ``\max``, ``\log``, ``\ln`
 | ``ReLU`` | ``ReLU(z)`` | ``1[z > 0]`` (``ReLU'(0) = 0``) |
 | ``\sigma``, ``sigmoid`` | ``\sigma(z)`` | ``\sigma(z)(1 - \sigma(z))`` |
 | ``\tanh`` | ``\tanh(z)`` | ``1 - \tanh^2(z)`` |
-| ``step`` | ``1[z > 0]`` | |
+| ``step``, ``H``, ``u``, ``heaviside``, ``\theta``, ``\Theta`` (the step's spellings) | ``1[z > 0]`` | |
+| ``sgn``, ``sign`` | ``-1, 0, 1`` (``(1 + sgn z)/2`` is the step) | |
 | ``sech``, ``\cosh``, ``\sinh``, ``\exp``, ``\log``, ``\ln`` | as SymPy | ``\exp' = \exp`` |
 | ``f`` | layer ``l``'s activation, read from its argument ``Z^l`` | its derivative |
 | ``softmax`` | a column ``e^{z_k - logsumexp(z)}`` | |
@@ -32,12 +33,14 @@ from ..functions import LogSumExp, PoolMax
 _NAMED = [row for row in ACTIVATIONS.values() if row.name != "none"]  # the identity has no name to write
 FUNCTION_COMMANDS = {r"\exp": "exp", r"\log": "log", r"\ln": "log", r"\max": "max", r"\cosh": "cosh",
                      r"\sinh": "sinh", r"\sech": "sech", r"\diag": "diag", r"\softmax": "softmax",
+                     r"\theta": "step", r"\Theta": "step", r"\sgn": "sign",
                      **{command: row.name for row in _NAMED for command in row.commands}}
-FUNCTION_NAMES = {"step": "step", "sech": "sech", "cosh": "cosh", "sinh": "sinh", "exp": "exp", "log": "log",
+FUNCTION_NAMES = {"step": "step", "h": "step", "u": "step", "heaviside": "step", "sgn": "sign", "sign": "sign",
+                  "sech": "sech", "cosh": "cosh", "sinh": "sinh", "exp": "exp", "log": "log",
                   "ln": "log", "softmax": "softmax", "logsumexp": "logsumexp", "lse": "logsumexp", "max": "max",
                   "diag": "diag", "vec": "vec", "f": "f", **{letters: row.name for row in _NAMED for letters in row.letters}}
 
-_SCALAR = {"step": lambda z: sympy.Heaviside(z, 0), "sech": sympy.sech, "cosh": sympy.cosh, "sinh": sympy.sinh,
+_SCALAR = {"step": lambda z: sympy.Heaviside(z, 0), "sign": sympy.sign, "sech": sympy.sech, "cosh": sympy.cosh, "sinh": sympy.sinh,
            "exp": sympy.exp, "log": sympy.log, **{row.name: row.function for row in _NAMED}}
 _DERIVATIVE = {"exp": sympy.exp, **{row.name: row.slope for row in _NAMED}}
 

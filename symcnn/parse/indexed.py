@@ -12,6 +12,10 @@ says (``X_0`` of the seed is its padding symbol, itself 0 in gradients; ``X_{-1}
 each such entry is listed in the report.  An index written as a number is never read as 0:
 ``X_9`` in a 5-pixel network is an error.  The bias ``W^l_0`` is only ever written with a
 literal ``0``; a computed weight index 0 is outside the weights and reads as 0.
+
+A sum's own variable standing alone as an index (``\\sum_{i=0}^{6} Z^1_i``) is not computed:
+a sum that runs it past the entries of an unpadded table is a wrong range, not padding
+(:func:`sum_past_entries`); the checker calls such an answer wrong.
 """
 
 from __future__ import annotations
@@ -100,6 +104,39 @@ def resolve_entries(value, scope: Scope):
             found = sympy.S.Zero
         mapping[entry] = found
     return value.xreplace(mapping)
+
+
+def sum_past_entries(value, scope: Scope, padded: Callable[[Table], bool]) -> str | None:
+    """The first sum (with number limits) whose variable, standing alone as an index of an
+    unpadded table, runs past that table's entries, said as ``the sum over i runs over 0..6;
+    Z^{1}_{i} has i = 1..5``; None when there is none."""
+    values = list(value) if isinstance(value, sympy.MatrixBase) else [value]
+    for expression in values:
+        if not isinstance(expression, sympy.Basic):
+            continue
+        for node in sympy.preorder_traversal(expression):
+            if not isinstance(node, sympy.Sum):
+                continue
+            for variable, low, high in node.limits:
+                if not (low.is_Integer and high.is_Integer) or low > high:
+                    continue
+                for entry in sorted(node.function.atoms(Entry), key=str):
+                    table = scope.tables[entry.args[0].name]
+                    for position, index in enumerate(entry.args[1:]):
+                        if index != variable or position >= len(table.ranges):
+                            continue
+                        first, last = table.ranges[position]
+                        if (low < first or high > last) and not padded(table):
+                            written = ",".join(str(i) for i in entry.args[1:])
+                            return (f"the sum over {variable} runs over {low}..{high}; {table.latex}_{{{written}}} "
+                                    f"has {variable} = {first}..{last}")
+    return None
+
+
+def sum_variables(value) -> set:
+    """The variables of every ``Sum`` in a value."""
+    values = list(value) if isinstance(value, sympy.MatrixBase) else [value]
+    return {limit[0] for v in values if isinstance(v, sympy.Basic) for node in v.atoms(sympy.Sum) for limit in node.limits}
 
 
 def instantiate(value, assignment: dict, scope: Scope):

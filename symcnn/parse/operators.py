@@ -11,7 +11,7 @@ from ..functions import PoolMax
 from ..notation import TensorName, parse_symbol
 from .functions import FUNCTION_COMMANDS, FUNCTION_NAMES, FunctionError, apply_function
 from .indices import index_expression
-from .source import SIZES, bracketed, skip_group, split_commas, unwrapped
+from .source import SIZES, bracketed, skip_group, split_at, unwrapped
 from .tensors import read_derivative, read_ref, read_tensor, ref_value, word_in_braces
 from .scripts import read_script, transpose_end
 from .windows import argmax_at, argmax_indicator, window
@@ -37,19 +37,15 @@ def read_piece(reader, tokens, i):
 # -- indicators, Kronecker, functions ---------------------------------------------------------
 
 def read_indicator(reader, tokens, i):
+    """An indicator: ``\\mathbb{1}[..]`` (and its spellings, ``1_{..}``, ``\\chi_{..}``) or
+    Iverson's bracket ``[Z^1_i > 0]``, the condition read by :func:`condition`."""
     token = tokens[i]
-    if token.text not in _INDICATOR_COMMANDS or i + 1 >= len(tokens):
-        return None
-    j = i + 1
-    if tokens[j].text == "{":
-        end = skip_group(tokens, j)
-        if [t.text for t in tokens[j + 1:end - 1]] not in (["1"], ["I"]):
+    j = _indicator_name(tokens, i)
+    if j is None:
+        inner, end = bracketed(reader.source, tokens, i) if _opens_bracket(tokens, i, "[") else (None, i)
+        if inner is None or len(split_at(inner, _RELATIONS.keys())) != 2:
             return None
-        j = end
-    elif tokens[j].text in ("1", "I"):
-        j += 1
-    else:
-        return None
+        return condition(reader, inner, token), end, False
     if j < len(tokens) and tokens[j].text == "_":
         script, end = read_script(reader, tokens, j + 1)
         inner = unwrapped(script)
@@ -58,6 +54,29 @@ def read_indicator(reader, tokens, i):
         if inner is None:
             raise reader.error(token, "an indicator needs its condition, e.g. \\mathbb{1}[Z^1_2 > 0]")
     return condition(reader, inner, token), end, False
+
+
+def _indicator_name(tokens, i) -> int | None:
+    """The index after an indicator's name at ``tokens[i]`` (``\\mathbb{1}``, ``\\mathbf 1``,
+    ``\\chi``, a plain ``1`` with a subscript), or None."""
+    token = tokens[i]
+    if token.text == r"\chi":
+        return i + 1
+    if token.text == "1" and i + 1 < len(tokens) and tokens[i + 1].text == "_" and (i == 0 or tokens[i - 1].kind != "digit"):
+        return i + 1
+    if token.text not in _INDICATOR_COMMANDS or i + 1 >= len(tokens):
+        return None
+    if tokens[i + 1].text == "{":
+        end = skip_group(tokens, i + 1)
+        return end if [t.text for t in tokens[i + 2:end - 1]] in (["1"], ["I"]) else None
+    return i + 2 if tokens[i + 1].text in ("1", "I") else None
+
+
+def _opens_bracket(tokens, i, bracket) -> bool:
+    """Whether ``bracket`` opens at ``tokens[i]``, after a size command or not."""
+    while i < len(tokens) and tokens[i].text in SIZES:
+        i += 1
+    return i < len(tokens) and tokens[i].text == bracket
 
 
 def condition(reader, inner, at):
@@ -117,10 +136,11 @@ def read_function(reader, tokens, i):
     if name is None:
         if token.text == r"\delta" and i + 1 < len(tokens) and tokens[i + 1].text == "_":
             script, end = read_script(reader, tokens, i + 2)
-            letters = [t for t in script if t.text != ","]
-            if len(letters) != 2:
-                raise reader.error(token, "Kronecker's delta has two indices, e.g. \\delta_{ij}")
-            return sympy.KroneckerDelta(*(index_expression(reader, [t], token, {}) for t in letters)), end, False
+            parts = split_at(script)  # \delta_{j,i+k-2}; \delta_{ij}: a letter each
+            parts = parts if len(parts) > 1 else [[t] for t in script]
+            if len(parts) != 2 or not all(parts):
+                raise reader.error(token, "Kronecker's delta has two indices, e.g. \\delta_{ij} or \\delta_{j,i+k-2}")
+            return sympy.KroneckerDelta(*(index_expression(reader, p, token, {}) for p in parts)), end, False
         return None
     if name == "max" and j < len(tokens) and tokens[j].text == "_":  # \max_{1 \le a, b \le 2} A^1_{..}
         arguments, _, end = window(reader, tokens, j, token, lambda k: _operand(reader, tokens, k, token))
@@ -166,7 +186,7 @@ def _arguments(reader, tokens, j, token, name):
             raise reader.error(token, f"{name} needs its argument in parentheses")
         args, end = [ref_value(reader, found[0])], found[1]
     else:
-        args = [reader.value(part) for part in split_commas(inner)] if inner else []
+        args = [reader.value(part) for part in split_at(inner)] if inner else []
     return args, end
 
 
@@ -228,11 +248,10 @@ def _vector_entry(reader, value, script, at):
 # -- tuples and wrappers ------------------------------------------------------------------------
 
 def read_tuple(reader, tokens, i):
-    if tokens[i].text not in ("(", "[") and not (tokens[i].text in SIZES and i + 1 < len(tokens)
-                                                  and tokens[i + 1].text in ("(", "[")):
+    if not (_opens_bracket(tokens, i, "(") or _opens_bracket(tokens, i, "[")):
         return None
     inner, end = bracketed(reader.source, tokens, i)
-    parts = split_commas(inner or [])
+    parts = split_at(inner or [])
     if inner is None or len(parts) < 2:
         return None
     row = sympy.Matrix([[reader.value(part) for part in parts]])

@@ -24,9 +24,9 @@ from sympy.core.function import AppliedUndef
 
 from ..errors import LatexError, SymcnnError
 from .indexed import Scope, index_positions
-from .source import Source, Token
+from .source import Source, Token, split_at
 from .tables import NetworkTables
-from .walk import declare_sums, walk
+from .walk import ENTRYWISE, declare_sums, walk
 
 
 def latex2sympy(text: str):
@@ -93,8 +93,7 @@ class Reader:
         if simple is not None:  # one entry or one number: latex2sympy2 has nothing to add
             return simple
         if matrix_mode and entrywise:
-            raise self.error(tokens[0], r"\odot (entry by entry) and matrix products in one expression: "
-                                        "write the entries with an index instead")
+            return self._entrywise(tokens)
         text, offsets = self._render(pieces, matrix_mode)
         try:
             value = latex2sympy(text)
@@ -107,6 +106,30 @@ class Reader:
             self.reversed_chain = True
             return reversed_chain
         return self._substitute(value, tokens)
+
+    def _entrywise(self, tokens):
+        """``\\operatorname{ReLU}'(Z^1) \\odot W^2 \\delta^2``, as the slides write a delta: the
+        operands of a ``\\odot`` (``\\circ``) at the top level, each read on its own (matrix
+        products inside), multiplied entry by entry; a number or an entry scales them all."""
+        operands = split_at(tokens, ENTRYWISE)
+        if len(operands) == 1:  # every \odot inside parentheses
+            raise self.error(tokens[0], r"\odot (entry by entry) inside a matrix product: write the entries "
+                                        "with an index instead")
+        if not all(operands) or any(len(split_at(part, {"+", "-"})) > 1 for part in operands):
+            raise self.error(tokens[0], r"\odot (entry by entry) between sums of matrices: put each operand in "
+                                        "parentheses, or write the entries with an index")
+        values = [self.value(part) for part in operands]
+        shapes = {v.shape for v in values if isinstance(v, sympy.MatrixBase)}
+        if len(shapes) > 1:
+            raise self.error(tokens[0], r"\odot (entry by entry) of matrices of different sizes ("
+                                        + ", ".join(f"{r} x {c}" for r, c in sorted(shapes)) + ")")
+        product = values[0]
+        for value in values[1:]:
+            if isinstance(product, sympy.MatrixBase) and isinstance(value, sympy.MatrixBase):
+                product = product.multiply_elementwise(value)
+            else:
+                product = product * value
+        return product
 
     def _reversed_chain(self, pieces, tokens):
         """A product of matrices whose sizes fit only in the reverse order (the chain rule written
@@ -143,7 +166,10 @@ class Reader:
     def _translated(self, error, text, offsets, tokens) -> LatexError:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         if _shape_error(error):
-            return self.error(tokens[0], f"a product of matrices whose sizes do not fit ({message})")
+            sizes = [a for a in error.args[1:] if isinstance(a, int)]
+            detail = (f"a factor of {sizes[0]} column{'s' * (sizes[0] != 1)} times one of {sizes[1]} "
+                      f"row{'s' * (sizes[1] != 1)}" if len(sizes) == 2 else message)
+            return self.error(tokens[0], f"a product of matrices whose sizes do not fit ({detail})")
         caret = next((line for line in str(error).splitlines() if line.rstrip().endswith("^")), None)
         at = tokens[0].start
         if caret is not None:

@@ -107,8 +107,11 @@ class Source:
     # -- structure ------------------------------------------------------------------------
 
     def math_regions(self) -> list[tuple[int, int]]:
-        """``(start, end)`` offsets of the math in the file (the whole file if no delimiters)."""
-        text, regions, i = self.text, [], 0
+        """``(start, end)`` offsets of the math in the file (the whole file if no delimiters).
+        In a file with displayed math, inline math (``$..$``, ``\\(..\\)``) belongs to the prose
+        around it (``for $k = 1, 2, 3$``) and is left out; ``inline_prose`` counts it."""
+        text, regions, inline, i = self.text, [], [], 0
+        self.inline_prose = 0
         plain = re.sub(r"(?<!\\)%[^\n]*", lambda m: " " * len(m.group(0)), text)
         while True:
             match = _OPEN.search(plain, i)
@@ -123,8 +126,12 @@ class Source:
             close = closer.search(plain, match.end())
             if close is None:
                 raise self.error(match.start(), f"'{opener}' is never closed")
-            regions.append((match.end(), close.start()))
+            (inline if opener in ("$", r"\(") else regions).append((match.end(), close.start()))
             i = close.end()
+        if regions:
+            self.inline_prose = len(inline)
+        else:
+            regions = sorted(inline)
         if not regions:
             stripped = plain.strip()
             if not stripped:
@@ -272,12 +279,12 @@ def unwrapped(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
-def split_commas(tokens: list[Token]) -> list[list[Token]]:
-    """The comma-separated parts of ``tokens``, commas inside brackets or braces kept."""
+def split_at(tokens: list[Token], separators=frozenset({","})) -> list[list[Token]]:
+    """The parts of ``tokens`` between separators (commas by default) outside brackets and braces."""
     parts, part, depth = [], [], 0
     for token in tokens:
         depth += (token.text in _BRACKETS) - (token.text in _CLOSERS)
-        if token.text == "," and depth == 0:
+        if token.text in separators and depth == 0:
             parts.append(part)
             part = []
         else:

@@ -18,7 +18,7 @@ from ..functions import LogSumExp
 from ..indexed import tensor
 from .indexed import Scope, Table
 from ..latex import to_latex, tensor_latex
-from ..notation import parse_symbol, symbol_name
+from ..notation import TensorName, parse_symbol, symbol_name
 
 
 def derived(net, of: str, wrt: str | None, named: bool = False) -> sympy.Matrix:
@@ -201,6 +201,15 @@ class NetworkTables:
 
     def column(self, tensor: str) -> sympy.Matrix:
         return self.net.symbols(tensor) if self.size(tensor) > 1 else sympy.Matrix([self.lookup(tensor, ())])
+
+    def whole(self, tensor: str) -> sympy.Matrix:
+        """A tensor written without indices: a dense layer's weights ``W^l`` the matrix they are on
+        the slides (inputs x outputs, so that ``Z^l = (W^l)^T A^{l-1} + W^l_0``), any other tensor
+        its column (row-major)."""
+        array, name = self.net.symbol_array(tensor), TensorName(tensor)
+        if name.kind == "W" and self.net.spec.layers[name.layer - 1].type == "dense" and min(array.shape) > 1:
+            return sympy.Matrix(array)
+        return self.column(tensor)
 
     # -- derivatives and the prediction ------------------------------------------------------
 

@@ -14,9 +14,12 @@ import sympy
 
 from .indexed import Entry
 from .indices import index_expression
-from .source import Token, bracketed, skip_group
+from .source import Token, bracketed, skip_group, split_at
 from .tables import canonical_index, single_entry
 from .scripts import read_script, transpose_end
+
+
+LOSS_LETTERS = ("L", "E", "J")  # the loss, as courses name it (also \ell, \mathcal{L}, \text{loss})
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ def read_tensor(reader, tokens, i):
     if found is None:
         return None
     ref, end = found
-    return ref_value(reader, ref), end, False
+    value = ref_value(reader, ref)
+    return value, end, isinstance(value, sympy.MatrixBase) and value.cols > 1  # a dense layer's W^l
 
 
 def ref_value(reader, ref: Ref):
@@ -53,7 +57,7 @@ def ref_value(reader, ref: Ref):
         if len(written) == 1:
             return table.lookup(())
         if ref.kind == "tensor":
-            return tables.column(ref.tensor)
+            return tables.whole(ref.tensor)
         return sympy.Matrix([table.lookup(index) for index in written])
     if len(ref.indices) != len(table.ranges) and ref.indices not in single_entry(reader.net, ref.tensor):
         raise reader.error(ref.at, f"{table.latex} has {len(table.ranges)} ind{'ex' if len(table.ranges) == 1 else 'ices'}"
@@ -81,7 +85,7 @@ def read_ref(reader, tokens, i, free: dict | None = None):
     if token.text in (r"\mathbf", r"\boldsymbol", r"\bm", r"\mathit", r"\mathcal") and j < len(tokens):
         inner_end = skip_group(tokens, j) if tokens[j].text == "{" else j + 1
         inner = [t.text for t in tokens[j:inner_end] if t.text not in "{}"]
-        if len(inner) != 1 or inner[0] not in ("W", "Z", "A", "X", "y", "L"):
+        if len(inner) != 1 or inner[0] not in ("W", "Z", "A", "X", "y", *LOSS_LETTERS):
             return None
         letter, j = inner[0], inner_end
     elif token.text in (r"\hat", r"\widehat"):
@@ -92,12 +96,14 @@ def read_ref(reader, tokens, i, free: dict | None = None):
     elif token.text == r"\delta":
         if j >= len(tokens) or tokens[j].text != "^":
             return None  # Kronecker's delta_{ij}: see read_function
-    elif token.kind != "letter" or token.text not in ("W", "Z", "A", "X", "y", "L"):
+    elif token.text == "b" and j < len(tokens) and tokens[j].text in ("^", "_"):
+        pass  # the bias b^l = W^l_0, as symcnn names it (a b without a layer is a letter)
+    elif token.kind != "letter" or token.text not in ("W", "Z", "A", "X", "y", *LOSS_LETTERS):
         if token.text in (r"\ell",) or (token.text in (r"\operatorname", r"\text", r"\mathrm") and
                                          word_in_braces(tokens, j)[0] in ("loss", "L")):
             return Ref("L", (), token, "loss"), (word_in_braces(tokens, j)[1] if token.text != r"\ell" else j)
         return None
-    if letter == "L":
+    if letter in LOSS_LETTERS:
         return Ref("L", (), token, "loss"), j
     sup = sub = None
     while j < len(tokens) and tokens[j].text in ("^", "_"):
@@ -114,7 +120,9 @@ def read_ref(reader, tokens, i, free: dict | None = None):
         else:
             sub = script
     layer = None
-    if letter in ("W", "Z", "A", r"\delta"):
+    if letter == "b" and sup is None:
+        return None
+    if letter in ("W", "Z", "A", "b", r"\delta"):
         if sup is None:
             raise reader.error(token, f"{token.text} needs its layer as a superscript, e.g. {token.text}^{{1}}_{{2}}")
         layer = _layer(reader, sup, token)
@@ -139,16 +147,9 @@ def _layer(reader, script, at) -> int:
 
 
 def _indices(reader, script, at, free):
-    parts, part = [], []
-    for token in script:
-        if token.text == ",":
-            parts.append(part)
-            part = []
-        else:
-            part.append(token)
-    parts.append(part)
-    if len(parts) == 1 and len(part) > 1 and all(t.kind == "letter" for t in part):
-        parts = [[t] for t in part]  # W_{ij}: two index letters side by side
+    parts = split_at(script)
+    if len(parts) == 1 and len(script) > 1 and all(t.kind == "letter" for t in script):
+        parts = [[t] for t in script]  # W_{ij}: two index letters side by side
     values = []
     for part in parts:
         if free is not None:

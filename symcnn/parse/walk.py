@@ -16,7 +16,7 @@ from .source import SIZES, environment_name, skip_group
 
 _SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>"}
 _PRODUCTS = {r"\cdot": r" \cdot ", r"\times": r" \cdot ", "*": r" \cdot ", r"\ast": r" \cdot "}
-_ENTRYWISE = {r"\odot", r"\circ", r"\otimes"}
+ENTRYWISE = {r"\odot", r"\circ", r"\otimes"}
 _ELLIPSES = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots"}
 _MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array"}
 _KEPT = {r"\frac", r"\sqrt", r"\pi", "+", "-", "/", "^", "{", "}", "(", ")", ",", "&", r"\\", "."}
@@ -50,7 +50,7 @@ def walk(reader, tokens):
         elif text in _PRODUCTS:
             pieces.append((_PRODUCTS[text], None, token.start))
             i += 1
-        elif text in _ENTRYWISE:
+        elif text in ENTRYWISE:
             entrywise = True
             pieces.append((r" \cdot ", None, token.start))
             i += 1
@@ -100,7 +100,7 @@ def walk(reader, tokens):
 
 
 def sum_header(reader, tokens, i):
-    """``\\sum_{i=1}^{5}``, ``\\sum_i``, ``\\sum_{i,j}``, ``\\sum^{5}_{i=1}``:
+    """``\\sum_{i=1}^{5}``, ``\\sum_i``, ``\\sum_{i,j}``, ``\\sum_{a,b=1}^{3}``, ``\\sum^{5}_{i=1}``:
     the letters, their ``(low, high)`` (``None``: from the spec) and the index after."""
     start, i = tokens[i], i + 1
     sub = sup = None
@@ -115,8 +115,9 @@ def sum_header(reader, tokens, i):
         raise reader.error(start, r"a \sum needs its index, e.g. \sum_{i=1}^{5} or \sum_i")
     if any(t.text in ("=",) for t in sub):
         position = next(k for k, t in enumerate(sub) if t.text == "=")
-        letters, low = sub[:position], index_number(reader, sub[position + 1:], start)
-        if len(letters) != 1 or letters[0].kind != "letter" or sup is None:
+        letters, low = sub[:position:2], index_number(reader, sub[position + 1:], start)  # \sum_{a,b=1}^{3}: both
+        if not letters or [t.text for t in sub[1:position:2]] != [","] * (len(letters) - 1) or \
+                any(t.kind != "letter" for t in letters) or sup is None:
             raise reader.error(start, r"a \sum over a range is written \sum_{i=1}^{5}")
         return letters, (low, index_number(reader, sup, start)), i
     letters = [t for t in sub if t.text != ","]

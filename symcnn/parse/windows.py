@@ -22,7 +22,7 @@ from ..functions import PoolMax
 from .indices import index_expression
 from .ranges import NAMES, one_range
 from .scripts import read_script
-from .source import split_commas, unwrapped
+from .source import split_at, unwrapped
 from .tensors import word_in_braces
 
 
@@ -67,7 +67,7 @@ def window(reader, tokens, j, at, read_operand):
 
 def argmax_indicator(reader, position_tokens, arguments, positions, at):
     """``1[(p, q) = argmax ..]``: ``sum_k [(p, q) = positions[k]] d max / d argument_k``."""
-    parts = split_commas(unwrapped(position_tokens))
+    parts = split_at(unwrapped(position_tokens))
     if len(parts) != len(positions[0]):
         raise reader.error(at, f"the window has {len(positions[0])} ind{'ex' if len(positions[0]) == 1 else 'ices'}; "
                                f"the position compared with its argmax has {len(parts)}")

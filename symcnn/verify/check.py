@@ -20,6 +20,7 @@ Softmax outputs: see :mod:`.softmax`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import product
 
 import numpy as np
@@ -27,14 +28,14 @@ import sympy
 
 from ..derive.general import softmax_output
 from ..errors import LatexError, SymcnnError
-from ..parse.indexed import free_indices, instantiate
+from ..parse.indexed import free_indices, instantiate, sum_past_entries, sum_variables
 from ..latex import tensor_latex
 from ..latex.formulas import course_printing
 from ..parse import read_answer
 from ..parse.tables import written_indices
 from .compare import Deadline, PointChecker
 from .grid import LARGE, MANY, TOLERANCE, GridChecker
-from .mistakes import CHAIN_REVERSED, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
+from .mistakes import CHAIN_REVERSED, SUM_LETTER, SUM_RANGE, TRANSPOSED, WRONG_QUANTITY, chain, mutations, product_of
 from .softmax import softmax_convention
 from .report import EntryResult, LazyEntries, Report, StepResult, shape_text as _shape
 from .target import Target, own_to_layout
@@ -205,7 +206,28 @@ class _Session:
         return given.xreplace(self.output_map) if self.output_map else given
 
     def check(self, quantity, step):
-        """One step against the quantity: ``(StepResult, checked cells, the given matrix)``."""
+        """One step against the quantity: ``(StepResult, checked cells, the given matrix)``.  A
+        sum over the left-hand side's own index, or run past a tensor's entries
+        (:func:`~symcnn.parse.indexed.sum_past_entries`), makes a step wrong even where the
+        entries outside, read as 0, leave its values right."""
+        of, wrt, of_index, wrt_index, _ = quantity
+        indices = [i for i in (of_index or ()) + (wrt_index or ()) if isinstance(i, sympy.Basic)]
+        shadowed = sum_variables(step.value) & set().union(*(i.free_symbols for i in indices))
+        if shadowed:
+            problem = (f"{sorted(map(str, shadowed))[0]} is the left-hand side's index and also a \\sum's variable: "
+                       "the sum does not depend on the left-hand side's index")
+            return StepResult(self.target(of, wrt).title, self.reader.source.where(step.at.start), step.text, None,
+                              None, problem=problem, mistake=SUM_LETTER), [], None
+        past = sum_past_entries(step.value, self.reader.scope, lambda table: table.tensor is not None and
+                                bool(self.net.padding_symbols(table.tensor)))
+        result, cells, given = self._check(quantity, step)
+        if past and result.right:
+            result = replace(result, entries=(), problem=past, mistake=SUM_RANGE)
+        elif past and not result.problem:  # named when the catalogue names nothing (diagnose)
+            result = replace(result, mistake=SUM_RANGE)
+        return result, cells, given
+
+    def _check(self, quantity, step):
         of, wrt, of_index, wrt_index, _ = quantity
         if wrt is not None and (of, wrt) in step.derivatives:
             raise self.reader.error(step.at, f"the right-hand side uses {self.target(of, wrt).title} itself, "
@@ -345,6 +367,9 @@ class _Session:
             if self.grid:
                 return result.mistake
             return result.mistake or (None if given is None else self._transposed(self.target(of, wrt), given))
+        return self._catalogue(of, wrt, cells) or result.mistake
+
+    def _catalogue(self, of, wrt, cells):
         if wrt is None or self.grid:
             return None
         target = self.target(of, wrt)

@@ -234,3 +234,8 @@ CHAIN_REVERSED = Mistake("chain-reversed", "the chain rule's factors in reversed
                          r"\partial A^l/\partial Z^l \cdots \partial L/\partial A^L$: from the variable to the loss")
 WRONG_QUANTITY = Mistake("wrong-quantity", "the derivative of another quantity than the one asked",
                          "check which variable (and which layer) the question asks about")
+SUM_RANGE = Mistake("sum-range", "a sum runs past the entries of a tensor",
+                    "a sum over an index runs over the entries the tensor has (1 to its size); only the "
+                    "zero padding of a convolution's input lies outside, and it is 0")
+SUM_LETTER = Mistake("sum-letter", "a sum over the left-hand side's own index",
+                     "the left-hand side's index is fixed on the right-hand side: a sum needs a letter of its own")
