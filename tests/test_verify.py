@@ -186,6 +186,10 @@ TABLE = [
                             (r"[Z^1_i > 0]", RIGHT), (r"1_{\{Z^1_i > 0\}}", RIGHT), (r"\chi_{\{Z^1_i > 0\}}", RIGHT),
                             (r"\frac{1 + \operatorname{sgn}(Z^1_i)}{2}", RIGHT), (r"\operatorname{sgn}(Z^1_i)", WRONG),
                             (r"[Z^1_i < 0]", WRONG), (r"H(-Z^1_i)", WRONG), (r"[A^1_i > 0]", RIGHT)]],
+    # g for the activation, as f; a note stating the padding, checked
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i g'(Z^1_i) X_{i+k-2}", RIGHT, None),
+    ("seed", None, "L", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, "
+                        r"\quad \text{where } X_0 = X_6 = 0", RIGHT, None),
     # a sum over the left-hand side's own index (its value does not depend on it)
     ("seed", None, "L", r"\frac{\partial L}{\partial W^1_i} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{2i-2}", WRONG, "sum-letter"),
     ("seed", None, "L", r"\frac{\partial L}{\partial W^2_i} = \sum_{i=1}^{5} 2(A^2-y) A^1_i", WRONG, "sum-letter"),
@@ -249,7 +253,7 @@ UNREADABLE = [
     ("seed", r"\frac{\partial L}{\partial W^1_k} = X_i", "line 1, column 39: the index i is neither a number, nor an index"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = X_{12}", "X has no entry 12"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = X_12", "ambiguous"),
-    ("seed", r"\frac{\partial L}{\partial W^1_k} = w_k", "cannot read 'w'; this network has X_{1}..X_{5}"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = w_k", "cannot read 'w': the network's tensors are written in capitals, as on the slides (W); this network has X_{1}..X_{5}"),
     ("seed", r"\frac{\partial L}{\partial W^9} = 0", "this network has no W^{9}"),
     ("seed", r"x + = 2", "line 1, column 1"),
     ("softmax", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(A^2)_k - A^2_k", "used both as the logits"),
@@ -263,6 +267,8 @@ UNREADABLE = [
     ("two_units", r"\delta^1 = \mathbb{1}[Z^1 > 0] \odot (W^2)^T \delta^2", "a factor of 3 columns times one of 2 rows"),
     ("two_units", r"\delta^1 = \mathbb{1}[Z^1 > 0] \odot W^2 \delta^2 + Z^1", "put each operand in parentheses"),
     ("seed", r"\frac{\partial L}{\partial b^1} = 0", "this network has no b^{1}"),
+    ("seed", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad "
+             r"\text{where } X_0 = X_1 = 0", "line 1, column 124: a note says X_1 = 0: only the zero padding is 0"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \delta_{k,i,j}", "Kronecker's delta has two indices"),
 ]
 

@@ -12,7 +12,7 @@ Spelled as commands (``\sigma``, ``\tanh``, ``\exp``, ``\max``, ``\log``, ``\ln`
 | ``step``, ``H``, ``u``, ``heaviside``, ``\theta``, ``\Theta`` (the step's spellings) | ``1[z > 0]`` | |
 | ``sgn``, ``sign`` | ``-1, 0, 1`` (``(1 + sgn z)/2`` is the step) | |
 | ``sech``, ``\cosh``, ``\sinh``, ``\exp``, ``\log``, ``\ln`` | as SymPy | ``\exp' = \exp`` |
-| ``f`` | layer ``l``'s activation, read from its argument ``Z^l`` | its derivative |
+| ``f``, ``g`` | layer ``l``'s activation, read from its argument ``Z^l`` | its derivative |
 | ``softmax`` | a column ``e^{z_k - logsumexp(z)}`` | |
 | ``logsumexp``, ``lse`` | ``\log \sum_k e^{z_k}`` | |
 | ``\max`` | a pooling window's maximum, its arguments in order | |
@@ -38,7 +38,7 @@ FUNCTION_COMMANDS = {r"\exp": "exp", r"\log": "log", r"\ln": "log", r"\max": "ma
 FUNCTION_NAMES = {"step": "step", "h": "step", "u": "step", "heaviside": "step", "sgn": "sign", "sign": "sign",
                   "sech": "sech", "cosh": "cosh", "sinh": "sinh", "exp": "exp", "log": "log",
                   "ln": "log", "softmax": "softmax", "logsumexp": "logsumexp", "lse": "logsumexp", "max": "max",
-                  "diag": "diag", "vec": "vec", "f": "f", **{letters: row.name for row in _NAMED for letters in row.letters}}
+                  "diag": "diag", "vec": "vec", "f": "f", "g": "f", **{letters: row.name for row in _NAMED for letters in row.letters}}
 
 _SCALAR = {"step": lambda z: sympy.Heaviside(z, 0), "sign": sympy.sign, "sech": sympy.sech, "cosh": sympy.cosh, "sinh": sympy.sinh,
            "exp": sympy.exp, "log": sympy.log, **{row.name: row.function for row in _NAMED}}

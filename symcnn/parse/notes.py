@@ -16,7 +16,8 @@ A range clause (:mod:`.ranges`) may hold, besides ranges:
 from __future__ import annotations
 
 from .indices import index_expression
-from .ranges import WORDS, one_range, segments
+from .ranges import WORDS, is_padding_statement, one_range, segments
+from .source import split_at
 from .tensors import read_ref, vec_name, vec_of, word_in_braces
 from .windows import argmax_at
 
@@ -60,7 +61,23 @@ def _note(reader, tokens) -> bool:
         if found is None or found[1] != equals:
             raise reader.error(tokens[0], "a zero-padding note names one tensor: X = 0 \\text{ outside its entries}")
         return True  # every computed index outside a tensor reads as 0 (symcnn.parse.indexed)
+    if is_padding_statement(tokens):
+        _padding_entries(reader, tokens)
+        return True
     return False
+
+
+def _padding_entries(reader, tokens):
+    """``X_0 = X_6 = 0``: each entry named must be the network's zero padding."""
+    for side in split_at(tokens, {"="})[:-1]:
+        found = read_ref(reader, side, 0)
+        index = found[0].indices if found is not None and found[1] == len(side) else None
+        value = None
+        if index is not None and all(i.is_Integer for i in index):
+            value = reader.tables.lookup(found[0].tensor, tuple(int(i) for i in index))
+        if value is None or value not in reader.net.padding_symbols(found[0].tensor):
+            written = reader.source.text[side[0].start:side[-1].start + len(side[-1].text)]
+            raise reader.error(side[0], f"a note says {written} = 0: only the zero padding is 0")
 
 
 def _tie_note(reader, tokens, end):

@@ -72,8 +72,14 @@ def _letters_end(tokens, k: int) -> int | None:
     return None
 
 
+def is_padding_statement(tokens) -> bool:
+    """``X_0 = X_6 = 0``: entries said to be 0 (checked as the padding by :mod:`.notes`)."""
+    return len(tokens) >= 5 and tokens[0].kind == "letter" and tokens[1].text in ("_", "^") \
+        and [t.text for t in tokens[-2:]] == ["=", "0"]
+
+
 def _looks_like_range(tokens) -> bool:
-    if len(tokens) >= 3 and _letters_end(tokens, 0) is not None:
+    if len(tokens) >= 3 and _letters_end(tokens, 0) is not None or is_padding_statement(tokens):
         return True
     return any(t.text in _AT_MOST for t in tokens) and tokens[0].kind == "digit"
 

@@ -94,6 +94,9 @@ def walk(reader, tokens):
             i += 1
         elif text == "_":
             raise reader.error(token, "a subscript on something that is not a tensor or a function")
+        elif text in ("x", "w", "z", "a"):
+            raise reader.unknown(token, f"cannot read '{text}': the network's tensors are written in capitals, "
+                                        f"as on the slides ({text.upper()})")
         else:
             raise reader.unknown(token, f"cannot read '{text}'")
     return pieces, matrix_mode, entrywise
