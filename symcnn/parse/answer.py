@@ -112,7 +112,7 @@ def read_quantity(reader, tokens: list[Token]) -> Quantity:
 def _step(reader, source: Source, tokens) -> Step:
     reader.tables.used, reader.reversed_chain = set(), False
     value = reader.value(tokens)
-    return Step(value, tokens[0], _text(source, tokens), frozenset(reader.tables.used), reader.reversed_chain)
+    return Step(value, tokens[0], source.written(tokens), frozenset(reader.tables.used), reader.reversed_chain)
 
 
 def _whole(ref):
@@ -130,8 +130,3 @@ def _names(reader, tokens, lhs: Quantity) -> bool:
     same = (lambda a, b: a is None and b is None or a is not None and b is not None and
             (a.tensor, a.indices, a.kind) == (b.tensor, b.indices, b.kind))
     return same(other.of, lhs.of) and same(other.wrt, lhs.wrt) and other.free == lhs.free
-
-
-def _text(source: Source, tokens) -> str:
-    end = tokens[-1].start + len(tokens[-1].text)
-    return " ".join(source.text[tokens[0].start:end].split())

@@ -110,33 +110,23 @@ def sum_past_entries(value, scope: Scope, padded: Callable[[Table], bool]) -> st
     """The first sum (with number limits) whose variable, standing alone as an index of an
     unpadded table, runs past that table's entries, said as ``the sum over i runs over 0..6;
     Z^{1}_{i} has i = 1..5``; None when there is none."""
-    values = list(value) if isinstance(value, sympy.MatrixBase) else [value]
-    for expression in values:
-        if not isinstance(expression, sympy.Basic):
-            continue
-        for node in sympy.preorder_traversal(expression):
-            if not isinstance(node, sympy.Sum):
-                continue
+    for expression in _expressions(value):
+        for node in sorted(expression.atoms(sympy.Sum), key=str):
             for variable, low, high in node.limits:
-                if not (low.is_Integer and high.is_Integer) or low > high:
+                if not (low.is_Integer and high.is_Integer and low <= high):
                     continue
-                for entry in sorted(node.function.atoms(Entry), key=str):
-                    table = scope.tables[entry.args[0].name]
-                    for position, index in enumerate(entry.args[1:]):
-                        if index != variable or position >= len(table.ranges):
-                            continue
-                        first, last = table.ranges[position]
-                        if (low < first or high > last) and not padded(table):
-                            written = ",".join(str(i) for i in entry.args[1:])
-                            return (f"the sum over {variable} runs over {low}..{high}; {table.latex}_{{{written}}} "
-                                    f"has {variable} = {first}..{last}")
+                for entry, table, (first, last) in _standing_alone(node.function, variable, scope):
+                    if (low < first or high > last) and not padded(table):
+                        written = ",".join(str(i) for i in entry.args[1:])
+                        return (f"the sum over {variable} runs over {low}..{high}; {table.latex}_{{{written}}} "
+                                f"has {variable} = {first}..{last}")
     return None
 
 
 def sum_variables(value) -> set:
     """The variables of every ``Sum`` in a value."""
-    values = list(value) if isinstance(value, sympy.MatrixBase) else [value]
-    return {limit[0] for v in values if isinstance(v, sympy.Basic) for node in v.atoms(sympy.Sum) for limit in node.limits}
+    return {limit[0] for expression in _expressions(value) for node in expression.atoms(sympy.Sum)
+            for limit in node.limits}
 
 
 def instantiate(value, assignment: dict, scope: Scope):
@@ -152,16 +142,24 @@ def instantiate(value, assignment: dict, scope: Scope):
 
 def index_positions(value, variable: sympy.Symbol, scope: Scope) -> set[tuple[int, int]]:
     """The ranges of the table axes at which ``variable`` stands alone as an index."""
-    found = set()
-    atoms = value.atoms(Entry) if isinstance(value, sympy.Basic) else set()
-    if isinstance(value, sympy.MatrixBase):
-        atoms = set().union(*(e.atoms(Entry) for e in value if isinstance(e, sympy.Basic)))
-    for entry in atoms:
-        table = scope.tables[entry.args[0].name]
-        for position, index in enumerate(entry.args[1:]):
-            if index == variable and position < len(table.ranges):
-                found.add(table.ranges[position])
-    return found
+    return {axis for _, _, axis in _standing_alone(value, variable, scope)}
+
+
+def _standing_alone(value, variable: sympy.Symbol, scope: Scope):
+    """``(entry, table, (low, high))`` wherever ``variable`` stands alone as an index of a
+    table's axis in ``value``, in a fixed order."""
+    for expression in _expressions(value):
+        for entry in sorted(expression.atoms(Entry), key=str):
+            table = scope.tables[entry.args[0].name]
+            for position, index in enumerate(entry.args[1:]):
+                if index == variable and position < len(table.ranges):
+                    yield entry, table, table.ranges[position]
+
+
+def _expressions(value) -> list:
+    """The SymPy expressions of a value: itself, or a matrix's entries."""
+    values = list(value) if isinstance(value, sympy.MatrixBase) else [value]
+    return [v for v in values if isinstance(v, sympy.Basic)]
 
 
 def free_indices(value, scope: Scope) -> set:

@@ -76,8 +76,7 @@ def _padding_entries(reader, tokens):
         if index is not None and all(i.is_Integer for i in index):
             value = reader.tables.lookup(found[0].tensor, tuple(int(i) for i in index))
         if value is None or value not in reader.net.padding_symbols(found[0].tensor):
-            written = reader.source.text[side[0].start:side[-1].start + len(side[-1].text)]
-            raise reader.error(side[0], f"a note says {written} = 0: only the zero padding is 0")
+            raise reader.error(side[0], f"a note says {reader.source.written(side)} = 0: only the zero padding is 0")
 
 
 def _tie_note(reader, tokens, end):

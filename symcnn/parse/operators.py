@@ -11,7 +11,7 @@ from ..functions import PoolMax
 from ..notation import TensorName, parse_symbol
 from .functions import FUNCTION_COMMANDS, FUNCTION_NAMES, FunctionError, apply_function
 from .indices import index_expression
-from .source import SIZES, bracketed, skip_group, split_at, unwrapped
+from .source import bracketed, skip_group, split_at, unwrapped
 from .tensors import read_derivative, read_ref, read_tensor, ref_value, word_in_braces
 from .scripts import read_script, transpose_end
 from .windows import argmax_at, argmax_indicator, window
@@ -42,7 +42,7 @@ def read_indicator(reader, tokens, i):
     token = tokens[i]
     j = _indicator_name(tokens, i)
     if j is None:
-        inner, end = bracketed(reader.source, tokens, i) if _opens_bracket(tokens, i, "[") else (None, i)
+        inner, end = bracketed(reader.source, tokens, i, openers={"["})
         if inner is None or len(split_at(inner, _RELATIONS.keys())) != 2:
             return None
         return condition(reader, inner, token), end, False
@@ -70,13 +70,6 @@ def _indicator_name(tokens, i) -> int | None:
         end = skip_group(tokens, i + 1)
         return end if [t.text for t in tokens[i + 2:end - 1]] in (["1"], ["I"]) else None
     return i + 2 if tokens[i + 1].text in ("1", "I") else None
-
-
-def _opens_bracket(tokens, i, bracket) -> bool:
-    """Whether ``bracket`` opens at ``tokens[i]``, after a size command or not."""
-    while i < len(tokens) and tokens[i].text in SIZES:
-        i += 1
-    return i < len(tokens) and tokens[i].text == bracket
 
 
 def condition(reader, inner, at):
@@ -248,9 +241,7 @@ def _vector_entry(reader, value, script, at):
 # -- tuples and wrappers ------------------------------------------------------------------------
 
 def read_tuple(reader, tokens, i):
-    if not (_opens_bracket(tokens, i, "(") or _opens_bracket(tokens, i, "[")):
-        return None
-    inner, end = bracketed(reader.source, tokens, i)
+    inner, end = bracketed(reader.source, tokens, i, openers={"(", "["})
     parts = split_at(inner or [])
     if inner is None or len(parts) < 2:
         return None

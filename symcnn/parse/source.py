@@ -59,6 +59,11 @@ class Source:
                              f"answers are limited to {MAX_ANSWER_BYTES // 1000} KB")
         self.text, self.name = text, name
 
+    def written(self, tokens: list[Token]) -> str:
+        """The text of a run of tokens as the answer writes it, whitespace made single spaces."""
+        end = tokens[-1].start + len(tokens[-1].text)
+        return " ".join(self.text[tokens[0].start:end].split())
+
     def where(self, offset: int) -> str:
         offset = max(0, min(offset, len(self.text)))
         line = self.text.count("\n", 0, offset) + 1
@@ -255,13 +260,14 @@ def closing(tokens: list[Token], k: int) -> int | None:
     return None
 
 
-def bracketed(source: Source, tokens: list[Token], j: int) -> tuple[list[Token] | None, int]:
-    """``(inside, next)`` of the delimited group at ``tokens[j]`` (``( [ \\{``, after ``\\left``,
-    ``\\bigl`` and friends); ``(None, j)`` when no delimiter opens there."""
+def bracketed(source: Source, tokens: list[Token], j: int, openers=DELIMITERS) -> tuple[list[Token] | None, int]:
+    """``(inside, next)`` of the delimited group at ``tokens[j]`` (``( [ \\{``, or only ``openers``;
+    after ``\\left``, ``\\bigl`` and friends); ``(None, j)`` when none opens there."""
+    start = j
     while j < len(tokens) and tokens[j].text in SIZES:
         j += 1
-    if j >= len(tokens) or tokens[j].text not in DELIMITERS:
-        return None, j
+    if j >= len(tokens) or tokens[j].text not in openers:
+        return None, start
     close = closing(tokens, j)
     if close is None:
         raise source.error(tokens[j], f"an unbalanced '{tokens[j].text}'")

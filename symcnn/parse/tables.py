@@ -206,9 +206,9 @@ class NetworkTables:
         """A tensor written without indices: a dense layer's weights ``W^l`` the matrix they are on
         the slides (inputs x outputs, so that ``Z^l = (W^l)^T A^{l-1} + W^l_0``), any other tensor
         its column (row-major)."""
-        array, name = self.net.symbol_array(tensor), TensorName(tensor)
-        if name.kind == "W" and self.net.spec.layers[name.layer - 1].type == "dense" and min(array.shape) > 1:
-            return sympy.Matrix(array)
+        name = TensorName(tensor)
+        if name.kind == "W" and self.net.spec.layers[name.layer - 1].type == "dense":
+            return sympy.Matrix(self.net.symbol_array(tensor))  # one unit: the column
         return self.column(tensor)
 
     # -- derivatives and the prediction ------------------------------------------------------
