@@ -126,6 +126,8 @@ def _argmax(reader, left, right, at):
 def read_function(reader, tokens, i):
     token = tokens[i]
     name, j = _function_name(tokens, i)
+    if j == i + 1 and token.kind == "letter" and token.text in reader.indices:
+        return None  # \sum_{u=1}^{3} u (..): a letter the answer binds is its index, not u(z) or h(z)
     if name is None:
         if token.text == r"\delta" and i + 1 < len(tokens) and tokens[i + 1].text == "_":
             script, end = read_script(reader, tokens, i + 2)

@@ -160,7 +160,7 @@ class NetworkTables:
         name = {"X": "X", "y": "y"}.get(letter) or ("X" if letter == "A" and layer == 0 else f"{letter}{layer}")
         try:
             return self.net.tensor(name)
-        except SymcnnError:
+        except TensorNameError:
             raise self.reader.unknown(at, f"this network has no {_written(letter, layer)}") from None
 
     def positions(self, tensor: str) -> dict[tuple[int, ...], int]:

@@ -33,20 +33,27 @@ class TimeLimitError(SymcnnError):
 
 class Deadline:
     """A time limit in seconds (``None``: none), checked between evaluations and, in the main
-    thread, also by an alarm that interrupts a SymPy call that runs on."""
+    thread, also by an alarm that interrupts a SymPy call that runs on.
+
+    The alarm can strike anywhere, also inside code that catches an error to try another
+    reading; so once it has struck, the block ends in :class:`TimeLimitError` whatever it
+    raised or returned after, never in a verdict or a message about something else."""
 
     def __init__(self, seconds: float | None):
         self.seconds = seconds
         self.end = None if seconds is None else time.monotonic() + seconds
         self.doing = "reading the answer"
+        self.struck: TimeLimitError | None = None
 
     def check(self):
         if self.end is not None and time.monotonic() > self.end:
             self.expired()
 
     def expired(self, *_):
-        raise TimeLimitError(f"gave up after {self.seconds:g} s (the time limit) while {self.doing}; "
-                             "raise it with --time-limit")
+        if self.struck is None:
+            self.struck = TimeLimitError(f"gave up after {self.seconds:g} s (the time limit) while "
+                                         f"{self.doing}; raise it with --time-limit")
+        raise self.struck
 
     def __enter__(self):
         self._armed = self.seconds is not None and threading.current_thread() is threading.main_thread()
@@ -55,10 +62,12 @@ class Deadline:
             signal.setitimer(signal.ITIMER_REAL, self.seconds)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, error, traceback):
         if self._armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self._previous)
+        if self.struck is not None and error is not self.struck:
+            raise self.struck from None  # the alarm was caught on the way and turned into something else
         return False
 
 
