@@ -202,6 +202,11 @@ TABLE = [
     ("pool_softmax", None, None, r"\frac{\partial L}{\partial b^3_j} = \delta^3_j + b^3_j", WRONG, None),
     ("seed", None, None, r"\frac{\partial E}{\partial W^2_j} = 2(A^2 - y) A^1_j", RIGHT, None),
     ("seed", None, None, r"\frac{\partial J}{\partial W^2_j} = (A^2 - y) A^1_j", WRONG, "factor-2-missing"),
+    # the derivative as an operator before what it differentiates
+    ("seed", None, None, r"\frac{\partial}{\partial W^1_k} L = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}", RIGHT, None),
+    ("seed", None, None, r"\partial_{W^1_k} L = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}", RIGHT, None),
+    ("seed", None, None, r"\frac{d}{dW^1_k}\left(L\right) = \sum_{i=1}^{5} 2(A^2-y) W^2_i X_{i+k-2}", WRONG, "activation-derivative-dropped"),
+    ("seed", None, None, r"\frac{\partial L}{\partial W^2_j} = \frac{\partial}{\partial A^2} L \, \partial_{W^2_j} A^2", RIGHT, None),
     # two letters sharing one range under one sum
     ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2}", RIGHT, None),
     ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{3} W^1_{ab} X_{i+a-2,j+b-2}", WRONG, "sum-range"),
@@ -260,6 +265,8 @@ UNREADABLE = [
     ("seed", r"x + = 2", "line 1, column 1"),
     ("softmax", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(A^2)_k - A^2_k", "used both as the logits"),
     ("seed", "", "no math found"),
+    ("seed", r"\frac{\partial}{\partial Z^1_i} \max(0, Z^1_i) = \mathbb{1}[Z^1_i > 0]",
+     "line 1, column 1: a derivative written as an operator differentiates the tensor or loss written right after it"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \frac{\partial L}{\partial W^1_k}", "the derivative it is to compute"),
     ("seed", r"\delta^1_i = \delta^1_i", "the derivative it is to compute"),
     ("seed", r"\frac{\partial Z^1_i}{\partial W^1} = X_i", "name both entries, or neither"),

@@ -19,6 +19,7 @@ from .tables import canonical_index, single_entry
 from .scripts import read_script, transpose_end
 
 
+_THIN = (r"\,", r"\;", r"\!")
 LOSS_LETTERS = ("L", "E", "J")  # the loss, as courses name it (also \ell, \mathcal{L}, \text{loss})
 
 
@@ -183,7 +184,8 @@ def read_derivative(reader, tokens, i):
 
 def derivative_refs(reader, tokens, i, free=None):
     """``\\frac{\\partial of}{\\partial wrt}``, ``\\frac{d of}{d wrt}``, ``\\partial of/\\partial wrt``,
-    ``d of / d wrt`` or ``\\nabla_{wrt} of`` at ``tokens[i]``: ``(of, wrt, next)``."""
+    ``d of / d wrt``, ``\\nabla_{wrt} of``, or an operator before what it differentiates,
+    ``\\frac{\\partial}{\\partial wrt} of`` and ``\\partial_{wrt} of``, at ``tokens[i]``: ``(of, wrt, next)``."""
     token = tokens[i]
     if token.text in (r"\frac", r"\dfrac", r"\tfrac") and i + 1 < len(tokens) and tokens[i + 1].text == "{":
         top_end = skip_group(tokens, i + 1)
@@ -192,17 +194,24 @@ def derivative_refs(reader, tokens, i, free=None):
             return None
         bottom_end = skip_group(tokens, top_end)
         bottom = tokens[top_end + 1:bottom_end - 1]
-        return _side(reader, top, token, free), _side(reader, bottom, token, free), bottom_end
-    if token.text == r"\nabla":
+        wrt = _side(reader, bottom, token, free)
+        if not [t for t in top[_differential(top):] if t.text not in _THIN]:  # \frac{\partial}{\partial W^1_k} L
+            of, end = _operand(reader, tokens, bottom_end, free, token)
+            return of, wrt, end
+        return _side(reader, top, token, free), wrt, bottom_end
+    if token.text == r"\nabla" or token.text == r"\partial" and i + 1 < len(tokens) and tokens[i + 1].text == "_":
         if i + 1 >= len(tokens) or tokens[i + 1].text != "_":
             raise reader.error(token, "\\nabla needs its variable, e.g. \\nabla_{W^1} L")
         script, j = read_script(reader, tokens, i + 2)
         wrt = _whole_ref(reader, script, token, free)
+        if token.text == r"\partial":  # \partial_{W^1_k} L
+            of, j = _operand(reader, tokens, j, free, token)
+            return of, wrt, j
         found = read_ref(reader, tokens, j, free) if j < len(tokens) else None
         of, j = found if found is not None else (Ref("L", (), token, "loss"), j)
         return of, wrt, j
     skip = _differential(tokens[i:])
-    if skip is not None:  # \partial of / \partial wrt, d of / d wrt
+    if skip is not None and i + skip < len(tokens):  # \partial of / \partial wrt, d of / d wrt
         found = read_ref(reader, tokens, i + skip, free)
         if found is None or found[1] >= len(tokens) or tokens[found[1]].text != "/":
             return None
@@ -221,9 +230,9 @@ def _differential(tokens) -> int | None:
         return None
     if tokens[0].text == r"\partial":
         return 1
-    if tokens[0].text == "d" and len(tokens) > 1 and (tokens[1].text in ("W", "Z", "A", "X", "y", "L")
-                                                      or tokens[1].kind == "cmd"):
-        return 1
+    if tokens[0].text == "d" and (len(tokens) == 1 or tokens[1].text in ("W", "Z", "A", "X", "y", "L")
+                                  or tokens[1].kind == "cmd"):
+        return 1  # alone: the operator \frac{d}{dW^1}
     if tokens[0].text in (r"\mathrm", r"\text", r"\operatorname") and len(tokens) > 3 and \
             [t.text for t in tokens[1:4]] == ["{", "d", "}"]:
         return 4
@@ -237,8 +246,27 @@ def _side(reader, tokens, at, free):
     return _whole_ref(reader, tokens[skip:], at, free)
 
 
+def _operand(reader, tokens, j, free, at):
+    """What a derivative written as an operator (``\\frac{\\partial}{\\partial W^1_k}``,
+    ``\\partial_{W^1_k}``) differentiates: the tensor or loss right after it, also in
+    parentheses, ``(ref, next)``.  An expression there is not read (its derivative is the
+    answer's to write)."""
+    while j < len(tokens) and tokens[j].text in _THIN:
+        j += 1
+    inside, end = bracketed(reader.source, tokens, j, openers=("(",))
+    if inside is None:
+        found = read_ref(reader, tokens, j, free) if j < len(tokens) else None
+    else:
+        found = read_ref(reader, inside, 0, free) if inside else None
+        found = (found[0], end) if found is not None and found[1] == len(inside) else None
+    if found is None or found[0].kind == "prediction":
+        raise reader.error(at, "a derivative written as an operator differentiates the tensor or loss written "
+                               "right after it, e.g. \\frac{\\partial}{\\partial W^1_k} L")
+    return found
+
+
 def _whole_ref(reader, tokens, at, free):
-    tokens = [t for t in tokens if t.text not in (r"\,", r"\;", r"\!")]
+    tokens = [t for t in tokens if t.text not in _THIN]
     if not tokens:
         raise reader.error(at, "a derivative with nothing to differentiate")
     vec = vec_name(tokens) if free is not None else None
