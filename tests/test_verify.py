@@ -207,6 +207,19 @@ TABLE = [
     ("seed", None, None, r"\partial_{W^1_k} L = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}", RIGHT, None),
     ("seed", None, None, r"\frac{d}{dW^1_k}\left(L\right) = \sum_{i=1}^{5} 2(A^2-y) W^2_i X_{i+k-2}", WRONG, "activation-derivative-dropped"),
     ("seed", None, None, r"\frac{\partial L}{\partial W^2_j} = \frac{\partial}{\partial A^2} L \, \partial_{W^2_j} A^2", RIGHT, None),
+    # names the answer gives a formula: a line of its own (before or after its use), a clause,
+    # with indices; read as what they stand for, so their mistakes are the steps' mistakes
+    ("seed", None, None, r"e = A^2 - y \\ \frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2 e W^2_i u(Z^1_i) X_{i+k-2}", RIGHT, None),
+    ("seed", None, None, r"e := A^2 - y \\ \frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} e W^2_i u(Z^1_i) X_{i+k-2}", WRONG, "factor-2-missing"),
+    ("seed", None, None, r"\frac{\partial L}{\partial W^2_j} = 2 \varepsilon A^1_j \\ \varepsilon = A^2 - y", RIGHT, None),
+    ("seed", None, None, r"e = A^2 + y \\ \frac{\partial L}{\partial W^2_j} = 2 e A^1_j", WRONG, None),
+    ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{j=1}^{5} g_j X_{j+k-2} \quad \text{where } g_i = 2(A^2-y) W^2_i u(Z^1_i)", RIGHT, None),
+    ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{j=1}^{5} 2 r W^2_j u(Z^1_j) X_{j+k-2}, \quad \text{with } r = A^2 - y \text{ and } k = 1, 2, 3", RIGHT, None),
+    ("seed", None, None, r"\delta_i = 2(A^2-y) W^2_i u(Z^1_i) \\ \frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} \delta_i X_{i+k-1}", WRONG, "index-shifted"),
+    ("seed", None, None, r"s_i = \sum_{j=1}^{3} W^1_j X_{i+j-2} \\ Z^1_k = s_k", RIGHT, None),
+    ("conv2d", None, None, r"s_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2} \\ Z^1_{ij} = s_{i,j}", RIGHT, None),
+    ("conv2d", None, None, r"s_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2} \\ Z^1_{ij} = s_{ji}", WRONG, None),
+    ("two_units", None, None, r"g = W^2 \delta^2 \\ \delta^1 = \mathbb{1}[Z^1 > 0] \odot g", RIGHT, None),
     # two letters sharing one range under one sum
     ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2}", RIGHT, None),
     ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{3} W^1_{ab} X_{i+a-2,j+b-2}", WRONG, "sum-range"),
@@ -279,6 +292,14 @@ UNREADABLE = [
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad "
              r"\text{where } X_0 = X_1 = 0", "line 1, column 124: a note says X_1 = 0: only the zero padding is 0"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \delta_{k,i,j}", "Kronecker's delta has two indices"),
+    ("seed", r"e = A^2 - y \\ e = A^2 \\ \frac{\partial L}{\partial W^2_j} = 2 e A^1_j", "line 1, column 16: e is named twice"),
+    ("seed", r"e = e + A^2 \\ \frac{\partial L}{\partial W^2_j} = 2 e A^1_j", "e is named by a formula that uses e itself"),
+    ("seed", r"j = A^2 - y \\ \frac{\partial L}{\partial W^2_j} = 2 j A^1_j", "j is both an index of the left-hand side and a name"),
+    ("seed", r"e = A^2 - y \\ \frac{\partial L}{\partial W^1_k} = \sum_{e=1}^{5} 2 W^2_e X_{e+k-2}", "e is both the index of a sum and a name"),
+    ("seed", r"s_i = \sum_{j=1}^{3} W^1_j X_{i+j-2} \\ Z^1_j = s_j", "s_{..} is given the index j, which its formula sums over"),
+    ("seed", r"g_i = W^2_i \\ \frac{\partial L}{\partial W^2_j} = 2 (A^2 - y) g", "g is named with 1 index: write g_{i}"),
+    ("seed", r"g_i = W^2_i \\ \frac{\partial L}{\partial W^2_j} = 2 (A^2 - y) g_{i,j}", "g is named with 1 index: write them all"),
+    ("seed", r"e = A^2 - y \\ \frac{\partial L}{\partial W^2_j} = 2 e_j A^1_j", "e is named without an index: write e alone"),
 ]
 
 
@@ -381,6 +402,18 @@ def test_inline_math_around_displayed_math_is_prose(nets):
     assert report.verdict == RIGHT and any("3 pieces of inline math" in note for note in report.notes)
     assert verify(nets["seed"], prose % (formula % 1)).verdict == WRONG
     assert verify(nets["seed"], "so $%s$." % (formula % 1)).verdict == WRONG
+
+
+def test_a_name_given_inline_in_the_prose_is_read(nets):
+    """``Let $r = A^2 - y$.`` names a formula the displayed math uses; ``for $k = 1, 2, 3$`` stays
+    prose (no tensor on its right), and so does a sentence's ``$h$``."""
+    prose = ("Let $r = A^2 - y$ and $h$ the step. Then\n\\[ \\frac{\\partial L}{\\partial W^1_k} = \\sum_{i=1}^{5} "
+             "%s r W^2_i u(Z^1_i) X_{i+k-2} \\]\nfor $k = 1, 2, 3$.")
+    report = verify(nets["seed"], prose % 2)
+    assert report.verdict == RIGHT, str(report)
+    assert "r read as a name for A^2 - y wherever the answer writes r" in report.notes
+    assert any(note.startswith("2 pieces of inline math") for note in report.notes)
+    assert verify(nets["seed"], prose % 1).verdict == WRONG
 
 
 def test_wrong_quantity_and_reversed_chain_exit_1_with_their_mistake(tmp_path):

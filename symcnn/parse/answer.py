@@ -9,6 +9,7 @@ from .indexed import instantiate
 from .notes import read_clause
 from .reader import Reader
 from .source import Source, Token
+from .names import read_names
 from .tensors import derivative_refs, read_ref
 
 
@@ -54,14 +55,18 @@ def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> 
     source = Source(text, name)
     reader = Reader(net, source, named)
     equations = []
-    for parts in source.equations():
+    lines, prose, named = read_names(reader, source, source.equations())
+    for parts in lines:
         lhs = read_quantity(reader, parts[0]) if len(parts) > 1 else None
         while lhs is not None and len(parts) > 2 and _names(reader, parts[1], lhs):
             parts = [parts[0], *parts[2:]]  # \delta^1_i = \frac{\partial L}{\partial Z^1_i} = ...
         reader.indices = dict(lhs.free) if lhs else {}
+        for letter in set(reader.indices) & set(reader.abbreviations):
+            raise reader.error(parts[0][0], f"{letter} is both an index of the left-hand side and a name the "
+                                            "answer gives a value: use another letter for one of them")
         steps = tuple(_step(reader, source, part) for part in parts[1 if lhs else 0:])
         clause = source.ranges.get(parts[0][0].start)
-        ranges, restated = read_clause(reader, clause) if clause else ({}, [])
+        ranges, restated = read_clause(reader, clause, named) if clause else ({}, [])
         equations.append(Equation(lhs, steps, parts[0][0], ranges))
         for tokens in restated:  # \text{that is } diag(A^3) - A^3 (A^3)^T: the whole matrix, checked too
             if lhs is None or not lhs.free:
@@ -70,8 +75,8 @@ def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> 
             reader.indices = {}
             whole = Quantity(_whole(lhs.of), _whole(lhs.wrt), {})
             equations.append(Equation(whole, (_step(reader, source, tokens),), tokens[0]))
-    if source.inline_prose:
-        reader.notes.append(f"{source.inline_prose} piece{'s' * (source.inline_prose > 1)} of inline math ($..$) "
+    if prose:
+        reader.notes.append(f"{prose} piece{'s' * (prose > 1)} of inline math ($..$) "
                             "in the text around the displayed math read as prose, not checked")
     return equations, reader
 

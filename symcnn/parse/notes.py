@@ -24,13 +24,16 @@ from .windows import argmax_at
 _THAT_IS = {"thatis", "i.e.", "ie", "ie.", "thatis:"}
 
 
-def read_clause(reader, tokens) -> tuple[dict[str, tuple[int, ...]], list[list]]:
+def read_clause(reader, tokens, named=frozenset()) -> tuple[dict[str, tuple[int, ...]], list[list]]:
     """``({letter: (values)}, restated)`` of a clause found by :func:`~.ranges.split_range`, its
     notes checked; ``restated``: the tokens of each ``\\text{that is } ..`` (the formula as a whole
-    matrix, ``\\operatorname{diag}(A^3) - A^3 (A^3)^\\top``), for the caller to check as well."""
+    matrix, ``\\operatorname{diag}(A^3) - A^3 (A^3)^\\top``), for the caller to check as well.
+    ``named``: where the segments read already as names start (``\\text{where } e = A^2 - y``)."""
     ranges: dict[str, tuple[int, ...]] = {}
     restated: list[list] = []
     for segment in segments(tokens):
+        if segment[0].start in named:
+            continue
         if segment[0].text in WORDS and word_in_braces(segment, 1)[0].lower().rstrip(":,") in _THAT_IS:
             end = word_in_braces(segment, 1)[1]
             if end >= len(segment):

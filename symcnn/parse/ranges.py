@@ -22,11 +22,13 @@ from .indices import index_number
 
 SEPARATORS = {",", r"\quad", r"\qquad", r"\forall", r"\,", r"\;", r"\ "}
 WORDS = {r"\text", r"\mathrm", r"\textrm", r"\mbox"}
-_FOR_WORDS = {"for", "forall", "foreach", "where", "and"}
+_FOR_WORDS = {"for", "forall", "foreach", "where", "with", "and"}
 _ELLIPSES = {r"\ldots", r"\dots", r"\cdots"}
 _AT_MOST = {r"\le", r"\leq", r"\leqslant"}
 _OPEN, _CLOSE = {"{", "(", "[", r"\{", r"\left"}, {"}", ")", "]", r"\}", r"\right"}
 NAMES = {r"\operatorname", r"\mathrm", r"\text"}
+NAME_GREEK = {r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon", r"\varepsilon", r"\eta", r"\theta",
+              r"\kappa", r"\lambda", r"\mu", r"\nu", r"\rho", r"\tau", r"\omega"}  # letters of names (.names)
 
 
 def split_range(line: list) -> tuple[list, list | None]:
@@ -79,9 +81,16 @@ def is_padding_statement(tokens) -> bool:
 
 
 def _looks_like_range(tokens) -> bool:
-    if len(tokens) >= 3 and _letters_end(tokens, 0) is not None or is_padding_statement(tokens):
+    if len(tokens) >= 3 and _letters_end(tokens, 0) is not None or is_padding_statement(tokens) or _names(tokens):
         return True
     return any(t.text in _AT_MOST for t in tokens) and tokens[0].kind == "digit"
+
+
+def _names(tokens) -> bool:
+    """``\\varepsilon = ..``, ``g_i = ..``: a name given to a formula (read in :mod:`.names`)."""
+    equals = next((k for k, t in enumerate(tokens) if t.text == "="), None)
+    return equals is not None and (tokens[0].kind == "letter" or tokens[0].text in NAME_GREEK) and \
+        (equals == 1 or equals > 2 and tokens[1].text == "_")
 
 
 def segments(tokens) -> list[list]:

@@ -58,6 +58,7 @@ class Source:
             raise LatexError(f"{name}: the answer is {len(text.encode('utf-8', 'replace')) // 1000} KB; "
                              f"answers are limited to {MAX_ANSWER_BYTES // 1000} KB")
         self.text, self.name = text, name
+        self.inline: list[tuple[int, int]] = []  # inline math in the prose (see math_regions)
 
     def written(self, tokens: list[Token]) -> str:
         """The text of a run of tokens as the answer writes it, whitespace made single spaces."""
@@ -114,9 +115,8 @@ class Source:
     def math_regions(self) -> list[tuple[int, int]]:
         """``(start, end)`` offsets of the math in the file (the whole file if no delimiters).
         In a file with displayed math, inline math (``$..$``, ``\\(..\\)``) belongs to the prose
-        around it (``for $k = 1, 2, 3$``) and is left out; ``inline_prose`` counts it."""
+        around it (``for $k = 1, 2, 3$``) and is left out, kept in ``inline``."""
         text, regions, inline, i = self.text, [], [], 0
-        self.inline_prose = 0
         plain = re.sub(r"(?<!\\)%[^\n]*", lambda m: " " * len(m.group(0)), text)
         while True:
             match = _OPEN.search(plain, i)
@@ -133,9 +133,8 @@ class Source:
                 raise self.error(match.start(), f"'{opener}' is never closed")
             (inline if opener in ("$", r"\(") else regions).append((match.end(), close.start()))
             i = close.end()
-        if regions:
-            self.inline_prose = len(inline)
-        else:
+        self.inline = inline if regions else []
+        if not regions:
             regions = sorted(inline)
         if not regions:
             stripped = plain.strip()
@@ -143,6 +142,11 @@ class Source:
                 raise LatexError(f"{self.name}: no math found")
             return [(0, len(text))]
         return regions
+
+    def inline_equations(self) -> list[list[list[Token]]]:
+        """The inline math left to the prose by :meth:`math_regions`, each split at ``=``
+        (``Let $e = A^2 - y$.``: a name the displayed math uses)."""
+        return [_split_equals(self.tokens(start, end)) for start, end in self.inline]
 
     def equations(self) -> list[list[list[Token]]]:
         """The answer as equations, each a list of parts (token lists) separated by ``=``.

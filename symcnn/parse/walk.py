@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy
 
 from .indices import index_number
+from .names import named_value
 from .operators import read_piece
 from .scripts import read_script, transpose_end
 from .source import SIZES, environment_name, skip_group
@@ -26,6 +27,9 @@ def declare_sums(reader, tokens):
     for i, token in enumerate(tokens):
         if token.text == r"\sum":
             for letter in sum_header(reader, tokens, i)[0]:
+                if letter.text in reader.abbreviations:
+                    raise reader.error(letter, f"{letter.text} is both the index of a sum and a name the answer "
+                                               "gives a value: use another letter for one of them")
                 reader.indices.setdefault(letter.text, sympy.Symbol(letter.text, integer=True))
 
 def walk(reader, tokens):
@@ -34,6 +38,11 @@ def walk(reader, tokens):
     while i < len(tokens):
         token = tokens[i]
         text = token.text
+        named = named_value(reader, tokens, i) if text in reader.abbreviations and text not in reader.indices else None
+        if named is not None:  # e = A^2 - y, g_i = W^2_i u(Z^1_i): written elsewhere in the answer
+            value, i = named
+            pieces.append((None, value, token.start))
+            continue
         handled = read_piece(reader, tokens, i)
         if handled is not None:
             value, i, is_matrix = handled
