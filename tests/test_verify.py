@@ -220,6 +220,13 @@ TABLE = [
     ("conv2d", None, None, r"s_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2} \\ Z^1_{ij} = s_{i,j}", RIGHT, None),
     ("conv2d", None, None, r"s_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2} \\ Z^1_{ij} = s_{ji}", WRONG, None),
     ("two_units", None, None, r"g = W^2 \delta^2 \\ \delta^1 = \mathbb{1}[Z^1 > 0] \odot g", RIGHT, None),
+    # a sum's limits depending on the left-hand side's index, \max and \min among them (the
+    # transposed convolution); each value of the index must keep the sum within the tensor
+    ("seed", None, None, r"\frac{\partial L}{\partial X_j} = \sum_{k=\max(1, j-3)}^{\min(3, j+1)} 2(A^2-y) W^2_{j-k+2} u(Z^1_{j-k+2}) W^1_k", RIGHT, None),
+    ("seed", None, None, r"\frac{\partial L}{\partial X_j} = \sum_{k=\max\left(1, j\right)}^{\min(3, j+1)} 2(A^2-y) W^2_{j-k+2} u(Z^1_{j-k+2}) W^1_k", WRONG, None),
+    ("seed", None, None, r"\frac{\partial L}{\partial X_j} = \sum_{k=j-3}^{j+1} 2(A^2-y) W^2_{j-k+2} u(Z^1_{j-k+2}) W^1_k", WRONG, "sum-range"),
+    ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{m=k-1}^{k+3} 2(A^2-y) W^2_{m-k+2} u(Z^1_{m-k+2}) X_m", RIGHT, None),
+    ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{m=k}^{k+4} 2(A^2-y) W^2_{m-k+2} u(Z^1_{m-k+2}) X_m", WRONG, None),
     # two letters sharing one range under one sum
     ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2}", RIGHT, None),
     ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{3} W^1_{ab} X_{i+a-2,j+b-2}", WRONG, "sum-range"),
@@ -292,6 +299,8 @@ UNREADABLE = [
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \mathbb{1}[Z^1_i>0] X_{i+k-2}, \quad "
              r"\text{where } X_0 = X_1 = 0", "line 1, column 124: a note says X_1 = 0: only the zero padding is 0"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \delta_{k,i,j}", "Kronecker's delta has two indices"),
+    ("seed", r"\frac{\partial L}{\partial X_j} = \sum_{k=\max(1)}^{3} W^1_k", r"\max in an index is written \max(a, b)"),
+    ("seed", r"\frac{\partial L}{\partial X_j} = \sum_{k=1}^{i} W^1_k", "the index i is neither a number"),
     ("seed", r"e = A^2 - y \\ e = A^2 \\ \frac{\partial L}{\partial W^2_j} = 2 e A^1_j", "line 1, column 16: e is named twice"),
     ("seed", r"e = e + A^2 \\ \frac{\partial L}{\partial W^2_j} = 2 e A^1_j", "e is named by a formula that uses e itself"),
     ("seed", r"j = A^2 - y \\ \frac{\partial L}{\partial W^2_j} = 2 j A^1_j", "j is both an index of the left-hand side and a name"),

@@ -21,6 +21,7 @@ a sum that runs it past the entries of an unpadded table is a wrong range, not p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import product
 from typing import Callable
 
 import sympy
@@ -106,21 +107,40 @@ def resolve_entries(value, scope: Scope):
     return value.xreplace(mapping)
 
 
-def sum_past_entries(value, scope: Scope, padded: Callable[[Table], bool]) -> str | None:
-    """The first sum (with number limits) whose variable, standing alone as an index of an
-    unpadded table, runs past that table's entries, said as ``the sum over i runs over 0..6;
-    Z^{1}_{i} has i = 1..5``; None when there is none."""
+def sum_past_entries(value, scope: Scope, padded: Callable[[Table], bool], ranges: dict | None = None) -> str | None:
+    """The first sum whose variable, standing alone as an index of an unpadded table, runs past
+    that table's entries, said as ``the sum over i runs over 0..6; Z^{1}_{i} has i = 1..5``;
+    None when there is none.  Limits that depend on the left-hand side's indices
+    (``\\sum_{k=j-3}^{j+1}``) are taken at each value ``ranges`` gives them, ``{variable:
+    (low, high)}`` (``at j = 1, the sum over k runs over -2..2; ..``)."""
     for expression in _expressions(value):
         for node in sorted(expression.atoms(sympy.Sum), key=str):
             for variable, low, high in node.limits:
-                if not (low.is_Integer and high.is_Integer and low <= high):
-                    continue
-                for entry, table, (first, last) in _standing_alone(node.function, variable, scope):
-                    if (low < first or high > last) and not padded(table):
-                        written = ",".join(str(i) for i in entry.args[1:])
-                        return (f"the sum over {variable} runs over {low}..{high}; {table.latex}_{{{written}}} "
-                                f"has {variable} = {first}..{last}")
+                for at, numbers in _limit_values(low, high, ranges or {}):
+                    if numbers[0] > numbers[1]:
+                        continue  # an empty sum
+                    for entry, table, (first, last) in _standing_alone(node.function, variable, scope):
+                        if (numbers[0] < first or numbers[1] > last) and not padded(table):
+                            written = ",".join(str(i) for i in entry.args[1:])
+                            return (f"{at}the sum over {variable} runs over {numbers[0]}..{numbers[1]}; "
+                                    f"{table.latex}_{{{written}}} has {variable} = {first}..{last}")
     return None
+
+
+def _limit_values(low, high, ranges: dict):
+    """``(where, (low, high))`` for a sum's limits: once for numbers, at every value of the
+    indices they depend on when ``ranges`` has them all, not at all otherwise (an outer sum's
+    variable: the outer sum is checked)."""
+    variables = sorted((low.free_symbols | high.free_symbols), key=str)
+    if not variables:
+        yield "", (int(low), int(high))
+        return
+    if not set(variables) <= set(ranges):
+        return
+    for values in product(*[range(ranges[v][0], ranges[v][1] + 1) for v in variables]):
+        numbers = dict(zip(variables, map(sympy.Integer, values)))
+        at = ", ".join(f"{v} = {n}" for v, n in numbers.items())
+        yield f"at {at}, ", (int(low.xreplace(numbers)), int(high.xreplace(numbers)))
 
 
 def sum_variables(value) -> set:

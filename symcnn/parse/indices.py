@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy
 
-_SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>"}
+_SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>", r"\left", r"\right"}  # \left( is (
 
 
 def index_expression(reader, tokens, at, letters: dict):
@@ -22,7 +22,7 @@ def index_number(reader, tokens, at) -> int:
 
 class _IndexArithmetic:
     """``expr := term (('+'|'-') term)*``, ``term := factor (['*'|\\cdot] factor)*``,
-    ``factor := number | letter | '(' expr ')' | '-' factor``."""
+    ``factor := number | letter | '(' expr ')' | '-' factor | \\max(expr, ..) | \\min(expr, ..)``."""
 
     def __init__(self, reader, tokens, at, letters):
         self.reader, self.tokens, self.at, self.letters = reader, [t for t in tokens if t.text not in _SPACES], at, letters
@@ -49,11 +49,25 @@ class _IndexArithmetic:
 
     def term(self):
         value = self.factor()
-        while self.peek() is not None and self.peek() not in ("+", "-", ")"):
+        while self.peek() is not None and self.peek() not in ("+", "-", ")", ","):
             if self.peek() in ("*", r"\cdot", r"\times"):
                 self.i += 1
             value = value * self.factor()
         return value
+
+    def extremum(self, token):
+        """``\\max(a, b, ..)``, ``\\min\\left(a, b\\right)`` of index expressions."""
+        arguments = []
+        self.i += 1
+        while True:
+            arguments.append(self.expr())
+            if self.peek() == ",":
+                self.i += 1
+                continue
+            if self.peek() != ")" or len(arguments) < 2:
+                raise self.reader.error(token, f"{token.text} in an index is written {token.text}(a, b)")
+            self.i += 1
+            return (sympy.Max if token.text == r"\max" else sympy.Min)(*arguments)
 
     def factor(self):
         token = self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -68,6 +82,8 @@ class _IndexArithmetic:
                 raise self.reader.error(token, "an unbalanced '(' in an index")
             self.i += 1
             return value
+        if token.text in (r"\max", r"\min") and self.peek() == "(":  # \sum_{k=\max(1, j-4)}^{..}
+            return self.extremum(token)
         if token.kind == "digit":
             digits = token.text
             while self.peek() is not None and self.tokens[self.i].kind == "digit":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy
 
-from .indices import index_number
+from .indices import index_expression
 from .names import named_value
 from .operators import read_piece
 from .scripts import read_script, transpose_end
@@ -113,7 +113,10 @@ def walk(reader, tokens):
 
 def sum_header(reader, tokens, i):
     """``\\sum_{i=1}^{5}``, ``\\sum_i``, ``\\sum_{i,j}``, ``\\sum_{a,b=1}^{3}``, ``\\sum^{5}_{i=1}``:
-    the letters, their ``(low, high)`` (``None``: from the spec) and the index after."""
+    the letters, their ``(low, high)`` (``None``: from the spec) and the index after.  A limit
+    is a number or an expression of the left-hand side's indices and outer sums' variables
+    (``\\sum_{i=k}^{k+2}``, ``\\sum_{k=\\max(1, j-3)}^{\\min(3, j+1)}``), given its numbers where
+    the answer is checked; an empty range (the upper limit below the lower) sums to 0."""
     start, i = tokens[i], i + 1
     sub = sup = None
     while i < len(tokens) and tokens[i].text in ("_", "^"):
@@ -127,11 +130,12 @@ def sum_header(reader, tokens, i):
         raise reader.error(start, r"a \sum needs its index, e.g. \sum_{i=1}^{5} or \sum_i")
     if any(t.text in ("=",) for t in sub):
         position = next(k for k, t in enumerate(sub) if t.text == "=")
-        letters, low = sub[:position:2], index_number(reader, sub[position + 1:], start)  # \sum_{a,b=1}^{3}: both
+        letters = sub[:position:2]  # \sum_{a,b=1}^{3}: both
         if not letters or [t.text for t in sub[1:position:2]] != [","] * (len(letters) - 1) or \
                 any(t.kind != "letter" for t in letters) or sup is None:
             raise reader.error(start, r"a \sum over a range is written \sum_{i=1}^{5}")
-        return letters, (low, index_number(reader, sup, start)), i
+        low, high = (index_expression(reader, limit, start, {}) for limit in (sub[position + 1:], sup))
+        return letters, (low, high), i
     letters = [t for t in sub if t.text != ","]
     if sup is not None or not letters or any(t.kind != "letter" for t in letters):
         raise reader.error(start, r"cannot read this \sum: write \sum_{i=1}^{5} or \sum_i")
@@ -146,5 +150,6 @@ def sum_text(reader, letters, bounds) -> str:
             reader.stand_ins |= {low, high}
             text += f" \\sum_{{{variable}={reader.placeholder(low)}}}^{{{reader.placeholder(high)}}} "
         else:
-            text += f" \\sum_{{{variable}={bounds[0]}}}^{{{bounds[1]}}} "
+            low, high = (bound if bound.is_Integer else reader.placeholder(bound).strip() for bound in bounds)
+            text += f" \\sum_{{{variable}={low}}}^{{{high}}} "
     return text

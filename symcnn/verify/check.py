@@ -219,7 +219,7 @@ class _Session:
             return StepResult(self.target(of, wrt).title, self.reader.source.where(step.at.start), step.text, None,
                               None, problem=problem, mistake=SUM_LETTER), [], None
         past = sum_past_entries(step.value, self.reader.scope, lambda table: table.tensor is not None and
-                                bool(self.net.padding_symbols(table.tensor)))
+                                bool(self.net.padding_symbols(table.tensor)), self._index_ranges(quantity))
         result, cells, given = self._check(quantity, step)
         if past and result.right:
             result = replace(result, entries=(), problem=past, mistake=SUM_RANGE)
@@ -272,6 +272,22 @@ class _Session:
         entries = self._entries(target, cells)
         return StepResult(target.title, where, step.text, expected, given.shape, tuple(entries), None, layout), cells, given
 
+    def _index_ranges(self, quantity) -> dict:
+        """``{letter: (low, high)}`` of the left-hand side's index letters: the range of the
+        axes each stands alone at (the narrowest where it stands at several)."""
+        of, wrt, of_index, wrt_index, _ = quantity
+        ranges: dict = {}
+        for indices, tensor in ((of_index or (), of), (wrt_index or (), wrt)):
+            if tensor in (None, "L"):
+                continue
+            axes = self.reader.tables.ranges(tensor)
+            for position, index in enumerate(indices):
+                if isinstance(index, sympy.Symbol) and position < len(axes):
+                    low, high = axes[position]
+                    old = ranges.get(index, (low, high))
+                    ranges[index] = (max(low, old[0]), min(high, old[1]))
+        return ranges
+
     def _check_entries(self, target, quantity, step, where):
         of, wrt, of_index, wrt_index, stated = quantity
         for tensor, index in ((of, of_index), (wrt, wrt_index)):
@@ -287,16 +303,7 @@ class _Session:
                 raise self.reader.error(step.at, f"the left-hand side writes {tensor_latex(tensor)} with {len(index)} "
                                                  f"indices; it has {axes} ({', '.join(letters)}: an axis of size 1 "
                                                  "is left out, as in the symbols' names)")
-        ranges = {}
-        for indices, tensor in ((of_index, of), (wrt_index, wrt)):
-            if tensor in (None, "L"):
-                continue
-            axes = self.reader.tables.ranges(tensor)
-            for position, index in enumerate(indices):
-                if isinstance(index, sympy.Symbol) and position < len(axes):
-                    low, high = axes[position]
-                    old = ranges.get(index, (low, high))
-                    ranges[index] = (max(low, old[0]), min(high, old[1]))
+        ranges = self._index_ranges(quantity)
         variables = list(ranges)
         for variable, (letter, values) in stated.items():
             every = tuple(range(ranges[variable][0], ranges[variable][1] + 1)) if variable in ranges else ()

@@ -10,6 +10,7 @@ every other function is printed to NumPy by the compiled code's printer.  Values
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -38,6 +39,7 @@ class GridEvaluation:
         self.read, self.symbol = read, symbol
         self._functions: dict = {}
         self._columns: dict = {}  # a column's entries that depend on no index, once per point
+        self.within = True  # where the sums being evaluated count (their limits may depend on an index)
 
     def __call__(self, e, values: dict):
         return self._value(sympy.sympify(e), values)
@@ -73,10 +75,12 @@ class GridEvaluation:
             position, low, high = (self.index(a, values) for a in e.args)
             return np.asarray((low <= position) & (position <= high), dtype=FLOAT)
         if isinstance(e, sympy.Sum):
-            total = FLOAT(0)
+            total, around = FLOAT(0), self.within
             for point, inside in self._points(list(reversed(e.limits)), values):
+                self.within = around & inside
                 term = self._value(e.function, point)
                 total = total + (term if inside is True else np.where(inside, term, 0))
+            self.within = around
             return total
         if isinstance(e, (WindowMax, LogSumExpOver)):
             return _reduce(self._members(e, values), maximum=isinstance(e, WindowMax))
@@ -191,6 +195,9 @@ def index_values(e, values: dict):
         return sum(index_values(a, values) for a in e.args)
     if isinstance(e, sympy.Mul):
         return math.prod(index_values(a, values) for a in e.args)
+    if isinstance(e, (sympy.Max, sympy.Min)):  # a sum's limit, \max(1, j-3)
+        extremum = np.maximum if isinstance(e, sympy.Max) else np.minimum
+        return functools.reduce(extremum, (index_values(a, values) for a in e.args))
     raise LatexError(f"an index must be a whole-number expression of index variables, not {e}")
 
 

@@ -107,7 +107,7 @@ class PointValues:
     def _read_answer(self, e, subscripts):
         if isinstance(e, sympy.Indexed):  # a named gradient written with numbers
             return self._read_formula(e, subscripts)
-        return self.tables.read(e.args[0].name, subscripts)
+        return self.tables.read(e.args[0].name, subscripts, self.answers.within)
 
     def _symbol(self, symbol):
         """A network entry written with numbers (padding: 0); ``A^L`` the logits, as after the
@@ -299,14 +299,18 @@ class _AnswerTables:
         self._padded: dict = {}
         self._gradients: dict = {}
 
-    def read(self, key: str, subscripts: list):
+    def read(self, key: str, subscripts: list, within=True):
+        """The entries at ``subscripts``; ``within``: where the sums around them count (a sum
+        whose limits depend on an index is evaluated over its widest range), the only points
+        whose indices outside the tensor are noted."""
         table = self.reader.scope.tables[key]
         subscripts = np.broadcast_arrays(*[np.asarray(s) for s in subscripts]) if subscripts else []
         inside = np.ones(subscripts[0].shape if subscripts else (), dtype=bool)
         for s, (low, high) in zip(subscripts, self._ranges(key, table)):
             inside &= (low <= s) & (s <= high)
-        if not np.all(inside):
-            self._note_outside(table, subscripts, inside)
+        missing = ~inside & np.asarray(within)
+        if np.any(missing):
+            self._note_outside(table, [np.broadcast_to(s, missing.shape) for s in subscripts], missing)
         point = self.point
         if key.startswith("T"):
             name = key[1:]
@@ -368,8 +372,7 @@ class _AnswerTables:
             output = _softmax(output)
         return gather(output, point.full("y", subscripts))
 
-    def _note_outside(self, table, subscripts, inside):
-        where = np.argwhere(~np.broadcast_to(inside, subscripts[0].shape))
-        for position in where[:8]:
-            at = ",".join(str(int(np.asarray(s)[tuple(position)])) for s in subscripts)
+    def _note_outside(self, table, subscripts, missing):
+        for position in np.argwhere(missing)[:8]:
+            at = ",".join(str(int(s[tuple(position)])) for s in subscripts)
             self.reader.scope.outside.add(f"{table.latex}_{{{at}}}")
