@@ -227,6 +227,10 @@ TABLE = [
     ("seed", None, None, r"\frac{\partial L}{\partial X_j} = \sum_{k=j-3}^{j+1} 2(A^2-y) W^2_{j-k+2} u(Z^1_{j-k+2}) W^1_k", WRONG, "sum-range"),
     ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{m=k-1}^{k+3} 2(A^2-y) W^2_{m-k+2} u(Z^1_{m-k+2}) X_m", RIGHT, None),
     ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{m=k}^{k+4} 2(A^2-y) W^2_{m-k+2} u(Z^1_{m-k+2}) X_m", WRONG, None),
+    # an entrywise product in parentheses, one factor of a matrix product
+    ("dense", None, None, r"\frac{\partial L}{\partial A^0} = W^1 (\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2)", RIGHT, None),
+    ("dense", None, None, r"\frac{\partial L}{\partial W^1} = A^0 \left(\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2\right)^T", RIGHT, None),
+    ("dense", None, None, r"\frac{\partial L}{\partial A^0} = W^1 \left[\mathbb{1}[Z^1 > 0] \odot W^2 (A^2 - y)\right]", WRONG, "factor-2-missing"),
     # two letters sharing one range under one sum
     ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2}", RIGHT, None),
     ("conv2d", None, None, r"Z^1_{ij} = \sum_{a,b=1}^{3} W^1_{ab} X_{i+a-2,j+b-2}", WRONG, "sum-range"),
@@ -301,6 +305,7 @@ UNREADABLE = [
     ("seed", r"\frac{\partial L}{\partial W^1_k} = \delta_{k,i,j}", "Kronecker's delta has two indices"),
     ("seed", r"\frac{\partial L}{\partial X_j} = \sum_{k=\max(1)}^{3} W^1_k", r"\max in an index is written \max(a, b)"),
     ("seed", r"\frac{\partial L}{\partial X_j} = \sum_{k=1}^{i} W^1_k", "the index i is neither a number"),
+    ("dense", r"\frac{\partial L}{\partial A^0} = W^1 {\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2}", r"\odot (entry by entry) inside a matrix product"),
     ("seed", r"e = A^2 - y \\ e = A^2 \\ \frac{\partial L}{\partial W^2_j} = 2 e A^1_j", "line 1, column 16: e is named twice"),
     ("seed", r"e = e + A^2 \\ \frac{\partial L}{\partial W^2_j} = 2 e A^1_j", "e is named by a formula that uses e itself"),
     ("seed", r"j = A^2 - y \\ \frac{\partial L}{\partial W^2_j} = 2 j A^1_j", "j is both an index of the left-hand side and a name"),

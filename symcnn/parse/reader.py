@@ -113,9 +113,9 @@ class Reader:
         operands of a ``\\odot`` (``\\circ``) at the top level, each read on its own (matrix
         products inside), multiplied entry by entry; a number or an entry scales them all."""
         operands = split_at(tokens, ENTRYWISE)
-        if len(operands) == 1:  # every \odot inside parentheses
-            raise self.error(tokens[0], r"\odot (entry by entry) inside a matrix product: write the entries "
-                                        "with an index instead")
+        if len(operands) == 1:  # every \odot inside braces (one in parentheses is read by the walk)
+            raise self.error(tokens[0], r"\odot (entry by entry) inside a matrix product: put its operands in "
+                                        "parentheses, or write the entries with an index")
         if not all(operands) or any(len(split_at(part, {"+", "-"})) > 1 for part in operands):
             raise self.error(tokens[0], r"\odot (entry by entry) between sums of matrices: put each operand in "
                                         "parentheses, or write the entries with an index")

@@ -13,7 +13,7 @@ from .indices import index_expression
 from .names import named_value
 from .operators import read_piece
 from .scripts import read_script, transpose_end
-from .source import SIZES, environment_name, skip_group
+from .source import SIZES, bracketed, environment_name, skip_group, split_at
 
 _SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>"}
 _PRODUCTS = {r"\cdot": r" \cdot ", r"\times": r" \cdot ", "*": r" \cdot ", r"\ast": r" \cdot "}
@@ -84,6 +84,10 @@ def walk(reader, tokens):
         elif text in (r"\frac", r"\dfrac", r"\tfrac"):
             pieces.append((r"\frac", None, token.start))
             i += 1
+        elif text in ("(", "[") and (group := _entrywise_group(reader, tokens, i)) is not None:
+            value, i = group  # W^1 (\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2): the group is one factor
+            matrix_mode |= isinstance(value, sympy.MatrixBase)
+            pieces.append((None, value, token.start))
         elif text == "[":
             pieces.append(("(", None, token.start))
             i += 1
@@ -109,6 +113,16 @@ def walk(reader, tokens):
         else:
             raise reader.unknown(token, f"cannot read '{text}'")
     return pieces, matrix_mode, entrywise
+
+
+def _entrywise_group(reader, tokens, i):
+    """``(value, next)`` of a parenthesised group at ``tokens[i]`` whose top level multiplies
+    entry by entry (``\\odot``, ``\\circ``), read on its own as one factor of what is around
+    it; None for any other group (its arithmetic stays text)."""
+    inside, after = bracketed(reader.source, tokens, i, {"(", "["})
+    if not inside or len(split_at(inside, ENTRYWISE)) < 2:
+        return None
+    return reader.value(inside), after
 
 
 def sum_header(reader, tokens, i):
