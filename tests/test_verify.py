@@ -227,6 +227,12 @@ TABLE = [
     ("seed", None, None, r"\frac{\partial L}{\partial X_j} = \sum_{k=j-3}^{j+1} 2(A^2-y) W^2_{j-k+2} u(Z^1_{j-k+2}) W^1_k", WRONG, "sum-range"),
     ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{m=k-1}^{k+3} 2(A^2-y) W^2_{m-k+2} u(Z^1_{m-k+2}) X_m", RIGHT, None),
     ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{m=k}^{k+4} 2(A^2-y) W^2_{m-k+2} u(Z^1_{m-k+2}) X_m", WRONG, None),
+    # facts about a function of one variable on the way, each checked: a false one makes the answer wrong
+    ("sigmoid", None, None, r"\sigma'(z) = \sigma(z)(1-\sigma(z)) \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", RIGHT, None),
+    ("sigmoid", None, None, r"\sigma'(z) = \sigma(z)(1+\sigma(z)) \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", WRONG, None),
+    ("seed", None, None, r"\operatorname{ReLU}'(x) = \mathbb{1}[x > 0] \\ \frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \operatorname{ReLU}'(Z^1_i) X_{i+k-2}", RIGHT, None),
+    ("seed", None, None, r"\frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j \\ u(z) = \mathbb{1}[z < 0]", WRONG, None),
+    ("seed", None, None, r"\tanh'(t) = 1 - \tanh^2(t) \\ \frac{\partial L}{\partial W^2_j} = (A^2-y) A^1_j", WRONG, "factor-2-missing"),
     # an entrywise product in parentheses, one factor of a matrix product
     ("dense", None, None, r"\frac{\partial L}{\partial A^0} = W^1 (\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2)", RIGHT, None),
     ("dense", None, None, r"\frac{\partial L}{\partial W^1} = A^0 \left(\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2\right)^T", RIGHT, None),
@@ -286,7 +292,8 @@ UNREADABLE = [
     ("seed", r"\frac{\partial L}{\partial W^1_k} = X_12", "ambiguous"),
     ("seed", r"\frac{\partial L}{\partial W^1_k} = w_k", "cannot read 'w': the network's tensors are written in capitals, as on the slides (W); this network has X_{1}..X_{5}"),
     ("seed", r"\frac{\partial L}{\partial W^9} = 0", "this network has no W^{9}"),
-    ("seed", r"x + = 2", "line 1, column 1"),
+    ("seed", r"x + = 2", "line 1, column 3: cannot read this"),
+    ("seed", r"z_i = \sum_{k=1}^{3} w_k x_{i+k-2}", "the network's tensors are written in capitals"),
     ("softmax", r"\frac{\partial L}{\partial Z^2_k} = \text{softmax}(A^2)_k - A^2_k", "used both as the logits"),
     ("seed", "", "no math found"),
     ("seed", r"\frac{\partial}{\partial Z^1_i} \max(0, Z^1_i) = \mathbb{1}[Z^1_i > 0]",
@@ -428,6 +435,21 @@ def test_a_name_given_inline_in_the_prose_is_read(nets):
     assert "r read as a name for A^2 - y wherever the answer writes r" in report.notes
     assert any(note.startswith("2 pieces of inline math") for note in report.notes)
     assert verify(nets["seed"], prose % 1).verdict == WRONG
+
+
+def test_facts_and_names_alone_derive_nothing(nets):
+    """A fact about a function is checked and reported as a step of its own (``\\sigma'(z) = ..``,
+    its sides compared at several values); an answer of facts and names only, to a question, is
+    wrong (a grader counts it), and without a question there is nothing to check but its facts."""
+    fact = r"\operatorname{ReLU}'(z) = \mathbb{1}[z %s 0]"
+    report = verify(nets["seed"], fact % ">")
+    assert report.verdict == RIGHT and report.steps[0].title == fact % ">" and "its sides agree" in str(report)
+    wrong = verify(nets["seed"], fact % "<")
+    assert wrong.verdict == WRONG and "at z = -7/3" in wrong.steps[0].problem, str(wrong)
+    asked = verify(nets["seed"], "e = A^2 - y \\\\ " + fact % ">", wrt="W1")
+    assert asked.verdict == WRONG and asked.steps[0].right and "derives nothing" in asked.steps[-1].problem
+    with pytest.raises(symcnn.SymcnnError, match="only names formulas"):
+        verify(nets["seed"], "e = A^2 - y")
 
 
 def test_wrong_quantity_and_reversed_chain_exit_1_with_their_mistake(tmp_path):

@@ -11,7 +11,8 @@ placeholders are substituted.  What the walk reads:
   layer's weights of several units their matrix (:meth:`.tables.NetworkTables.whole`);
 - derivatives ``\frac{\partial L}{\partial W^1_k}``, ``\frac{dL}{dW^1}``, ``\partial L/\partial W^1``,
   ``\nabla_{W^1} L`` (``L``, ``\mathcal{L}``, ``\text{loss}``, ``\ell``, ``E``, ``J``): the derived value;
-- sums ``\sum_{i=1}^{5}``, ``\sum_i`` (the range read from the spec), ``\sum_{i,j}``, ``\sum_{a,b=1}^{3}``;
+- sums ``\sum_{i=1}^{5}``, ``\sum_i`` (the range read from the spec), ``\sum_{i,j}``, ``\sum_{a,b=1}^{3}``,
+  limits of the left-hand side's indices, ``\sum_{k=\max(1, j-3)}^{\min(3, j+1)}``;
 - steps ``\mathbb{1}[Z > 0]`` (``\mathbf``, ``\mathds``, ``\mathbbm``; ``[..]``, ``\{..\}``,
   ``(..)``, ``_{..}``; ``1_{..}``, ``\chi_{..}``, Iverson's ``[Z > 0]``), ``\mathbb{1}[i = j]`` and
   ``\delta_{ij}``, ``\delta_{j,i+k-2}`` (Kronecker), the pooling argmax
@@ -20,11 +21,13 @@ placeholders are substituted.  What the walk reads:
   ``\mathbb{1}[(p, q) = \operatorname*{argmax}_{1 \le a, b \le 2} ..]`` (:mod:`.windows`);
 - ranges after the formula, ``, \quad k = 1, 2, 3``, ``\qquad f = 1, 2,\quad i, j = 1, \dots, 4``
   (:mod:`.ranges`), and the notes symcnn prints there, each checked (:mod:`.notes`);
+- names the answer gives formulas, ``e = A^2 - y``, ``g_i = 2(A^2-y) W^2_i u(Z^1_i)`` (:mod:`.names`),
+  and facts about a function of one variable, ``\sigma'(z) = \sigma(z)(1 - \sigma(z))`` (:mod:`.facts`);
 - a left-hand side named twice (``\delta^1_i = \frac{\partial L}{\partial Z^1_i} = ..``) and
   ``\frac{\partial L}{\partial \operatorname{vec}(A^2)_i}`` (:mod:`.answer`, :mod:`.tensors`);
 - functions (see :mod:`.functions`), ``\operatorname{diag}``, tuples ``(a, b)^T``;
 - ``^T``, ``^\top``; ``\left``, ``\bigl`` and friends; ``\odot``, ``\circ`` (entry by entry, also
-  between matrix products, :meth:`.reader.Reader.value`);
+  between matrix products, :meth:`.reader.Reader.value`, and in parentheses as one factor of a product);
   ``\boxed``, ``\overset``, ``\underbrace``, spacing.
 
 Subscripts follow LaTeX: without braces a subscript is ONE token (``W^2_1X_0`` is

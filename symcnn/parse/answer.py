@@ -9,6 +9,8 @@ from .indexed import instantiate
 from .notes import read_clause
 from .reader import Reader
 from .source import Source, Token
+from .walk import LOWERCASE
+from .facts import read_fact
 from .names import read_names
 from .tensors import derivative_refs, read_ref
 
@@ -57,6 +59,10 @@ def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> 
     equations = []
     lines, prose, named = read_names(reader, source, source.equations())
     for parts in lines:
+        fact = read_fact(reader, parts) if len(parts) > 1 and _unnamed(reader, parts[0]) else None
+        if fact is not None:  # \sigma'(z) = \sigma(z)(1 - \sigma(z)): checked on its own
+            reader.facts.append(fact)
+            continue
         lhs = read_quantity(reader, parts[0]) if len(parts) > 1 else None
         while lhs is not None and len(parts) > 2 and _names(reader, parts[1], lhs):
             parts = [parts[0], *parts[2:]]  # \delta^1_i = \frac{\partial L}{\partial Z^1_i} = ...
@@ -99,6 +105,9 @@ def read_quantity(reader, tokens: list[Token]) -> Quantity:
         of, wrt, end = found
     else:
         ref = read_ref(reader, tokens, 0, free)
+        if ref is None and tokens[0].text in LOWERCASE:
+            raise reader.error(tokens[0], f"cannot read '{tokens[0].text}' on the left: the network's tensors are "
+                                          f"written in capitals, as on the slides ({tokens[0].text.upper()})")
         if ref is None:
             raise reader.error(tokens[0], "cannot tell what the left-hand side names: write e.g. "
                                         "\\frac{\\partial L}{\\partial W^1} = ... or Z^1_2 = ...")
@@ -112,6 +121,15 @@ def read_quantity(reader, tokens: list[Token]) -> Quantity:
     if end != len(tokens):
         raise reader.error(tokens[end], "cannot read the rest of the left-hand side")
     return Quantity(of, wrt, free)
+
+
+def _unnamed(reader, tokens) -> bool:
+    """Whether ``tokens`` (a left-hand side) name no quantity: a fact may stand there."""
+    try:
+        read_quantity(reader, tokens)
+    except LatexError:
+        return True
+    return False
 
 
 def _step(reader, source: Source, tokens) -> Step:

@@ -48,9 +48,9 @@ def read_name(reader, parts) -> bool:
     if (token.kind != "letter" and token.text not in NAME_GREEK) or token.text in _NETWORK:
         return False
     letters = _index_letters(reader, left)
-    if letters is None or (token.text == r"\delta" and not letters) or _reads_ref(reader, left, 0):
+    if letters is None or (token.text == r"\delta" and not letters) or reads_ref(reader, left, 0):
         return False
-    if not any(_reads_ref(reader, right, k) for k in range(len(right))):
+    if not any(reads_ref(reader, right, k) for k in range(len(right))):
         return False  # k = 1, 2, 3: a range, or prose
     name = token.text
     if name in reader.abbreviations:
@@ -117,7 +117,7 @@ def _index_letters(reader, left):
     return letters
 
 
-def _reads_ref(reader, tokens, i) -> bool:
+def reads_ref(reader, tokens, i) -> bool:
     """Whether a tensor (any index letters) or the loss is written at ``tokens[i]``."""
     try:
         return read_ref(reader, tokens, i, {}) is not None

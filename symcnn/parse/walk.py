@@ -18,6 +18,7 @@ from .source import SIZES, bracketed, environment_name, skip_group, split_at
 _SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>"}
 _PRODUCTS = {r"\cdot": r" \cdot ", r"\times": r" \cdot ", "*": r" \cdot ", r"\ast": r" \cdot "}
 ENTRYWISE = {r"\odot", r"\circ", r"\otimes"}
+LOWERCASE = ("x", "w", "z", "a")  # the tensors' letters, written in lowercase: told they are capitals
 _ELLIPSES = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots"}
 _MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array"}
 _KEPT = {r"\frac", r"\sqrt", r"\pi", "+", "-", "/", "^", "{", "}", "(", ")", ",", "&", r"\\", "."}
@@ -107,7 +108,7 @@ def walk(reader, tokens):
             i += 1
         elif text == "_":
             raise reader.error(token, "a subscript on something that is not a tensor or a function")
-        elif text in ("x", "w", "z", "a"):
+        elif text in LOWERCASE:
             raise reader.unknown(token, f"cannot read '{text}': the network's tensors are written in capitals, "
                                         f"as on the slides ({text.upper()})")
         else:

@@ -78,13 +78,18 @@ def _verify(net, answer, requested, points, seed, source, time_limit, exact) -> 
             grid = True  # read again: the grid keeps named gradients as entries of their own
             equations, reader = read_answer(net, answer, source, named=grid)
             plan = [(equation, _quantity(equation, requested, reader)) for equation in equations]
+        if not plan and requested:
+            return _nothing_derived(reader, requested)
+        if not plan and not reader.facts:
+            raise reader.error(0, "the answer only names formulas (e = A^2 - y): write the derivative that uses them")
         if requested and not any(q[:2] == requested for _, q in plan):
             return _other_quantity(reader, plan, requested)
         session = _Session(net, reader, deadline, grid)
         session.convention([s for e, _ in plan for s in e.steps])
         session.checker = GridChecker(net, reader, points, seed, deadline, session.course_output) if grid \
             else PointChecker(net, points, seed, deadline)
-        results, work = [], []
+        results = [_fact_result(fact) for fact in reader.facts]
+        work = [None] * len(results)  # a fact names no mistake of the catalogue
         for equation, quantity in plan:
             for step in equation.steps:
                 deadline.doing = f"checking {reader.source.where(step.at.start)}"
@@ -93,11 +98,34 @@ def _verify(net, answer, requested, points, seed, source, time_limit, exact) -> 
                 work.append((quantity, cells, given))
         mistake = None
         first = next((k for k, r in enumerate(results) if not r.right), None)
-        if first is not None:
+        if first is not None and work[first] is not None:
             deadline.doing = "naming the mistake"
             mistake = session.diagnose(results[first], *work[first])
         title = _title(*requested) if requested else results[-1].title
         return Report(title, tuple(results), mistake, tuple(session.notes()), course_printing(net))
+
+
+FACT_POINTS = (sympy.Rational(-7, 3), sympy.Rational(-1, 2), sympy.Rational(1, 4), sympy.Rational(3, 2),
+               sympy.Rational(5, 2))  # where a fact's sides are compared: away from 0, the kinks' place
+
+
+def _fact_result(fact) -> StepResult:
+    """A fact about a function (:mod:`symcnn.parse.facts`), its sides compared to 30 digits at
+    every combination of :data:`FACT_POINTS` for its variables."""
+    title = " = ".join(fact.texts)
+    for values in product(FACT_POINTS, repeat=len(fact.variables)):
+        point = dict(zip(fact.variables, values))
+        numbers = [sympy.N(side.xreplace(point), 30) for side in fact.sides]
+        if any(isinstance(n, sympy.MatrixBase) or not n.is_number for n in numbers):
+            raise LatexError(f"{fact.where}: cannot read {title} as a fact about a function of "
+                             f"{', '.join(map(str, fact.variables))}")
+        for k, number in enumerate(numbers[1:], 1):
+            if abs(number - numbers[0]) > sympy.Float("1e-20", 30) * (1 + abs(numbers[0])):
+                at = ", ".join(f"{v} = {p}" for v, p in point.items())
+                problem = (f"this does not hold: at {at}, {fact.texts[0]} is {float(numbers[0]):.6g} and "
+                           f"{fact.texts[k]} is {float(number):.6g}")
+                return StepResult(title, fact.where, fact.texts[k], None, None, problem=problem)
+    return StepResult(title, fact.where, " = ".join(fact.texts[1:]), None, None)
 
 
 def _entry_count(reader, quantity) -> int:
@@ -125,6 +153,17 @@ def _other_quantity(reader, plan, requested) -> Report:
                                problem=f"the answer derives {_title(*quantity)}; the question asks for {asked}")
                     for equation, quantity in plan)
     return Report(asked, results, WRONG_QUANTITY, tuple(dict.fromkeys(reader.notes)), course_printing(reader.net))
+
+
+def _nothing_derived(reader, requested) -> Report:
+    """An answer of names and facts only (``e = A^2 - y``, ``\\sigma'(z) = ..``) to a question:
+    wrong, no mistake of the catalogue named; its facts are still checked."""
+    asked = _title(*requested)
+    missing = StepResult(asked, "line 1, column 1", "", None, None,
+                         problem=f"the answer names formulas or states facts about functions, and derives nothing; "
+                                 f"the question asks for {asked}")
+    facts = tuple(_fact_result(fact) for fact in reader.facts)
+    return Report(asked, facts + (missing,), None, tuple(dict.fromkeys(reader.notes)), course_printing(reader.net))
 
 
 def _quantity(equation, requested, reader):

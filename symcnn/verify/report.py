@@ -138,7 +138,8 @@ def text(report: Report, hide_solution: bool = False) -> str:
             lines.append(f"  read {step.layout}")
         if step.right:
             count = len(step.entries)
-            lines.append(f"  right: {'all ' if count > 1 else ''}{count} entr{'ies agree' if count > 1 else 'y agrees'}")
+            lines.append(f"  right: {'all ' if count > 1 else ''}{count} entr{'ies agree' if count > 1 else 'y agrees'}"
+                         if count else "  right: its sides agree")  # a fact about a function
             continue
         if step.problem:
             lines.append(f"  wrong: {step.problem}")
