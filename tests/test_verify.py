@@ -233,6 +233,9 @@ TABLE = [
     ("seed", None, None, r"\operatorname{ReLU}'(x) = \mathbb{1}[x > 0] \\ \frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(A^2-y) W^2_i \operatorname{ReLU}'(Z^1_i) X_{i+k-2}", RIGHT, None),
     ("seed", None, None, r"\frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j \\ u(z) = \mathbb{1}[z < 0]", WRONG, None),
     ("seed", None, None, r"\tanh'(t) = 1 - \tanh^2(t) \\ \frac{\partial L}{\partial W^2_j} = (A^2-y) A^1_j", WRONG, "factor-2-missing"),
+    ("sigmoid", None, None, r"\frac{d}{dz}\sigma(z) = \sigma(z)(1-\sigma(z)) \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", RIGHT, None),
+    ("sigmoid", None, None, r"\frac{d \sigma(z)}{dz} = \sigma(z)(1+\sigma(z)) \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", WRONG, None),
+    ("seed", None, None, r"\frac{\partial}{\partial z} \max(0, z) = \mathbb{1}[z > 0] \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", RIGHT, None),
     # an entrywise product in parentheses, one factor of a matrix product
     ("dense", None, None, r"\frac{\partial L}{\partial A^0} = W^1 (\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2)", RIGHT, None),
     ("dense", None, None, r"\frac{\partial L}{\partial W^1} = A^0 \left(\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2\right)^T", RIGHT, None),

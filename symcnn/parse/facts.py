@@ -1,6 +1,6 @@
 r"""Facts an answer states about a function of one variable, as students write them on the
 way: ``\sigma'(z) = \sigma(z)(1 - \sigma(z))``, ``\operatorname{ReLU}'(z) = \mathbb{1}[z > 0]``,
-``\tanh'(x) = 1 - \tanh^2(x)``, ``u(z) = \mathbb{1}[z > 0]``.
+``\tanh'(x) = 1 - \tanh^2(x)``, ``u(z) = \mathbb{1}[z > 0]``, ``\frac{d}{dz} \sigma(z) = ..``.
 
 A line with no tensor of the network in it and a lowercase variable (``z``, ``x``, ``t``, ``s``,
 ``v``) is such a fact: each side is read with the variable a real number, and the check
@@ -45,12 +45,38 @@ def read_fact(reader, parts) -> Fact | None:
     variables = tuple(sympy.Symbol(letter, real=True) for letter in letters)
     reader.abbreviations.update({str(v): ((), v) for v in variables})
     try:
-        sides = tuple(reader.value(part) for part in parts)
+        sides = tuple(_side(reader, part, variables) for part in parts)
     finally:
         for letter in letters:
             del reader.abbreviations[letter]
     return Fact(sides, tuple(reader.source.written(part) for part in parts), variables,
                 reader.source.where(parts[0][0].start))
+
+
+def _side(reader, part, variables):
+    """A side's value; a derivative by a variable, ``\\frac{d}{dz} \\sigma(z)``, ``\\frac{d
+    \\sigma(z)}{dz}``, ``\\frac{\\partial}{\\partial z}\\left(..\\right)``, is the derivative of
+    what it differentiates (SymPy's ``diff`` of the side as read)."""
+    if part[0].text in (r"\frac", r"\dfrac") and len(part) > 2 and part[1].text == "{":
+        top_end = skip_group(part, 1)
+        if top_end < len(part) and part[top_end].text == "{":
+            bottom_end = skip_group(part, top_end)
+            top, bottom, after = part[2:top_end - 1], part[top_end + 1:bottom_end - 1], part[bottom_end:]
+            d_top, d_bottom = _differential(top), _differential(bottom)
+            named = {str(v): v for v in variables}
+            if d_top is not None and d_bottom is not None and len(bottom) == d_bottom + 1 \
+                    and bottom[-1].text in named and bool(top[d_top:]) != bool(after):
+                return sympy.diff(reader.value(top[d_top:] or after), named[bottom[-1].text])
+    return reader.value(part)
+
+
+def _differential(tokens) -> int | None:
+    """How many tokens the ``d``, ``\\partial`` or ``\\mathrm{d}`` at the start take (None: none)."""
+    if tokens and tokens[0].text in ("d", r"\partial"):
+        return 1
+    if [t.text for t in tokens[:4]] in ([r"\mathrm", "{", "d", "}"], [r"\text", "{", "d", "}"]):
+        return 4
+    return None
 
 
 def _outside_names(tokens):
