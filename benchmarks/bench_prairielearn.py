@@ -16,9 +16,7 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 CALL = r"""
 import json, sys
