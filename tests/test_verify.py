@@ -220,6 +220,14 @@ TABLE = [
     ("conv2d", None, None, r"s_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2} \\ Z^1_{ij} = s_{i,j}", RIGHT, None),
     ("conv2d", None, None, r"s_{ij} = \sum_{a,b=1}^{2} W^1_{ab} X_{i+a-2,j+b-2} \\ Z^1_{ij} = s_{ji}", WRONG, None),
     ("two_units", None, None, r"g = W^2 \delta^2 \\ \delta^1 = \mathbb{1}[Z^1 > 0] \odot g", RIGHT, None),
+    # names read in the order their formulas need, whatever order they are written in; a name's
+    # sums renamed where the step sums over the same letter
+    ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} g_i X_{i+k-2} \\ g_i = 2 e W^2_i u(Z^1_i) \\ e = A^2 - y", RIGHT, None),
+    ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} g_i X_{i+k-2} \\ g_i = 2 e W^2_i u(Z^1_i) \\ e = A^2 + y", WRONG, None),
+    ("seed", None, None, r"p = \sum_{i=1}^{5} W^2_i A^1_i \\ \frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(p-y) W^2_i u(Z^1_i) X_{i+k-2}", RIGHT, None),
+    ("seed", None, None, r"p = \sum_{i=1}^{5} W^2_i A^1_i \\ \frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2(p+y) W^2_i u(Z^1_i) X_{i+k-2}", WRONG, None),
+    ("seed", None, None, r"s_i = \sum_{j=1}^{3} W^1_j X_{i+j-2} \\ Z^1_j = s_j", RIGHT, None),
+    ("seed", None, None, r"s_i = \sum_{j=1}^{3} W^1_j X_{i+j-2} \\ Z^1_j = s_{j+1}", WRONG, None),
     # a sum's limits depending on the left-hand side's index, \max and \min among them (the
     # transposed convolution); each value of the index must keep the sum within the tensor
     ("seed", None, None, r"\frac{\partial L}{\partial X_j} = \sum_{k=\max(1, j-3)}^{\min(3, j+1)} 2(A^2-y) W^2_{j-k+2} u(Z^1_{j-k+2}) W^1_k", RIGHT, None),
@@ -227,6 +235,9 @@ TABLE = [
     ("seed", None, None, r"\frac{\partial L}{\partial X_j} = \sum_{k=j-3}^{j+1} 2(A^2-y) W^2_{j-k+2} u(Z^1_{j-k+2}) W^1_k", WRONG, "sum-range"),
     ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{m=k-1}^{k+3} 2(A^2-y) W^2_{m-k+2} u(Z^1_{m-k+2}) X_m", RIGHT, None),
     ("seed", None, None, r"\frac{\partial L}{\partial W^1_k} = \sum_{m=k}^{k+4} 2(A^2-y) W^2_{m-k+2} u(Z^1_{m-k+2}) X_m", WRONG, None),
+    # an inner sum's limits depending on an outer sum's variable, taken at each of its values
+    ("seed", None, None, r"A^2 = \sum_{m=1}^{1} \sum_{i=m}^{m+4} W^2_i A^1_i", RIGHT, None),
+    ("seed", None, None, r"A^2 = \sum_{i=1}^{5} W^2_i A^1_i + \sum_{m=1}^{1} \sum_{i=m}^{m+5} W^2_i A^1_i - \sum_{i=1}^{5} W^2_i A^1_i", WRONG, "sum-range"),
     # facts about a function of one variable on the way, each checked: a false one makes the answer wrong
     ("sigmoid", None, None, r"\sigma'(z) = \sigma(z)(1-\sigma(z)) \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", RIGHT, None),
     ("sigmoid", None, None, r"\sigma'(z) = \sigma(z)(1+\sigma(z)) \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", WRONG, None),
@@ -236,6 +247,9 @@ TABLE = [
     ("sigmoid", None, None, r"\frac{d}{dz}\sigma(z) = \sigma(z)(1-\sigma(z)) \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", RIGHT, None),
     ("sigmoid", None, None, r"\frac{d \sigma(z)}{dz} = \sigma(z)(1+\sigma(z)) \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", WRONG, None),
     ("seed", None, None, r"\frac{\partial}{\partial z} \max(0, z) = \mathbb{1}[z > 0] \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", RIGHT, None),
+    ("seed", None, None, r"\operatorname{ReLU}'(z) = \mathbb{1}[z > 0.2] \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", WRONG, None),
+    ("seed", None, None, r"\frac{1}{2z+1} = \frac{2}{4z+2} \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", RIGHT, None),
+    ("seed", None, None, r"\sqrt{z} = z \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", WRONG, None),
     # an entrywise product in parentheses, one factor of a matrix product
     ("dense", None, None, r"\frac{\partial L}{\partial A^0} = W^1 (\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2)", RIGHT, None),
     ("dense", None, None, r"\frac{\partial L}{\partial W^1} = A^0 \left(\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2\right)^T", RIGHT, None),
@@ -320,10 +334,14 @@ UNREADABLE = [
     ("seed", r"e = e + A^2 \\ \frac{\partial L}{\partial W^2_j} = 2 e A^1_j", "e is named by a formula that uses e itself"),
     ("seed", r"j = A^2 - y \\ \frac{\partial L}{\partial W^2_j} = 2 j A^1_j", "j is both an index of the left-hand side and a name"),
     ("seed", r"e = A^2 - y \\ \frac{\partial L}{\partial W^1_k} = \sum_{e=1}^{5} 2 W^2_e X_{e+k-2}", "e is both the index of a sum and a name"),
-    ("seed", r"s_i = \sum_{j=1}^{3} W^1_j X_{i+j-2} \\ Z^1_j = s_j", "s_{..} is given the index j, which its formula sums over"),
     ("seed", r"g_i = W^2_i \\ \frac{\partial L}{\partial W^2_j} = 2 (A^2 - y) g", "g is named with 1 index: write g_{i}"),
     ("seed", r"g_i = W^2_i \\ \frac{\partial L}{\partial W^2_j} = 2 (A^2 - y) g_{i,j}", "g is named with 1 index: write them all"),
     ("seed", r"e = A^2 - y \\ \frac{\partial L}{\partial W^2_j} = 2 e_j A^1_j", "e is named without an index: write e alone"),
+    ("seed", r"g_k = \frac{\partial L}{\partial W^1_k} \\ \frac{\partial L}{\partial W^1_k} = g_k", "the derivative it is to compute"),
+    ("seed", r"e = (A^2 - y)^3 \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", "line 1, column 1: e is named but no step uses it"),
+    ("seed", r"g = 2 h A^1_1 \\ h = g + A^2 \\ \frac{\partial L}{\partial W^2_j} = g", "g and h are named by formulas that use each other"),
+    ("seed", r"z_i = \sum_{k=1}^{3} W^1_k X_{i+k-2} \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", "written in capitals"),
+    ("sigmoid", r"s = \sigma(z) \\ \sigma'(z) = s(1-s)", "s = .. names a formula without the network's tensors"),
 ]
 
 
@@ -430,7 +448,8 @@ def test_inline_math_around_displayed_math_is_prose(nets):
 
 def test_a_name_given_inline_in_the_prose_is_read(nets):
     """``Let $r = A^2 - y$.`` names a formula the displayed math uses; ``for $k = 1, 2, 3$`` stays
-    prose (no tensor on its right), and so does a sentence's ``$h$``."""
+    prose (no tensor on its right), and so do a sentence's ``$h$`` and inline math that does not
+    read as a name."""
     prose = ("Let $r = A^2 - y$ and $h$ the step. Then\n\\[ \\frac{\\partial L}{\\partial W^1_k} = \\sum_{i=1}^{5} "
              "%s r W^2_i u(Z^1_i) X_{i+k-2} \\]\nfor $k = 1, 2, 3$.")
     report = verify(nets["seed"], prose % 2)
@@ -438,6 +457,8 @@ def test_a_name_given_inline_in_the_prose_is_read(nets):
     assert "r read as a name for A^2 - y wherever the answer writes r" in report.notes
     assert any(note.startswith("2 pieces of inline math") for note in report.notes)
     assert verify(nets["seed"], prose % 1).verdict == WRONG
+    typo = prose.replace("and $h$ the step", "and $h_i = \\frac{\\partial L}{\\partial}$ the step")
+    assert verify(nets["seed"], typo % 2).verdict == RIGHT  # inline math that does not read as a name: prose
 
 
 def test_facts_and_names_alone_derive_nothing(nets):
@@ -448,7 +469,7 @@ def test_facts_and_names_alone_derive_nothing(nets):
     report = verify(nets["seed"], fact % ">")
     assert report.verdict == RIGHT and report.steps[0].title == fact % ">" and "its sides agree" in str(report)
     wrong = verify(nets["seed"], fact % "<")
-    assert wrong.verdict == WRONG and "at z = -7/3" in wrong.steps[0].problem, str(wrong)
+    assert wrong.verdict == WRONG and "at z = -11/3" in wrong.steps[0].problem, str(wrong)
     asked = verify(nets["seed"], "e = A^2 - y \\\\ " + fact % ">", wrt="W1")
     assert asked.verdict == WRONG and asked.steps[0].right and "derives nothing" in asked.steps[-1].problem
     with pytest.raises(symcnn.SymcnnError, match="only names formulas"):

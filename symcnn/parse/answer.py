@@ -9,10 +9,9 @@ from .indexed import instantiate
 from .notes import read_clause
 from .reader import Reader
 from .source import Source, Token
-from .walk import LOWERCASE
 from .facts import read_fact
-from .names import read_names
-from .tensors import derivative_refs, read_ref
+from .names import read_names, unused_name
+from .tensors import LOWERCASE, derivative_refs, read_ref
 
 
 @dataclass(frozen=True)
@@ -81,6 +80,10 @@ def read_answer(net, text: str, name: str = "<answer>", named: bool = False) -> 
             reader.indices = {}
             whole = Quantity(_whole(lhs.of), _whole(lhs.wrt), {})
             equations.append(Equation(whole, (_step(reader, source, tokens),), tokens[0]))
+    unused = unused_name(reader) if equations else None
+    if unused is not None:  # e = (A^2 - y)^3 on a line of its own: a value nothing checks
+        raise reader.error(unused, f"{unused.text} is named but no step uses it: a name is checked through "
+                                   f"the steps that use it; use it, or leave it out")
     if prose:
         reader.notes.append(f"{prose} piece{'s' * (prose > 1)} of inline math ($..$) "
                             "in the text around the displayed math read as prose, not checked")

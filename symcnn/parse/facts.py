@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from .names import reads_ref
+from .names import Name, reads_ref
 from .ranges import NAMES, WORDS
 from .source import skip_group
+from .tensors import LOWERCASE
 
 VARIABLES = ("z", "x", "t", "s", "v")
 _NAMED = NAMES | WORDS
@@ -42,13 +43,22 @@ def read_fact(reader, parts) -> Fact | None:
     subscripted = any(t.text in letters and after.text == "_" for t, after in zip(tokens, tokens[1:]))
     if not letters or subscripted:  # z_i = \sum_k w_k x_{i+k-2}: the tensors, in lowercase
         return None
+    if len(parts[0]) == 1 and parts[0][0].kind == "letter":
+        letter = parts[0][0].text
+        if letter in LOWERCASE:
+            return None  # x = .., z = ..: the tensors, in lowercase
+        raise reader.error(parts[0][0], f"{letter} = .. names a formula without the network's tensors: a name stands "
+                                        f"for a formula of them (e = A^2 - y); write the formula where {letter} stands")
     variables = tuple(sympy.Symbol(letter, real=True) for letter in letters)
-    reader.abbreviations.update({str(v): ((), v) for v in variables})
+    reader.abbreviations.update({str(v): Name((), v) for v in variables})
     try:
         sides = tuple(_side(reader, part, variables) for part in parts)
     finally:
         for letter in letters:
             del reader.abbreviations[letter]
+    if not all(isinstance(side, sympy.Expr) for side in sides):
+        raise reader.error(parts[0][0], "cannot read this line as a fact about a function (f'(z) = ..): "
+                                        "each side is one number for each value of its variable")
     return Fact(sides, tuple(reader.source.written(part) for part in parts), variables,
                 reader.source.where(parts[0][0].start))
 

@@ -21,7 +21,6 @@ a sum that runs it past the entries of an unpadded table is a wrong range, not p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import product
 from typing import Callable
 
 import sympy
@@ -112,11 +111,14 @@ def sum_past_entries(value, scope: Scope, padded: Callable[[Table], bool], range
     that table's entries, said as ``the sum over i runs over 0..6; Z^{1}_{i} has i = 1..5``;
     None when there is none.  Limits that depend on the left-hand side's indices
     (``\\sum_{k=j-3}^{j+1}``) are taken at each value ``ranges`` gives them, ``{variable:
-    (low, high)}`` (``at j = 1, the sum over k runs over -2..2; ..``)."""
+    (low, high)}`` (``at j = 1, the sum over k runs over -2..2; ..``), and limits that depend
+    on an outer sum's variable at each value that sum gives it."""
     for expression in _expressions(value):
-        for node in sorted(expression.atoms(sympy.Sum), key=str):
+        sums = sorted(expression.atoms(sympy.Sum), key=str)
+        bounds = {variable: (low, high) for node in sums for variable, low, high in node.limits}
+        for node in sums:
             for variable, low, high in node.limits:
-                for at, numbers in _limit_values(low, high, ranges or {}):
+                for at, numbers in _limit_values(low, high, ranges or {}, bounds):
                     if numbers[0] > numbers[1]:
                         continue  # an empty sum
                     for entry, table, (first, last) in _standing_alone(node.function, variable, scope):
@@ -127,20 +129,41 @@ def sum_past_entries(value, scope: Scope, padded: Callable[[Table], bool], range
     return None
 
 
-def _limit_values(low, high, ranges: dict):
-    """``(where, (low, high))`` for a sum's limits: once for numbers, at every value of the
-    indices they depend on when ``ranges`` has them all, not at all otherwise (an outer sum's
-    variable: the outer sum is checked)."""
-    variables = sorted((low.free_symbols | high.free_symbols), key=str)
-    if not variables:
-        yield "", (int(low), int(high))
+def _limit_values(low, high, ranges: dict, bounds: dict):
+    """``(where, (low, high))`` for a sum's limits: once for numbers, else at every value of
+    the variables they depend on, each index of the left-hand side over its ``ranges`` and
+    each outer sum's variable over its limits ``bounds`` (themselves taken at every value of
+    theirs); not at all when a variable has neither."""
+    needed, grown = set(), low.free_symbols | high.free_symbols
+    while grown - needed:
+        needed |= grown
+        grown = needed.union(*(bounds[v][0].free_symbols | bounds[v][1].free_symbols
+                               for v in needed if v in bounds and v not in ranges))
+    if not needed <= set(ranges) | set(bounds):
         return
-    if not set(variables) <= set(ranges):
-        return
-    for values in product(*[range(ranges[v][0], ranges[v][1] + 1) for v in variables]):
-        numbers = dict(zip(variables, map(sympy.Integer, values)))
+    for numbers in _assignments(sorted(needed, key=str), ranges, bounds, {}):
         at = ", ".join(f"{v} = {n}" for v, n in numbers.items())
-        yield f"at {at}, ", (int(low.xreplace(numbers)), int(high.xreplace(numbers)))
+        yield f"at {at}, " if at else "", (int(low.xreplace(numbers)), int(high.xreplace(numbers)))
+
+
+def _assignments(variables: list, ranges: dict, bounds: dict, numbers: dict):
+    """Every assignment of whole numbers to ``variables``, an outer sum's variable after the
+    variables its limits depend on."""
+    if not variables:
+        yield dict(numbers)
+        return
+    for k, variable in enumerate(variables):
+        if variable in ranges:
+            span = ranges[variable]
+        else:
+            low, high = (limit.xreplace(numbers) for limit in bounds[variable])
+            if not (low.is_Integer and high.is_Integer):
+                continue  # depends on a variable not given yet
+            span = (int(low), int(high))
+        rest = variables[:k] + variables[k + 1:]
+        for n in range(span[0], span[1] + 1):
+            yield from _assignments(rest, ranges, bounds, {**numbers, variable: sympy.Integer(n)})
+        return
 
 
 def sum_variables(value) -> set:

@@ -13,6 +13,8 @@ index where it is used (an error says so), ``\delta`` without a subscript.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sympy
 
 from ..errors import LatexError
@@ -20,27 +22,65 @@ from .indices import index_expression
 from .scripts import read_script
 from .ranges import NAME_GREEK, segments
 from .source import split_at
-from .tensors import LOSS_LETTERS, read_ref
+from .tensors import LOSS_LETTERS, LOWERCASE, read_ref
 
-_NETWORK = {"X", "W", "Z", "A", "b", "y", *LOSS_LETTERS}
+_NETWORK = {"X", "W", "Z", "A", "b", "y", *LOSS_LETTERS, *LOWERCASE}
+
+
+@dataclass(frozen=True)
+class Name:
+    """A letter the answer gives a value: ``variables`` its indices, ``value`` its formula with
+    them free, ``derivatives`` the derivatives the formula names (``(of, wrt)``, as
+    :attr:`~symcnn.parse.tables.NetworkTables.used` keeps them), so that a step using the name
+    names them too (``g = \\frac{\\partial L}{\\partial W^1}`` does not answer for ``\\partial L /
+    \\partial W^1``), ``at`` the letter's token."""
+
+    variables: tuple
+    value: object
+    derivatives: frozenset = frozenset()
+    reversed_chain: bool = False
+    at: object = None
 
 
 def read_names(reader, source, lines) -> tuple[list, int, set]:
-    """Every name the answer gives, read in the order written, from its equations ``lines``,
-    its inline math and its clauses (``\\quad \\text{where } g_i = ..``): ``(the equations
-    that are not names, how many pieces of inline math are prose, where the clause segments read
-    as names start)``."""
+    """Every name the answer gives, from its equations ``lines``, its inline math and its
+    clauses (``\\quad \\text{where } g_i = ..``), read so that a name is read after the names
+    its formula uses: ``(the equations that are not names, how many pieces of inline math are
+    prose, where the clause segments read as names start)``.  Inline math that does not read
+    as a name stays prose."""
     inline = source.inline_equations()
     clauses = [split_at(segment, {"="}) for clause in source.ranges.values() for segment in segments(clause)]
-    candidates = [parts for parts in (*inline, *lines, *clauses) if parts[0]]
-    named = {id(parts) for parts in sorted(candidates, key=lambda parts: parts[0][0].start) if read_name(reader, parts)}
+    candidates = sorted((parts for parts in (*inline, *lines, *clauses) if parts[0]), key=lambda p: p[0][0].start)
+    pending: dict[str, list] = {}
+    for parts in candidates:
+        if _names_a_formula(reader, parts):
+            token = parts[0][0]
+            if token.text in pending:
+                raise reader.error(token, f"{token.text} is named twice: one letter, one value")
+            pending[token.text] = parts
+    named, prose_ids = set(), {id(parts) for parts in inline}
+    while pending:
+        letter = next((letter for letter, parts in pending.items()
+                       if not any(t.text in pending and t.text != letter for t in parts[1])), None)
+        if letter is None:
+            first = min(pending.values(), key=lambda p: p[0][0].start)[0][0]
+            raise reader.error(first, f"{' and '.join(pending)} are named by formulas that use each other: "
+                                      "write one of them out")
+        parts = pending.pop(letter)
+        try:
+            _read_name(reader, parts)
+        except LatexError:
+            if id(parts) not in prose_ids:
+                raise
+            continue  # Let $g_i = \partial L / \partial$ ..: inline math that is not a name stays prose
+        named.add(id(parts))
     return ([parts for parts in lines if id(parts) not in named], sum(id(parts) not in named for parts in inline),
             {parts[0][0].start for parts in clauses if id(parts) in named})
 
 
-def read_name(reader, parts) -> bool:
-    """Whether the equation ``parts`` (split at ``=``) names a formula; if so it is read into
-    ``reader.abbreviations``: letter -> (its index variables, its value)."""
+def _names_a_formula(reader, parts) -> bool:
+    """Whether the equation ``parts`` (split at ``=``) has the form of a name: a letter that is
+    not the network's (with index letters ``g_i``, ``r_{ij}``), ``=``, a formula with a tensor."""
     if len(parts) != 2 or not parts[1]:
         return False
     left, right = parts
@@ -50,30 +90,49 @@ def read_name(reader, parts) -> bool:
     letters = _index_letters(reader, left)
     if letters is None or (token.text == r"\delta" and not letters) or reads_ref(reader, left, 0):
         return False
-    if not any(reads_ref(reader, right, k) for k in range(len(right))):
-        return False  # k = 1, 2, 3: a range, or prose
-    name = token.text
-    if name in reader.abbreviations:
-        raise reader.error(token, f"{name} is named twice: one letter, one value")
+    return any(reads_ref(reader, right, k) for k in range(len(right)))  # not k = 1, 2, 3: a range, or prose
+
+
+def _read_name(reader, parts) -> None:
+    """Reads the name ``parts`` into ``reader.abbreviations``: letter -> :class:`Name`."""
+    left, right = parts
+    token, name = left[0], left[0].text
     if any(t.text == name for t in right):
         raise reader.error(token, f"{name} is named by a formula that uses {name} itself")
-    variables = tuple(sympy.Symbol(t.text, integer=True) for t in letters)
-    reader.indices = {str(v): v for v in variables}
-    reader.abbreviations[name] = (variables, reader.value(right))
-    reader.indices = {}
+    variables = tuple(sympy.Symbol(t.text, integer=True) for t in _index_letters(reader, left))
+    reader.indices, reader.tables.used, reader.reversed_chain = {str(v): v for v in variables}, set(), False
+    try:
+        value = reader.value(right)
+    finally:
+        reader.indices = {}
+    reader.abbreviations[name] = Name(variables, value, frozenset(reader.tables.used), reader.reversed_chain, token)
     reader.notes.append(f"{reader.source.written(left)} read as a name for {reader.source.written(right)} "
                         f"wherever the answer writes {name}")
-    return True
+
+
+def unused_name(reader):
+    """The token of the first name no step uses, or None."""
+    unused = [name.at for letter, name in reader.abbreviations.items() if letter not in reader.names_used]
+    return min(unused, key=lambda token: token.start) if unused else None
 
 
 def named_value(reader, tokens, i):
     """``(value, next)`` of a name at ``tokens[i]`` (``e``; ``g_{k+1}``, its index put in), or
-    None when it is not written as named (``\\delta^1_i`` beside a ``\\delta_i`` named)."""
+    None when it is not written as named (``\\delta^1_i`` beside a ``\\delta_i`` named).  The
+    derivatives its formula names count as named where it is used.  Sum variables of its
+    formula that are index letters where it is used (``p = \\sum_i ..`` inside ``\\sum_i``,
+    ``s_j`` for ``s_i = \\sum_j ..``) are renamed (``i'``), as the formula means."""
     token = tokens[i]
-    variables, value = reader.abbreviations[token.text]
+    name = reader.abbreviations[token.text]
+    variables, value = name.variables, name.value
+    reader.names_used.add(token.text)
+    reader.tables.used |= name.derivatives
+    reader.reversed_chain |= name.reversed_chain
     subscript = i + 1 < len(tokens) and tokens[i + 1].text == "_"
     if not variables and subscript:
         raise reader.error(token, f"{token.text} is named without an index: write {token.text} alone")
+    summed = {v for s in value.atoms(sympy.Sum) for v in s.variables} if isinstance(value, sympy.Basic) else set()
+    value = value.xreplace({v: sympy.Symbol(f"{v}'", integer=True) for v in summed if str(v) in reader.indices})
     if not variables:
         return value, i + 1
     if not subscript and token.text == r"\delta":
@@ -88,11 +147,6 @@ def named_value(reader, tokens, i):
         raise reader.error(token, f"{token.text} is named with {_indices(variables)}: write them all, e.g. "
                                   f"{token.text}_{{{','.join(map(str, variables))}}}")
     indices = [index_expression(reader, part, token, {}) for part in parts]
-    summed = {v for s in value.atoms(sympy.Sum) for v in s.variables} if isinstance(value, sympy.Basic) else set()
-    captured = set().union(*(i.free_symbols for i in indices)) & summed
-    if captured:
-        raise reader.error(token, f"{token.text}_{{..}} is given the index {captured.pop()}, which its formula "
-                                  "sums over: use another letter for one of them")
     return value.xreplace(dict(zip(variables, indices))), end
 
 

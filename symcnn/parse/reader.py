@@ -64,7 +64,8 @@ class Reader:
         self.tables = NetworkTables(net, self, named)
         self.scope: Scope = self.tables.scope
         self.indices: dict[str, sympy.Symbol] = {}
-        self.abbreviations: dict[str, object] = {}  # e = A^2 - y: the letter -> (its indices, its value)
+        self.abbreviations: dict[str, object] = {}  # e = A^2 - y: the letter -> parse.names.Name
+        self.names_used: set[str] = set()  # the names a step has used
         self.facts: list = []  # \sigma'(z) = \sigma(z)(1 - \sigma(z)): parse.facts.Fact, checked on their own
         self.notes: list[str] = []
         self.bound: dict[str, object] = {}  # placeholder name -> its SymPy value

@@ -21,6 +21,7 @@ from .scripts import read_script, transpose_end
 
 _THIN = (r"\,", r"\;", r"\!")
 LOSS_LETTERS = ("L", "E", "J")  # the loss, as courses name it (also \ell, \mathcal{L}, \text{loss})
+LOWERCASE = ("x", "w", "z", "a")  # the tensors' letters, written in lowercase: told they are capitals
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from .names import named_value
 from .operators import read_piece
 from .scripts import read_script, transpose_end
 from .source import SIZES, bracketed, environment_name, skip_group, split_at
+from .tensors import LOWERCASE
 
 _SPACES = {r"\,", r"\;", r"\:", r"\!", "\\ ", r"\quad", r"\qquad", "~", r"\>"}
 _PRODUCTS = {r"\cdot": r" \cdot ", r"\times": r" \cdot ", "*": r" \cdot ", r"\ast": r" \cdot "}
 ENTRYWISE = {r"\odot", r"\circ", r"\otimes"}
-LOWERCASE = ("x", "w", "z", "a")  # the tensors' letters, written in lowercase: told they are capitals
 _ELLIPSES = {r"\cdots", r"\ldots", r"\dots", r"\vdots", r"\ddots"}
 _MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "Bmatrix", "smallmatrix", "array"}
 _KEPT = {r"\frac", r"\sqrt", r"\pi", "+", "-", "/", "^", "{", "}", "(", ")", ",", "&", r"\\", "."}
@@ -42,6 +42,7 @@ def walk(reader, tokens):
         named = named_value(reader, tokens, i) if text in reader.abbreviations and text not in reader.indices else None
         if named is not None:  # e = A^2 - y, g_i = W^2_i u(Z^1_i): written elsewhere in the answer
             value, i = named
+            matrix_mode |= isinstance(value, sympy.MatrixBase)
             pieces.append((None, value, token.start))
             continue
         handled = read_piece(reader, tokens, i)

@@ -105,27 +105,43 @@ def _verify(net, answer, requested, points, seed, source, time_limit, exact) -> 
         return Report(title, tuple(results), mistake, tuple(session.notes()), course_printing(net))
 
 
-FACT_POINTS = (sympy.Rational(-7, 3), sympy.Rational(-1, 2), sympy.Rational(1, 4), sympy.Rational(3, 2),
-               sympy.Rational(5, 2))  # where a fact's sides are compared: away from 0, the kinks' place
+FACT_POINTS = tuple(sympy.Rational(n, d) for n, d in ((-11, 3), (-7, 3), (-3, 2), (-1, 2), (-1, 7), (1, 9), (1, 4),
+                                                      (2, 3), (3, 2), (5, 2), (4, 1), (7, 1)))
+"""Where a fact's sides are compared: both signs, away from 0 (the kinks' place), near it and far."""
 
 
 def _fact_result(fact) -> StepResult:
     """A fact about a function (:mod:`symcnn.parse.facts`), its sides compared to 30 digits at
-    every combination of :data:`FACT_POINTS` for its variables."""
+    every combination of :data:`FACT_POINTS` for its variables where both sides are finite
+    (``\frac{1}{2z+1}`` is not compared at ``z = -1/2``)."""
     title = " = ".join(fact.texts)
+    compared = 0
     for values in product(FACT_POINTS, repeat=len(fact.variables)):
         point = dict(zip(fact.variables, values))
         numbers = [sympy.N(side.xreplace(point), 30) for side in fact.sides]
         if any(isinstance(n, sympy.MatrixBase) or not n.is_number for n in numbers):
             raise LatexError(f"{fact.where}: cannot read {title} as a fact about a function of "
                              f"{', '.join(map(str, fact.variables))}")
+        if any(n.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) for n in numbers):
+            continue
+        compared += 1
         for k, number in enumerate(numbers[1:], 1):
             if abs(number - numbers[0]) > sympy.Float("1e-20", 30) * (1 + abs(numbers[0])):
                 at = ", ".join(f"{v} = {p}" for v, p in point.items())
-                problem = (f"this does not hold: at {at}, {fact.texts[0]} is {float(numbers[0]):.6g} and "
-                           f"{fact.texts[k]} is {float(number):.6g}")
+                problem = (f"this does not hold: at {at}, {fact.texts[0]} is {_number(numbers[0])} and "
+                           f"{fact.texts[k]} is {_number(number)}")
                 return StepResult(title, fact.where, fact.texts[k], None, None, problem=problem)
+    if not compared:
+        raise LatexError(f"{fact.where}: {title} has no value at any of the points it is checked at")
     return StepResult(title, fact.where, " = ".join(fact.texts[1:]), None, None)
+
+
+def _number(value) -> str:
+    """A number of a fact's side, 6 digits (a complex one too: ``\\sqrt{z}`` at ``z < 0``)."""
+    real, imaginary = (float(part) for part in value.as_real_imag())
+    if not imaginary:
+        return f"{real:.6g}"
+    return f"{imaginary:.6g}i" if not real else f"{real:.6g}{imaginary:+.6g}i"
 
 
 def _entry_count(reader, quantity) -> int:
