@@ -342,6 +342,8 @@ UNREADABLE = [
     ("seed", r"g = 2 h A^1_1 \\ h = g + A^2 \\ \frac{\partial L}{\partial W^2_j} = g", "g and h are named by formulas that use each other"),
     ("seed", r"z_i = \sum_{k=1}^{3} W^1_k X_{i+k-2} \\ \frac{\partial L}{\partial W^2_j} = 2(A^2-y) A^1_j", "written in capitals"),
     ("sigmoid", r"s = \sigma(z) \\ \sigma'(z) = s(1-s)", "s = .. names a formula without the network's tensors"),
+    ("seed", r"u = A^2 - y \\ \frac{\partial L}{\partial W^1_k} = \sum_{i=1}^{5} 2 u W^2_i u(Z^1_i) X_{i+k-2}", "u is named, and u(..) is a function here"),
+    ("dense", r"\frac{\partial L}{\partial A^0} = W^1 (\mathbb{1}[Z^1 > 0] \odot W^2 \delta^2)^2", "a power of a matrix that is not square"),
 ]
 
 

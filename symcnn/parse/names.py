@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..errors import LatexError
+from .functions import FUNCTION_NAMES
 from .indices import index_expression
 from .scripts import read_script
 from .ranges import NAME_GREEK, segments
@@ -128,7 +129,11 @@ def named_value(reader, tokens, i):
     reader.names_used.add(token.text)
     reader.tables.used |= name.derivatives
     reader.reversed_chain |= name.reversed_chain
-    subscript = i + 1 < len(tokens) and tokens[i + 1].text == "_"
+    after = tokens[i + 1].text if i + 1 < len(tokens) else None
+    if token.text in FUNCTION_NAMES and after in ("(", r"\left", "'"):  # u(Z^1_i) beside u = A^2 - y
+        raise reader.error(token, f"{token.text} is named, and {token.text}(..) is a function here: name the "
+                                  "formula with another letter")
+    subscript = after == "_"
     if not variables and subscript:
         raise reader.error(token, f"{token.text} is named without an index: write {token.text} alone")
     summed = {v for s in value.atoms(sympy.Sum) for v in s.variables} if isinstance(value, sympy.Basic) else set()

@@ -173,6 +173,9 @@ class Reader:
             detail = (f"a factor of {sizes[0]} column{'s' * (sizes[0] != 1)} times one of {sizes[1]} "
                       f"row{'s' * (sizes[1] != 1)}" if len(sizes) == 2 else message)
             return self.error(tokens[0], f"a product of matrices whose sizes do not fit ({detail})")
+        if "non-square matrix" in message:  # SymPy's words name the placeholders: say it in the answer's
+            return self.error(tokens[0], "a power of a matrix that is not square: write the entries squared "
+                                         "with an index, or (..) \\odot (..)")
         caret = next((line for line in str(error).splitlines() if line.rstrip().endswith("^")), None)
         at = tokens[0].start
         if caret is not None:
