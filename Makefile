@@ -54,7 +54,7 @@ derivations: setup
 # same time, the suite under Python 3.13 where the machine has one (its log follows).
 test: setup tex
 	@log313=$$(mktemp); $(MAKE) --no-print-directory test-313 >"$$log313" 2>&1 & run313=$$!; \
-	  status=0; $(BIN)/python -m pytest -q -m "slow or not slow" || status=$$?; \
+	  status=0; $(BIN)/python -m pytest -q -m "slow or not slow" --durations=15 || status=$$?; \
 	  wait $$run313 || { code=$$?; [ $$status -ne 0 ] || status=$$code; }; \
 	  echo "== Python 3.13 (make test-313)"; cat "$$log313"; rm -f "$$log313"; exit $$status
 

@@ -375,3 +375,18 @@ def test_a_huge_factor_is_counted_on_columns_spread_over_it():
     formula = symcnn.load(DERIVATIONS / "digits_cnn.toml").formula("A2", "A1")  # 512 x 128, a 2 x 2 window a column
     assert counts(formula) == (4 * 128, 4, 128)
     assert counts(formula, budget=8 * 512 * 10) == (4 * 10, 4, 10)
+
+
+def test_worked_numbers_are_certain_digits_even_through_cancellation():
+    """``approximate`` (the worked numbers' evaluation, node by node at doubling precision)
+    agrees to 15 digits with the same number written without cancellation, also where 260
+    digits cancel (1 - tanh^2(300), which SymPy's ``N`` gives as 0); 0 stays 0."""
+    from symcnn.latex.worked import approximate
+    x = sympy.Integer(300)
+    cases = [(1 - sympy.tanh(x) ** 2, 4 * sympy.exp(-2 * x) / (1 + sympy.exp(-2 * x)) ** 2),
+             (1 - 1 / (1 + sympy.exp(-x)), sympy.exp(-x) / (1 + sympy.exp(-x))),
+             (sympy.sqrt(2) - sympy.Rational(7, 5), sympy.Rational(1, 25) / (sympy.sqrt(2) + sympy.Rational(7, 5)))]
+    for value, without_cancellation in cases:
+        expected = sympy.N(without_cancellation, 30)
+        assert abs(approximate(value) - expected) <= abs(expected) * 1e-14, value
+    assert float(approximate(sympy.tanh(3) - sympy.tanh(3))) == 0
