@@ -3,12 +3,15 @@ r"""Names an answer gives to what it writes often: ``e = A^2 - y``, ``g_i = W^2_
 A line ``letter = formula`` (also ``:=``, and inline in the prose, ``Let $e = A^2 - y$.``)
 whose formula has a tensor in it names that formula; a subscript of index letters on the left
 (``g_i``, ``r_{ij}``) makes it a formula of those indices.  Names are read before the equations,
-in the order written, so a step may use one defined below it (``\text{where}``-style); each
-later formula reads the letter as its value, ``g_{k+1}`` with the index put in.  A name is
-not a step: it is checked through the steps that use it, and a note says how it was read.
+each after the names its formula uses, so a step may use one defined below it
+(``\text{where}``-style); each later formula reads the letter as its value, ``g_{k+1}`` with
+the index put in.  A name is not a step: it is checked through the steps that use it (one no
+step uses is refused), carries the derivatives its formula names into them, and a note says
+how it was read.
 
-Not names: the network's letters (``X, W, Z, A, b, y`` and the loss), a letter that is an
-index where it is used (an error says so), ``\delta`` without a subscript.
+Not names: the network's letters (``X, W, Z, A, b, y``, the loss, and ``x, w, z, a``, told
+they are capitals), a letter that is an index where it is used (an error says so), ``\delta``
+without a subscript.
 """
 
 from __future__ import annotations
