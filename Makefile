@@ -50,13 +50,11 @@ derivations: setup
 	  $(BIN)/symcnn derive $$spec --beamer -o derivations/slides/$$(basename $${spec%.toml}).tex || exit 1; \
 	done
 
-# Every test under Python 3.11 (the slow property runs included) and, on the second core at the
-# same time, the suite under Python 3.13 where the machine has one (its log follows).
+# Every test under Python 3.11 (the slow property runs included), then the suite under Python 3.13
+# where the machine has one; each spread over both cores (pytest-xdist), the 15 slowest listed.
 test: setup tex
-	@log313=$$(mktemp); $(MAKE) --no-print-directory test-313 >"$$log313" 2>&1 & run313=$$!; \
-	  status=0; $(BIN)/python -m pytest -q -m "slow or not slow" --durations=15 || status=$$?; \
-	  wait $$run313 || { code=$$?; [ $$status -ne 0 ] || status=$$code; }; \
-	  echo "== Python 3.13 (make test-313)"; cat "$$log313"; rm -f "$$log313"; exit $$status
+	@status=0; $(BIN)/python -m pytest -q -n 2 -m "slow or not slow" --durations=15 || status=$$?; \
+	  echo "== Python 3.13 (make test-313)"; $(MAKE) --no-print-directory test-313 || status=$$?; exit $$status
 
 # The long property runs (random LaTeX and token soups into `symcnn verify`).
 test-slow: setup
@@ -67,7 +65,7 @@ test-313:
 	@if [ -z "$(PYTHON313)" ]; then echo "no Python 3.13 on this machine: test-313 skipped"; else \
 	  set -e; test -x $(VENV313)/bin/python || $(PYTHON313) -m venv $(VENV313); \
 	  $(VENV313)/bin/pip install --quiet --upgrade pip; $(VENV313)/bin/pip install --quiet -e '.[test]'; \
-	  $(VENV313)/bin/python -m pytest -q -p no:cacheprovider; fi
+	  $(VENV313)/bin/python -m pytest -q -n 2 -p no:cacheprovider; fi
 
 # Step time vs PyTorch CPU and hand NumPy, compile time by input size (see benchmarks/).
 bench: setup
