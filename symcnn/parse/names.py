@@ -22,6 +22,7 @@ import sympy
 
 from ..errors import LatexError
 from .functions import FUNCTION_NAMES
+from .indexed import sum_variables
 from .indices import index_expression
 from .scripts import read_script
 from .ranges import NAME_GREEK, segments
@@ -139,8 +140,8 @@ def named_value(reader, tokens, i):
     subscript = after == "_"
     if not variables and subscript:
         raise reader.error(token, f"{token.text} is named without an index: write {token.text} alone")
-    summed = {v for s in value.atoms(sympy.Sum) for v in s.variables} if isinstance(value, sympy.Basic) else set()
-    value = value.xreplace({v: sympy.Symbol(f"{v}'", integer=True) for v in summed if str(v) in reader.indices})
+    clashing = {v: sympy.Symbol(f"{v}'", integer=True) for v in sum_variables(value) if str(v) in reader.indices}
+    value = value.xreplace(clashing) if clashing else value
     if not variables:
         return value, i + 1
     if not subscript and token.text == r"\delta":

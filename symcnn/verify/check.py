@@ -113,7 +113,7 @@ FACT_POINTS = tuple(sympy.Rational(n, d) for n, d in ((-11, 3), (-7, 3), (-3, 2)
 def _fact_result(fact) -> StepResult:
     """A fact about a function (:mod:`symcnn.parse.facts`), its sides compared to 30 digits at
     every combination of :data:`FACT_POINTS` for its variables where both sides are finite
-    (``\frac{1}{2z+1}`` is not compared at ``z = -1/2``)."""
+    (``\\frac{1}{2z+1}`` is not compared at ``z = -1/2``)."""
     title = " = ".join(fact.texts)
     compared = 0
     for values in product(FACT_POINTS, repeat=len(fact.variables)):
